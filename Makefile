@@ -1,0 +1,78 @@
+# The two commands in the README are `make demo` and `make test`; both set everything up first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PORT ?= 8000
+export AUDIENCE_HOME ?= $(CURDIR)/.audience
+UV_VERSION := 0.13.9
+UV := $(CURDIR)/.tools/uv/bin/uv
+VENV := $(CURDIR)/.venv
+PY := $(VENV)/bin/python
+SAM := $(CURDIR)/tools/sam/.venv/bin/sam
+# Lambda runs python3.13: `sam build` needs it on PATH. pyenv keeps it under versions/3.13.*.
+PY313_BIN := $(shell d=$$(ls -d $$HOME/.pyenv/versions/3.13*/bin 2>/dev/null | sort -V | tail -1); \
+	if [ -n "$$d" ]; then echo $$d; elif python3.13 -c '' 2>/dev/null; then dirname $$(command -v python3.13); fi)
+export AUDIENCE_PYTHON313 := $(if $(PY313_BIN),$(PY313_BIN)/python3.13,)
+
+.PHONY: help setup setup-sam demo serve test test-fast lint format schemas build deploy bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(UV):
+	python3 -m venv $(CURDIR)/.tools/uv
+	$(CURDIR)/.tools/uv/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --all-extras --python python3.11
+	touch $@
+
+$(SAM): $(UV) tools/sam/pyproject.toml tools/sam/uv.lock
+	cd tools/sam && $(UV) sync --frozen --python python3.11
+	touch $@
+
+setup: $(VENV)/.synced ## Create .venv from the lock file (installs uv if needed)
+
+setup-sam: $(SAM) ## Install the pinned SAM CLI into its own locked environment
+
+demo: setup ## Generate data, serve the API, POST ~100k events over HTTP, flush the lake, print a summary
+	$(PY) -m audience.cli demo
+
+serve: setup ## Run the local API (and later the UI) at http://127.0.0.1:$(PORT)
+	exec $(PY) -m audience.cli serve --port $(PORT)
+
+test: setup setup-sam ## Set up and run every test (unit, adapters, HTTP, template, build)
+	PATH="$(if $(PY313_BIN),$(PY313_BIN):,)$(dir $(SAM)):$$PATH" $(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: setup ## Unit tests only
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+lint: setup setup-sam ## ruff, mypy, schema drift and cfn-lint
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(PY) -m schemas.derive --check
+	$(VENV)/bin/cfn-lint template.yaml
+
+format: setup ## Apply ruff's formatting and autofixes
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+schemas: setup ## Rewrite the documents derived from the pydantic contract
+	$(PY) -m schemas.derive
+
+build: setup-sam ## sam build (needs python3.13, found via pyenv)
+	@test -n "$(PY313_BIN)" || { echo "python3.13 not found: install it (pyenv install 3.13) for sam build"; exit 1; }
+	PATH="$(PY313_BIN):$$PATH" $(SAM) build
+
+deploy: build ## sam deploy (CONFIG_ENV=prod for production)
+	$(SAM) deploy --config-env $${CONFIG_ENV:-default}
+
+bench: setup ## Run the benchmarks and print ratios against same-run baselines
+	$(PY) -m bench
+
+clean: ## Remove local state and build output (keeps .venv)
+	rm -rf .audience .aws-sam
+
+# SAM's makefile build method calls build-<LogicalId> targets; they live beside the packaging script.
+-include scripts/sam-build.mk

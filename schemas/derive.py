@@ -1,0 +1,205 @@
+"""Everything derived from the pydantic contract: JSON Schema, OpenAPI, Glue columns.
+
+The derived documents are committed under ``schemas/generated/`` so reviewers can read them and the
+template can quote the Glue columns; ``python -m schemas.derive`` rewrites them and a test fails
+when the committed copies, the template and the models disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any, Literal, Union, get_args, get_origin
+
+from pydantic import BaseModel
+
+from schemas.engagement import SCHEMA_VERSION, EngagementEvent, LakeRecord
+
+GENERATED = Path(__file__).parent / "generated"
+
+LAKE_PARTITION_KEYS: tuple[tuple[str, str], ...] = (("year", "string"), ("month", "string"), ("day", "string"))
+"""Partition columns of the events table: Firehose's arrival-time prefix ``year=/month=/day=``."""
+
+
+def event_json_schema() -> dict[str, Any]:
+    """JSON Schema (2020-12) of one event, as the API validates it."""
+    schema = EngagementEvent.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
+
+
+def batch_json_schema(max_events: int = 500) -> dict[str, Any]:
+    """JSON Schema of the request body, with the event schema inlined under ``$defs``."""
+    event = event_json_schema()
+    defs = event.pop("$defs", {})
+    event.pop("$schema", None)
+    defs["EngagementEvent"] = event
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "EventBatch",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["events"],
+        "properties": {
+            "events": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": max_events,
+                "items": {"$ref": "#/$defs/EngagementEvent"},
+            }
+        },
+        "$defs": defs,
+    }
+
+
+def _glue_type(annotation: Any) -> str:
+    origin = get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        inner = [a for a in get_args(annotation) if a is not type(None)]
+        if len(inner) != 1:
+            raise TypeError(f"cannot map union {annotation!r} to a Glue type")
+        return _glue_type(inner[0])
+    if origin is Literal:
+        return "string"
+    if isinstance(annotation, type):
+        if issubclass(annotation, BaseModel):
+            fields = ",".join(f"{n}:{_glue_type(f.annotation)}" for n, f in annotation.model_fields.items())
+            return f"struct<{fields}>"
+        if issubclass(annotation, bool):
+            return "boolean"
+        if issubclass(annotation, (str, Enum)):
+            return "string"
+        if issubclass(annotation, int):
+            return "bigint"
+        if issubclass(annotation, float):
+            return "double"
+        if issubclass(annotation, datetime):
+            return "timestamp"
+    raise TypeError(f"no Glue type for {annotation!r}")
+
+
+def glue_columns(model: type[BaseModel] = LakeRecord) -> list[dict[str, str]]:
+    """The Glue table's columns (Name/Type, CloudFormation casing) for a lake record model."""
+    return [{"Name": name, "Type": _glue_type(f.annotation)} for name, f in model.model_fields.items()]
+
+
+def openapi_document(max_events: int = 500) -> dict[str, Any]:
+    """OpenAPI 3.1 description of the ingestion endpoint (3.1 embeds JSON Schema 2020-12 as is)."""
+    batch = batch_json_schema(max_events)
+    defs = batch.pop("$defs")
+    batch.pop("$schema")
+    batch = json.loads(json.dumps(batch).replace("#/$defs/", "#/components/schemas/"))
+    defs = json.loads(json.dumps(defs).replace("#/$defs/", "#/components/schemas/"))
+    rejection = {
+        "type": "object",
+        "required": ["index", "field", "message"],
+        "properties": {
+            "index": {"type": "integer", "description": "Position of the event in the request."},
+            "event_id": {"type": ["string", "null"]},
+            "field": {"type": "string", "description": "Dotted path of the offending field, or '' for the event."},
+            "code": {"type": "string", "description": "Machine-readable reason."},
+            "message": {"type": "string"},
+        },
+    }
+    result = {
+        "type": "object",
+        "required": ["request_id", "received", "accepted", "duplicates", "rejected"],
+        "properties": {
+            "request_id": {"type": "string"},
+            "received": {"type": "integer"},
+            "accepted": {"type": "integer", "description": "New events stored and counted."},
+            "duplicates": {"type": "integer", "description": "Events whose event_id was already received."},
+            "rejected": {"type": "array", "items": {"$ref": "#/components/schemas/Rejection"}},
+            "failed": {"type": "integer", "description": "Events not stored this time; retry the request."},
+        },
+    }
+    error = {
+        "type": "object",
+        "required": ["error", "message"],
+        "properties": {"error": {"type": "string"}, "message": {"type": "string"}, "request_id": {"type": "string"}},
+    }
+    responses = {
+        "200": ("Every event was accepted or was a duplicate.", "IngestResult"),
+        "207": ("Some events were rejected; the others were accepted.", "IngestResult"),
+        "400": ("The body is not JSON, has the wrong shape, or every event was rejected.", "Error"),
+        "401": ("Missing or wrong API key.", "Error"),
+        "413": ("Too many events or too large a body.", "Error"),
+        "415": ("The body is not application/json.", "Error"),
+        "422": ("Every event was rejected; see the per-event reasons.", "IngestResult"),
+        "503": ("Storage was unavailable; retry the same request after Retry-After.", "IngestResult"),
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Audience platform ingestion API",
+            "version": SCHEMA_VERSION,
+            "description": "Collects engagement events. Generated from schemas/engagement.py.",
+        },
+        "components": {
+            "schemas": {**defs, "EventBatch": batch, "Rejection": rejection, "IngestResult": result, "Error": error},
+            "securitySchemes": {"ApiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}},
+        },
+        "security": [{"ApiKey": []}],
+        "paths": {
+            "/events": {
+                "post": {
+                    "operationId": "postEvents",
+                    "summary": "Send a batch of engagement events",
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EventBatch"}}},
+                    },
+                    "responses": {
+                        code: {
+                            "description": text,
+                            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}},
+                        }
+                        for code, (text, ref) in responses.items()
+                    },
+                }
+            },
+            "/health": {"get": {"operationId": "health", "security": [], "responses": {"200": {"description": "OK"}}}},
+        },
+    }
+
+
+def documents() -> dict[str, Any]:
+    return {
+        "engagement_event.schema.json": event_json_schema(),
+        "event_batch.schema.json": batch_json_schema(),
+        "openapi.json": openapi_document(),
+        "glue_columns.json": {"columns": glue_columns(), "partition_keys": [
+            {"Name": n, "Type": t} for n, t in LAKE_PARTITION_KEYS
+        ]},
+    }
+
+
+def render(doc: Any) -> str:
+    return json.dumps(doc, indent=2, sort_keys=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the derived documents, or with ``--check`` exit 1 if any committed copy is stale."""
+    check = "--check" in (argv if argv is not None else sys.argv[1:])
+    GENERATED.mkdir(exist_ok=True)
+    stale = []
+    for name, doc in documents().items():
+        path = GENERATED / name
+        text = render(doc)
+        if check:
+            if not path.exists() or path.read_text() != text:
+                stale.append(name)
+        else:
+            path.write_text(text)
+    if stale:
+        print(f"stale derived schemas: {', '.join(stale)}; run `python -m schemas.derive`", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,248 @@
+"""The engagement event data contract: the one source every other schema is derived from.
+
+Policy, documented in ``schemas/README.md``:
+
+* Unknown fields are *rejected*, never dropped: a client that sends a field we do not know gets a
+  per-event reason naming it, and the event is quarantined with that reason.
+* Types are strict: ``"12"`` is not a number and ``1`` is not a string. Two normalisations are
+  applied because they lose nothing: integers are accepted where a float is expected, and
+  country codes are upper-cased before being checked against ISO 3166-1.
+* Timestamps must carry a UTC offset (``Z`` or ``+hh:mm``) and are normalised to UTC.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+import pycountry
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+)
+
+SCHEMA_VERSION = "1.0"
+"""Bumped on any change to the contract; events name the version they were written against."""
+
+EVENT_ID_NAMESPACE = uuid.UUID("6f1d1c8e-3c2b-4a5e-9d7a-2b8f0e9c4a11")
+"""Namespace of the UUIDv5 derived for events sent without an ``event_id``."""
+
+
+class EventType(StrEnum):
+    VIEW = "view"
+    LIKE = "like"
+    SHARE = "share"
+    COMMENT = "comment"
+    COMPLETE = "complete"
+    SKIP = "skip"
+
+
+class DeviceType(StrEnum):
+    MOBILE = "mobile"
+    DESKTOP = "desktop"
+    TABLET = "tablet"
+    TV = "tv"
+    OTHER = "other"
+
+
+_ISO_ALPHA2 = frozenset(c.alpha_2 for c in pycountry.countries)
+
+
+def _upper(value: Any) -> Any:
+    return value.upper() if isinstance(value, str) else value
+
+
+def _known_country(value: str) -> str:
+    if value not in _ISO_ALPHA2:
+        raise ValueError(f"'{value}' is not an ISO 3166-1 alpha-2 country code")
+    return value
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+def _iso_text(value: Any) -> Any:
+    # Lax datetime parsing would take numbers as Unix time; the contract says ISO-8601 text.
+    if not isinstance(value, (str, datetime)):
+        raise ValueError("timestamp must be an ISO-8601 string with a UTC offset")
+    return value
+
+
+Identifier = Annotated[
+    str, Strict(), StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@/-]*$")
+]
+ShortText = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
+PlaceName = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
+CountryCode = Annotated[
+    str,
+    Strict(),
+    BeforeValidator(_upper),
+    StringConstraints(min_length=2, max_length=2, pattern=r"^[A-Z]{2}$"),
+    AfterValidator(_known_country),
+]
+UtcTimestamp = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_utc)]
+NonNegativeFloat = Annotated[float, Strict()]
+Count = Annotated[int, Strict()]
+
+
+class _Strict(BaseModel):
+    """Unknown fields are errors; strictness is set per type above (strings and numbers are strict)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Location(_Strict):
+    """Where the event happened, coarse enough not to identify a person."""
+
+    country: CountryCode = Field(description="ISO 3166-1 alpha-2 code, e.g. 'US'.")
+    region: PlaceName | None = Field(default=None, description="State, province or region name.")
+    city: PlaceName | None = Field(default=None, description="City name.")
+
+
+class EventMetadata(_Strict):
+    view_duration: NonNegativeFloat | None = Field(
+        default=None, ge=0, le=86_400, description="Seconds of the content consumed in this event."
+    )
+    completion_rate: NonNegativeFloat | None = Field(default=None, ge=0, le=1, description="Share of the content consumed.")
+    interaction_count: Count | None = Field(default=None, ge=0, le=1_000_000)
+
+
+class EngagementEvent(_Strict):
+    """One engagement event as a client sends it to ``POST /events``."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={"title": "EngagementEvent", "$id": "urn:audience:engagement-event:1.0"},
+    )
+
+    event_id: Identifier | None = Field(
+        default=None,
+        description=(
+            "Client-generated unique id (a UUID is best). Retries must resend the same id. When absent, "
+            "the API derives a UUIDv5 from the event's content, so an identical retry keeps its id."
+        ),
+    )
+    schema_version: Literal["1.0"] = Field(default=SCHEMA_VERSION, description="Contract version.")
+    user_id: Identifier
+    content_id: Identifier
+    event_type: EventType
+    timestamp: UtcTimestamp = Field(description="ISO-8601 with a UTC offset; normalised to UTC.")
+    platform: ShortText = Field(description="Client application, e.g. 'ios-app', 'web', 'roku'.")
+    device_type: DeviceType
+    location: Location
+    session_id: Identifier
+    metadata: EventMetadata = Field(default_factory=EventMetadata)
+
+    def derived_event_id(self) -> str:
+        """Deterministic id for an event sent without one: a retry of the same event gets the same id."""
+        body = self.model_dump(mode="json", exclude={"event_id"})
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
+        return str(uuid.uuid5(EVENT_ID_NAMESPACE, hashlib.sha256(canonical.encode()).hexdigest()))
+
+
+class EventBatch(BaseModel):
+    """The request body of ``POST /events``. Items are validated one by one, so they stay raw here."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    events: list[dict[str, Any]] = Field(min_length=1)
+
+
+class LakeLocation(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    country: str
+    region: str | None
+    city: str | None
+
+
+class LakeMetadata(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    view_duration: NonNegativeFloat | None
+    completion_rate: NonNegativeFloat | None
+    interaction_count: Count | None
+
+
+class LakeRecord(BaseModel):
+    """An accepted, enriched event as written to the lake (Firehose record and Parquet row).
+
+    ``timestamp`` becomes ``event_timestamp`` because ``timestamp`` is a reserved word in Athena.
+    Timestamps travel as ``yyyy-MM-dd HH:mm:ss.ffffff`` (UTC), the form Firehose's Hive JSON SerDe
+    parses with ``java.sql.Timestamp.valueOf`` into a Parquet timestamp, without loss.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str
+    schema_version: str
+    user_id: str
+    content_id: str
+    event_type: str
+    event_timestamp: datetime
+    platform: str
+    device_type: str
+    location: LakeLocation
+    session_id: str
+    metadata: LakeMetadata
+    event_id_source: Literal["client", "derived"]
+    ingested_at: datetime
+    request_id: str
+    ingest_source: str
+
+    @classmethod
+    def from_event(
+        cls, event: EngagementEvent, *, ingested_at: datetime, request_id: str, ingest_source: str
+    ) -> LakeRecord:
+        data = event.model_dump(mode="python")
+        return cls(
+            event_id=event.event_id or event.derived_event_id(),
+            event_id_source="client" if event.event_id else "derived",
+            schema_version=event.schema_version,
+            user_id=event.user_id,
+            content_id=event.content_id,
+            event_type=event.event_type.value,
+            event_timestamp=event.timestamp,
+            platform=event.platform,
+            device_type=event.device_type.value,
+            location=LakeLocation(**data["location"]),
+            session_id=event.session_id,
+            metadata=LakeMetadata(**data["metadata"]),
+            ingested_at=ingested_at.astimezone(UTC),
+            request_id=request_id,
+            ingest_source=ingest_source,
+        )
+
+    def to_json_line(self) -> str:
+        """The Firehose record: one JSON object per line, timestamps in the SerDe's format."""
+        body = self.model_dump(mode="json")
+        body["event_timestamp"] = format_lake_timestamp(self.event_timestamp)
+        body["ingested_at"] = format_lake_timestamp(self.ingested_at)
+        return json.dumps(body, separators=(",", ":")) + "\n"
+
+    @classmethod
+    def from_json_line(cls, line: str | bytes) -> LakeRecord:
+        body = json.loads(line)
+        body["event_timestamp"] = parse_lake_timestamp(body["event_timestamp"])
+        body["ingested_at"] = parse_lake_timestamp(body["ingested_at"])
+        return cls.model_validate(body)
+
+
+def format_lake_timestamp(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def parse_lake_timestamp(value: str) -> datetime:
+    return datetime.strptime(value, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=UTC)

@@ -1,0 +1,71 @@
+"""Live counter semantics, shared by every counter adapter.
+
+Per content there is one ``TOTAL`` bucket and one bucket per event hour (UTC, by the event's own
+timestamp). Each bucket counts every event type and the seconds viewed. A request's records are
+aggregated here first, so an adapter writes once per (content, bucket) per request, not per event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from schemas.engagement import EventType, LakeRecord
+
+TOTAL_BUCKET = "TOTAL"
+EVENT_TYPES: tuple[str, ...] = tuple(t.value for t in EventType)
+
+
+def hour_bucket(record: LakeRecord) -> str:
+    return "HOUR#" + record.event_timestamp.strftime("%Y-%m-%dT%H")
+
+
+@dataclass(frozen=True, order=True)
+class CounterKey:
+    content_id: str
+    bucket: str
+
+
+@dataclass
+class CounterDelta:
+    """What one request adds to one bucket."""
+
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(EVENT_TYPES, 0))
+    view_seconds: float = 0.0
+
+    @property
+    def events(self) -> int:
+        return sum(self.counts.values())
+
+    def add(self, record: LakeRecord) -> None:
+        self.counts[record.event_type] += 1
+        self.view_seconds += record.metadata.view_duration or 0.0
+
+
+def aggregate(records: Iterable[LakeRecord]) -> dict[CounterKey, CounterDelta]:
+    deltas: dict[CounterKey, CounterDelta] = {}
+    for record in records:
+        for bucket in (TOTAL_BUCKET, hour_bucket(record)):
+            deltas.setdefault(CounterKey(record.content_id, bucket), CounterDelta()).add(record)
+    return deltas
+
+
+@dataclass(frozen=True)
+class ContentCounters:
+    """A content's all-time live counters."""
+
+    content_id: str
+    counts: dict[str, int]
+    view_seconds: float
+
+    @property
+    def events(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass(frozen=True)
+class HourlyCounters:
+    content_id: str
+    hour: str  # YYYY-MM-DDTHH, UTC
+    counts: dict[str, int]
+    view_seconds: float

@@ -1,0 +1,75 @@
+"""One typed settings model, read from the environment once at start-up.
+
+Logic never reads ``os.environ``; handlers and the local server build :class:`Settings` and pass
+what is needed down. Names are ``AUDIENCE_*``; the SAM template sets them for each function.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+
+def _running_in_aws() -> bool:
+    return "AWS_LAMBDA_FUNCTION_NAME" in os.environ or os.environ.get("AWS_EXECUTION_ENV", "").startswith("AWS_")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AUDIENCE_", extra="ignore", frozen=True)
+
+    backend: Literal["aws", "local"] = Field(
+        default_factory=lambda: "aws" if _running_in_aws() else "local",
+        description="Which adapters to use; 'local' (embedded) unless running inside AWS Lambda.",
+    )
+    stage: str = "local"
+    home: Path = Field(default=Path(".audience"), description="Local state (lake, spool, counters).")
+    api_key: str | None = Field(default=None, description="Local server's API key (API Gateway checks it in AWS).")
+
+    # Ingestion limits
+    max_events: int = Field(default=500, ge=1, le=500)
+    max_event_bytes: int = Field(default=32 * 1024, ge=256)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_event_age_days: float = Field(default=7, gt=0)
+    max_future_seconds: float = Field(default=300, ge=0)
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    # Delivery retries (Firehose partial failures)
+    delivery_attempts: int = Field(default=4, ge=1, le=10)
+    delivery_backoff_seconds: float = Field(default=0.1, ge=0)
+    retry_after_seconds: int = Field(default=5, ge=1)
+
+    # AWS resources (set by the template)
+    lake_bucket: str | None = None
+    delivery_stream: str | None = None
+    counters_table: str | None = None
+
+    # Local lake delivery (Firehose's buffering hints)
+    local_buffer_records: int = Field(default=50_000, ge=1)
+    local_buffer_seconds: float = Field(default=60, gt=0)
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [o.strip() for o in value.split(",") if o.strip()]
+        return value
+
+    @property
+    def lake_dir(self) -> Path:
+        return self.home / "lake"
+
+    @property
+    def dedup_ttl_seconds(self) -> int:
+        """Dedup memory outlives the age window, so any acceptable retry is still recognised."""
+        return int((self.max_event_age_days + 1) * 86_400)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
