@@ -13,7 +13,7 @@ import types
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel
 
@@ -21,7 +21,11 @@ from schemas.engagement import SCHEMA_VERSION, EngagementEvent, LakeRecord
 
 GENERATED = Path(__file__).parent / "generated"
 
-LAKE_PARTITION_KEYS: tuple[tuple[str, str], ...] = (("year", "string"), ("month", "string"), ("day", "string"))
+LAKE_PARTITION_KEYS: tuple[tuple[str, str], ...] = (
+    ("year", "string"),
+    ("month", "string"),
+    ("day", "string"),
+)
 """Partition columns of the events table: Firehose's arrival-time prefix ``year=/month=/day=``."""
 
 
@@ -58,6 +62,8 @@ def batch_json_schema(max_events: int = 500) -> dict[str, Any]:
 
 def _glue_type(annotation: Any) -> str:
     origin = get_origin(annotation)
+    if origin is Annotated:
+        return _glue_type(get_args(annotation)[0])
     if origin in (Union, types.UnionType):
         inner = [a for a in get_args(annotation) if a is not type(None)]
         if len(inner) != 1:
@@ -100,7 +106,10 @@ def openapi_document(max_events: int = 500) -> dict[str, Any]:
         "properties": {
             "index": {"type": "integer", "description": "Position of the event in the request."},
             "event_id": {"type": ["string", "null"]},
-            "field": {"type": "string", "description": "Dotted path of the offending field, or '' for the event."},
+            "field": {
+                "type": "string",
+                "description": "Dotted path of the offending field, or '' for the event.",
+            },
             "code": {"type": "string", "description": "Machine-readable reason."},
             "message": {"type": "string"},
         },
@@ -120,7 +129,11 @@ def openapi_document(max_events: int = 500) -> dict[str, Any]:
     error = {
         "type": "object",
         "required": ["error", "message"],
-        "properties": {"error": {"type": "string"}, "message": {"type": "string"}, "request_id": {"type": "string"}},
+        "properties": {
+            "error": {"type": "string"},
+            "message": {"type": "string"},
+            "request_id": {"type": "string"},
+        },
     }
     responses = {
         "200": ("Every event was accepted or was a duplicate.", "IngestResult"),
@@ -140,7 +153,13 @@ def openapi_document(max_events: int = 500) -> dict[str, Any]:
             "description": "Collects engagement events. Generated from schemas/engagement.py.",
         },
         "components": {
-            "schemas": {**defs, "EventBatch": batch, "Rejection": rejection, "IngestResult": result, "Error": error},
+            "schemas": {
+                **defs,
+                "EventBatch": batch,
+                "Rejection": rejection,
+                "IngestResult": result,
+                "Error": error,
+            },
             "securitySchemes": {"ApiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}},
         },
         "security": [{"ApiKey": []}],
@@ -151,18 +170,24 @@ def openapi_document(max_events: int = 500) -> dict[str, Any]:
                     "summary": "Send a batch of engagement events",
                     "requestBody": {
                         "required": True,
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EventBatch"}}},
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/EventBatch"}}
+                        },
                     },
                     "responses": {
                         code: {
                             "description": text,
-                            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}},
+                            "content": {
+                                "application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}
+                            },
                         }
                         for code, (text, ref) in responses.items()
                     },
                 }
             },
-            "/health": {"get": {"operationId": "health", "security": [], "responses": {"200": {"description": "OK"}}}},
+            "/health": {
+                "get": {"operationId": "health", "security": [], "responses": {"200": {"description": "OK"}}}
+            },
         },
     }
 
@@ -172,9 +197,10 @@ def documents() -> dict[str, Any]:
         "engagement_event.schema.json": event_json_schema(),
         "event_batch.schema.json": batch_json_schema(),
         "openapi.json": openapi_document(),
-        "glue_columns.json": {"columns": glue_columns(), "partition_keys": [
-            {"Name": n, "Type": t} for n, t in LAKE_PARTITION_KEYS
-        ]},
+        "glue_columns.json": {
+            "columns": glue_columns(),
+            "partition_keys": [{"Name": n, "Type": t} for n, t in LAKE_PARTITION_KEYS],
+        },
     }
 
 

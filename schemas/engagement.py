@@ -17,7 +17,7 @@ import json
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 import pycountry
 from pydantic import (
@@ -31,7 +31,7 @@ from pydantic import (
     StringConstraints,
 )
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION: Final = "1.0"
 """Bumped on any change to the contract; events name the version they were written against."""
 
 EVENT_ID_NAMESPACE = uuid.UUID("6f1d1c8e-3c2b-4a5e-9d7a-2b8f0e9c4a11")
@@ -114,7 +114,9 @@ class EventMetadata(_Strict):
     view_duration: NonNegativeFloat | None = Field(
         default=None, ge=0, le=86_400, description="Seconds of the content consumed in this event."
     )
-    completion_rate: NonNegativeFloat | None = Field(default=None, ge=0, le=1, description="Share of the content consumed.")
+    completion_rate: NonNegativeFloat | None = Field(
+        default=None, ge=0, le=1, description="Share of the content consumed."
+    )
     interaction_count: Count | None = Field(default=None, ge=0, le=1_000_000)
 
 
@@ -171,9 +173,9 @@ class LakeLocation(BaseModel):
 class LakeMetadata(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    view_duration: NonNegativeFloat | None
-    completion_rate: NonNegativeFloat | None
-    interaction_count: Count | None
+    view_duration: float | None
+    completion_rate: float | None
+    interaction_count: int | None
 
 
 class LakeRecord(BaseModel):

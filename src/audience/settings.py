@@ -9,15 +9,16 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 
 def _running_in_aws() -> bool:
-    return "AWS_LAMBDA_FUNCTION_NAME" in os.environ or os.environ.get("AWS_EXECUTION_ENV", "").startswith("AWS_")
+    return "AWS_LAMBDA_FUNCTION_NAME" in os.environ or os.environ.get("AWS_EXECUTION_ENV", "").startswith(
+        "AWS_"
+    )
 
 
 class Settings(BaseSettings):
@@ -29,7 +30,9 @@ class Settings(BaseSettings):
     )
     stage: str = "local"
     home: Path = Field(default=Path(".audience"), description="Local state (lake, spool, counters).")
-    api_key: str | None = Field(default=None, description="Local server's API key (API Gateway checks it in AWS).")
+    api_key: str | None = Field(
+        default=None, description="Local server's API key (API Gateway checks it in AWS)."
+    )
 
     # Ingestion limits
     max_events: int = Field(default=500, ge=1, le=500)

@@ -1,0 +1,151 @@
+"""Ingestion API handler: parse the HTTP request, call the domain, shape the response.
+
+Routes (API Gateway REST proxy events): ``POST /events`` (API key required at the gateway),
+``GET /health``, and CORS preflight for allow-listed origins.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from audience.container import ingest_service
+from audience.domain.ingest import (
+    IngestError,
+    RequestContext,
+    StorageUnavailableError,
+    UnsupportedMediaTypeError,
+)
+from audience.observability import logger, metrics, tracer
+from audience.settings import get_settings
+
+_ACCEPTED_MEDIA = ("application/json", "text/plain")  # text/plain: navigator.sendBeacon and simple CORS
+
+
+def _cors() -> CORSConfig | None:
+    origins = get_settings().allowed_origins
+    if not origins:
+        return None
+    return CORSConfig(
+        allow_origin=origins[0], extra_origins=origins[1:], allow_headers=["x-api-key"], max_age=600
+    )
+
+
+app = APIGatewayRestResolver(cors=_cors())
+
+
+def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[str]:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=json.dumps(body),
+        headers=headers,
+    )
+
+
+def _request_body() -> bytes:
+    event = app.current_event
+    media = (
+        (event.headers.get("content-type") or event.headers.get("Content-Type") or "").split(";")[0].strip()
+    )
+    if media and media.lower() not in _ACCEPTED_MEDIA:
+        raise UnsupportedMediaTypeError(
+            "unsupported_media_type", f"content-type {media!r} is not application/json"
+        )
+    body = event.body or ""
+    if not event.is_base64_encoded:
+        return body.encode()
+    try:
+        return base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        raise IngestError("invalid_base64", "body is marked base64-encoded but is not valid base64") from None
+
+
+@app.post("/events")
+@tracer.capture_method
+def post_events() -> Response[str]:
+    settings = get_settings()
+    service = ingest_service()
+    ctx = RequestContext(request_id=app.current_event.request_context.request_id, source=f"api:{settings.stage}")
+    try:
+        body = _request_body()
+    except IngestError as exc:
+        service.quarantine_request((app.current_event.body or "").encode(), ctx, exc)
+        raise
+    result = service.ingest(body, ctx)
+    rejected = len(result.rejected and {r.index for r in result.rejected})
+    metrics.add_metric(name="EventsReceived", unit=MetricUnit.Count, value=result.received)
+    metrics.add_metric(name="EventsAccepted", unit=MetricUnit.Count, value=result.accepted)
+    metrics.add_metric(name="EventsDuplicate", unit=MetricUnit.Count, value=result.duplicates)
+    metrics.add_metric(name="EventsRejected", unit=MetricUnit.Count, value=rejected)
+    metrics.add_metric(name="EventsQuarantined", unit=MetricUnit.Count, value=rejected)
+    metrics.add_metric(name="EventsRetried", unit=MetricUnit.Count, value=result.retried)
+    metrics.add_metric(name="EventsFailed", unit=MetricUnit.Count, value=result.failed)
+    logger.info(
+        "events ingested",
+        extra={
+            "status": result.status,
+            "received": result.received,
+            "accepted": result.accepted,
+            "duplicates": result.duplicates,
+            "rejected": rejected,
+            "rejected_codes": dict(result.rejected_by_code()),
+            "retried": result.retried,
+            "failed": result.failed,
+        },
+    )
+    headers = {"Retry-After": str(settings.retry_after_seconds)} if result.status == 503 else None
+    return _json(result.status, result.body(), headers)
+
+
+@app.get("/health")
+def health() -> dict[str, str]:
+    return {"status": "ok", "stage": get_settings().stage}
+
+
+@app.exception_handler(IngestError)
+def request_rejected(exc: IngestError) -> Response[str]:
+    metrics.add_metric(name="RequestsRejected", unit=MetricUnit.Count, value=1)
+    logger.info("request rejected", extra={"code": exc.code, "status": exc.status})
+    request_id = app.current_event.request_context.request_id
+    return _json(exc.status, {"error": exc.code, "message": exc.message, "request_id": request_id})
+
+
+@app.exception_handler(StorageUnavailableError)
+def storage_unavailable(exc: StorageUnavailableError) -> Response[str]:
+    metrics.add_metric(name="RequestsUnavailable", unit=MetricUnit.Count, value=1)
+    logger.exception("storage unavailable; nothing acknowledged")
+    return _json(
+        503,
+        {
+            "error": "unavailable",
+            "message": f"{exc}; retry the same request",
+            "request_id": app.current_event.request_context.request_id,
+        },
+        {"Retry-After": str(get_settings().retry_after_seconds)},
+    )
+
+
+@app.not_found
+def not_found(_: Exception) -> Response[str]:
+    return _json(
+        404,
+        {
+            "error": "not_found",
+            "message": f"no route for {app.current_event.http_method} {app.current_event.path}",
+        },
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

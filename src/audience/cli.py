@@ -1,0 +1,39 @@
+"""``audience``: the local command line (serve, demo, flush)."""
+
+from __future__ import annotations
+
+import typer
+
+from audience.settings import get_settings
+
+app = typer.Typer(help="Audience Intelligence & Activation Platform: local commands.", no_args_is_help=True, pretty_exceptions_enable=False
+)
+
+
+@app.command()
+def serve(
+    port: int = typer.Option(8000, envvar="PORT", help="Port to listen on."),
+    host: str = typer.Option("127.0.0.1", help="Address to bind."),
+    threads: int = typer.Option(8, help="Worker threads."),
+) -> None:
+    """Run the local API (the Lambda handlers behind HTTP) and the lake writer."""
+    from audience.local.server import serve as run
+
+    raise typer.Exit(run(get_settings(), host=host, port=port, threads=threads))
+
+
+@app.command()
+def flush() -> None:
+    """Deliver everything in the local spool into the lake (when no server is running)."""
+    from audience.adapters.local.lake import LakeWriter, LocalSpool
+    from audience.container import ports
+
+    settings = get_settings()
+    spool = ports().sink
+    assert isinstance(spool, LocalSpool)
+    report = LakeWriter(spool, settings.lake_dir).flush(force=True)
+    typer.echo(f"delivered {report.rows} events in {report.files} files")
+
+
+if __name__ == "__main__":
+    app()
