@@ -130,7 +130,7 @@ def parse_body(body: bytes, limits: IngestLimits) -> list[Any]:
     if not body.strip():
         raise IngestError("empty_body", 'body is empty; send {"events": [...]}')
     try:
-        data = json.loads(body)
+        data = json.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
         raise IngestError("invalid_encoding", "body is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
