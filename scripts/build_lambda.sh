@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Package the Lambda code into one folder: our three packages plus the locked runtime dependencies.
+#
+#   scripts/build_lambda.sh ARTIFACTS_DIR
+#
+# SAM's makefile builder calls this from `build-IngestFunction` (scripts/sam-build.mk) with its
+# ARTIFACTS_DIR; it can also be run by hand. The result is what Lambda unzips into /var/task:
+#
+#   functions/   the handlers (dotted Handler paths, e.g. functions.ingest.app.handler)
+#   audience/    the core package, from src/audience
+#   schemas/     the data contract, with schemas/generated/*.json
+#   <deps>       [project].dependencies from uv.lock, as manylinux x86_64 wheels for CPython 3.13
+#
+# Nothing from the `local` extra or the dev group is installed, and no tests are copied.
+set -euo pipefail
+
+artifacts=${1:?usage: scripts/build_lambda.sh ARTIFACTS_DIR}
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+uv=${UV:-$root/.tools/uv/bin/uv}
+python=${AUDIENCE_PYTHON313:-$(command -v python3.13 || true)}
+# Lambda's python3.13 runtime runs on Amazon Linux 2023 (glibc 2.34), x86_64.
+platform=${LAMBDA_PYTHON_PLATFORM:-x86_64-manylinux_2_34}
+python_version=3.13
+
+die() { echo "build_lambda.sh: $*" >&2; exit 1; }
+
+[[ -x $uv ]] || die "uv not found at $uv (run: make setup-sam)"
+[[ -n $python ]] && "$python" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null \
+    || die "python3.13 not found (install it: pyenv install 3.13, or set AUDIENCE_PYTHON313)"
+
+mkdir -p "$artifacts"
+artifacts=$(cd "$artifacts" && pwd)
+# The folder is emptied first, so refuse anything that is not a dedicated build folder.
+case "$root/" in "$artifacts"/*) die "refusing to build into $artifacts (it contains the repository)" ;; esac
+[[ $artifacts != / ]] || die "refusing to build into /"
+find "$artifacts" -mindepth 1 -delete
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# 1. Runtime dependencies exactly as locked (hashes checked), wheels only, for Lambda's platform.
+(cd "$root" && "$uv" export --quiet --frozen --no-dev --no-emit-project --format requirements.txt \
+    --output-file "$work/requirements.txt")
+"$uv" pip install --quiet --python "$python" --target "$artifacts" \
+    --python-platform "$platform" --python-version "$python_version" \
+    --only-binary :all: --no-deps --require-hashes --requirement "$work/requirements.txt"
+
+# Console scripts point at the build machine's interpreter, and pycountry's translations (22 MB of
+# gettext catalogues) are never used: the contract only looks up ISO 3166-1 alpha-2 codes.
+rm -rf "$artifacts/bin" "$artifacts/pycountry/locales"
+
+# 2. Our packages, without caches or tests.
+copy_package() {  # copy_package SRC DEST
+    mkdir -p "$artifacts/$2"
+    (cd "$root/$1" && tar --create --exclude=__pycache__ --exclude='*.py[co]' --exclude=tests \
+        --exclude=.mypy_cache --exclude=.pytest_cache .) | tar --extract --directory "$artifacts/$2"
+}
+copy_package functions functions
+copy_package src/audience audience
+copy_package schemas schemas
+
+# 3. Byte-code compiled once, here, for 3.13: /var/task is read-only, so Lambda could never cache
+# it and would recompile pydantic, botocore and the rest on every cold start. Hash-based .pyc files
+# stay valid whatever mtimes the zip records.
+"$python" -m compileall -q -j 0 --invalidation-mode unchecked-hash "$artifacts" >/dev/null
+
+echo "build_lambda.sh: packaged $(du -sh "$artifacts" | cut -f1) into $artifacts"

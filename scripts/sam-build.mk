@@ -1,0 +1,18 @@
+# Targets for SAM's makefile build method (template.yaml: `Metadata: BuildMethod: makefile`).
+#
+# `sam build` runs `make --makefile <CodeUri>/Makefile build-<LogicalId>` with ARTIFACTS_DIR set.
+# CodeUri is the repository root, whose Makefile includes this file; samconfig.toml sets
+# `build_in_source = true`, so make runs in the repository itself instead of in a scratch copy of it
+# (which would copy .venv and tools/ on every build). See docs/deploy.md.
+#
+# Every function ships the same package (functions/, audience/, schemas/ and the locked runtime
+# dependencies); only the dotted Handler differs. Add one line per new function.
+
+SAM_BUILD_SCRIPT := $(dir $(lastword $(MAKEFILE_LIST)))build_lambda.sh
+
+.PHONY: build-IngestFunction
+
+# $(UV) is the root Makefile's pinned uv (installed on demand); the script finds it there by default.
+build-IngestFunction: | $(UV)
+	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: run this through sam build" >&2; exit 1; }
+	"$(SAM_BUILD_SCRIPT)" "$(ARTIFACTS_DIR)"
