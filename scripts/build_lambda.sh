@@ -30,10 +30,12 @@ die() { echo "build_lambda.sh: $*" >&2; exit 1; }
 
 mkdir -p "$artifacts"
 artifacts=$(cd "$artifacts" && pwd)
-# The folder is emptied first, so refuse anything that is not a dedicated build folder.
-case "$root/" in "$artifacts"/*) die "refusing to build into $artifacts (it contains the repository)" ;; esac
-[[ $artifacts != / ]] || die "refusing to build into /"
-find "$artifacts" -mindepth 1 -delete
+# SAM hands over a fresh folder. Anything else is emptied first, so it must be an earlier package.
+if [[ -n $(ls -A "$artifacts") ]]; then
+    [[ -d $artifacts/functions && -d $artifacts/audience && -d $artifacts/schemas && $artifacts != "$root" ]] \
+        || die "refusing to empty $artifacts: it is neither empty nor an earlier build of this package"
+    find "$artifacts" -mindepth 1 -delete
+fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
