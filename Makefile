@@ -4,6 +4,7 @@ SHELL := /bin/bash
 
 PORT ?= 8000
 export AUDIENCE_HOME ?= $(CURDIR)/.audience
+export SAM_CLI_TELEMETRY := 0
 UV_VERSION := 0.13.9
 UV := $(CURDIR)/.tools/uv/bin/uv
 VENV := $(CURDIR)/.venv
@@ -14,7 +15,7 @@ PY313_BIN := $(shell d=$$(ls -d $$HOME/.pyenv/versions/3.13*/bin 2>/dev/null | s
 	if [ -n "$$d" ]; then echo $$d; elif python3.13 -c '' 2>/dev/null; then dirname $$(command -v python3.13); fi)
 export AUDIENCE_PYTHON313 := $(if $(PY313_BIN),$(PY313_BIN)/python3.13,)
 
-.PHONY: help setup setup-sam demo serve test test-fast lint format schemas build deploy bench clean
+.PHONY: help setup setup-sam demo serve test test-fast lint format data schemas build deploy bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -57,6 +58,9 @@ lint: setup setup-sam ## ruff, mypy, schema drift and cfn-lint
 format: setup ## Apply ruff's formatting and autofixes
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+data: setup ## Regenerate the reference tables in data/ (deterministic: seed 7)
+	$(PY) -m audience.datagen --out data/
 
 schemas: setup ## Rewrite the documents derived from the pydantic contract
 	$(PY) -m schemas.derive

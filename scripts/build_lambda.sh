@@ -52,13 +52,17 @@ trap 'rm -rf "$work"' EXIT
 rm -rf "$artifacts/bin" "$artifacts/pycountry/locales"
 
 # 2. Our packages, without caches or tests.
-copy_package() {  # copy_package SRC DEST
-    mkdir -p "$artifacts/$2"
-    (cd "$root/$1" && tar --create --exclude=__pycache__ --exclude='*.py[co]' --exclude=tests \
-        --exclude=.mypy_cache --exclude=.pytest_cache .) | tar --extract --directory "$artifacts/$2"
+copy_package() {  # copy_package SRC DEST [EXTRA_TAR_EXCLUDES...]
+    local src=$1 dest=$2
+    shift 2
+    mkdir -p "$artifacts/$dest"
+    (cd "$root/$src" && tar --create --exclude=__pycache__ --exclude='*.py[co]' --exclude=tests \
+        --exclude=.mypy_cache --exclude=.pytest_cache "$@" .) | tar --extract --directory "$artifacts/$dest"
 }
 copy_package functions functions
-copy_package src/audience audience
+# The local backend, the CLI, the demo and the data generator never run in Lambda.
+copy_package src/audience audience --exclude=./local --exclude=./adapters/local --exclude=./datagen \
+    --exclude=./cli.py --exclude=./demo.py
 copy_package schemas schemas
 
 # 3. Byte-code compiled once, here, for 3.13: /var/task is read-only, so Lambda could never cache

@@ -72,7 +72,10 @@ class FakeCounters:
     def apply(self, records: Sequence[LakeRecord]) -> set[str]:
         if self.fail:
             raise ConnectionError("counter store down")
-        new = [r for r in {r.event_id: r for r in records}.values() if r.event_id not in self.seen]
+        first: dict[str, LakeRecord] = {}
+        for r in records:
+            first.setdefault(r.event_id, r)
+        new = [r for r in first.values() if r.event_id not in self.seen]
         self.seen.update(r.event_id for r in new)
         for key, delta in aggregate(new).items():
             row = self.totals.setdefault((key.content_id, key.bucket), {})
@@ -93,7 +96,9 @@ class FakeCounters:
 
     def top_content(self, limit: int = 10, by: str = "events") -> list[ContentCounters]:
         rows = [ContentCounters(c, *self._counters(c, b)) for c, b in self.totals if b == TOTAL_BUCKET]
-        return sorted(rows, key=lambda r: (-(r.events if by == "events" else r.counts[by]), r.content_id))[:limit]
+        return sorted(rows, key=lambda r: (-(r.events if by == "events" else r.counts[by]), r.content_id))[
+            :limit
+        ]
 
     def hourly(self, content_id: str, start_hour: str, end_hour: str) -> list[HourlyCounters]:
         return [
@@ -114,6 +119,8 @@ class FakeObjectStore:
         self.objects[key] = body
 
     def get_object(self, key: str) -> bytes:
+        if key not in self.objects:
+            raise FileNotFoundError(key)
         return self.objects[key]
 
     def list_keys(self, prefix: str) -> list[str]:

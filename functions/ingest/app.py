@@ -73,7 +73,9 @@ def _request_body() -> bytes:
 def post_events() -> Response[str]:
     settings = get_settings()
     service = ingest_service()
-    ctx = RequestContext(request_id=app.current_event.request_context.request_id, source=f"api:{settings.stage}")
+    ctx = RequestContext(
+        request_id=app.current_event.request_context.request_id, source=f"api:{settings.stage}"
+    )
     try:
         body = _request_body()
     except IngestError as exc:
@@ -110,7 +112,7 @@ def health() -> dict[str, str]:
     return {"status": "ok", "stage": get_settings().stage}
 
 
-@app.exception_handler(IngestError)
+@app.exception_handler(IngestError)  # type: ignore[untyped-decorator]
 def request_rejected(exc: IngestError) -> Response[str]:
     metrics.add_metric(name="RequestsRejected", unit=MetricUnit.Count, value=1)
     logger.info("request rejected", extra={"code": exc.code, "status": exc.status})
@@ -118,7 +120,7 @@ def request_rejected(exc: IngestError) -> Response[str]:
     return _json(exc.status, {"error": exc.code, "message": exc.message, "request_id": request_id})
 
 
-@app.exception_handler(StorageUnavailableError)
+@app.exception_handler(StorageUnavailableError)  # type: ignore[untyped-decorator]
 def storage_unavailable(exc: StorageUnavailableError) -> Response[str]:
     metrics.add_metric(name="RequestsUnavailable", unit=MetricUnit.Count, value=1)
     logger.exception("storage unavailable; nothing acknowledged")

@@ -6,7 +6,10 @@ import typer
 
 from audience.settings import get_settings
 
-app = typer.Typer(help="Audience Intelligence & Activation Platform: local commands.", no_args_is_help=True, pretty_exceptions_enable=False
+app = typer.Typer(
+    help="Audience Intelligence & Activation Platform: local commands.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
 )
 
 
@@ -20,6 +23,22 @@ def serve(
     from audience.local.server import serve as run
 
     raise typer.Exit(run(get_settings(), host=host, port=port, threads=threads))
+
+
+@app.command()
+def demo(
+    events: int = typer.Option(100_000, help="How many events to generate and send."),
+    seed: int = typer.Option(7, help="Generator seed."),
+    workers: int = typer.Option(4, help="Concurrent HTTP clients."),
+    keep: bool = typer.Option(
+        False, help="Keep the existing local lake and counters instead of starting fresh."
+    ),
+) -> None:
+    """Generate data, run the local API, post everything over HTTP, flush the lake, print a summary."""
+    from audience.demo import DemoConfig, run
+
+    summary = run(get_settings(), DemoConfig(events=events, seed=seed, workers=workers, fresh=not keep))
+    raise typer.Exit(0 if summary["consistent"] else 1)
 
 
 @app.command()

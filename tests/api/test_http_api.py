@@ -141,7 +141,11 @@ def test_http_health_and_api_key(server: Server) -> None:
         (b'{"events": "nope"}', 400, "wrong_shape"),
         (b"[1, 2]", 400, "wrong_shape"),
         (b"", 400, "empty_body"),
-        (json.dumps({"events": [make_event(event_id=f"x{i}") for i in range(501)]}).encode(), 413, "too_many_events"),
+        (
+            json.dumps({"events": [make_event(event_id=f"x{i}") for i in range(501)]}).encode(),
+            413,
+            "too_many_events",
+        ),
         (b'{"events": ["' + b"x" * (1024 * 1024) + b'"]}', 413, "body_too_large"),
     ],
 )
@@ -170,7 +174,9 @@ def test_http_mixed_batch_reports_each_rejection(server: Server) -> None:
     ]
     # AND the rejected events are kept in quarantine with their reasons
     server.stop()
-    kept = [json.loads(line) for f in (server.home / "lake" / "quarantine").rglob("*.jsonl") for line in f.open()]
+    kept = [
+        json.loads(line) for f in (server.home / "lake" / "quarantine").rglob("*.jsonl") for line in f.open()
+    ]
     assert sorted(k["event"]["event_id"] for k in kept if "event" in k) == ["bad-1", "bad-2"]
 
 

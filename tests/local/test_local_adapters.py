@@ -44,7 +44,12 @@ def lake_ids(lake: Path) -> list[str]:
     files = list((lake / EVENTS_PREFIX).rglob("*.parquet"))
     if not files:
         return []
-    return [r[0] for r in duckdb.sql(f"SELECT event_id FROM read_parquet('{lake}/{EVENTS_PREFIX}/**/*.parquet')").fetchall()]
+    return [
+        r[0]
+        for r in duckdb.sql(
+            f"SELECT event_id FROM read_parquet('{lake}/{EVENTS_PREFIX}/**/*.parquet')"
+        ).fetchall()
+    ]
 
 
 # --- spool and lake writer ------------------------------------------------------------------------
@@ -68,7 +73,9 @@ def test_writer_writes_hive_partitions_with_the_glue_schema(tmp_path: Path) -> N
     # WHEN flushed
     report = writer.flush(force=True)
     # THEN each arrival day has its partition, the files have the Glue table's columns, the spool is empty
-    parts = sorted(p.parent.relative_to(tmp_path / "lake").as_posix() for p in (tmp_path / "lake").rglob("*.parquet"))
+    parts = sorted(
+        p.parent.relative_to(tmp_path / "lake").as_posix() for p in (tmp_path / "lake").rglob("*.parquet")
+    )
     assert parts == [
         "engagement-events/year=2026/month=11/day=20",
         "engagement-events/year=2026/month=11/day=21",

@@ -16,7 +16,9 @@ from schemas import derive
 from schemas.engagement import EngagementEvent, LakeRecord
 
 
-def record(event_id: str, content_id: str, event_type: str, at: str, seconds: float | None = None) -> LakeRecord:
+def record(
+    event_id: str, content_id: str, event_type: str, at: str, seconds: float | None = None
+) -> LakeRecord:
     event = EngagementEvent.model_validate(
         make_event(
             event_id=event_id,
@@ -70,7 +72,9 @@ def test_glue_columns_cover_every_contract_field() -> None:
     for name in EngagementEvent.model_fields:
         assert (name if name != "timestamp" else "event_timestamp") in columns
     assert columns["event_timestamp"] == "timestamp"
-    assert columns["metadata"] == "struct<view_duration:double,completion_rate:double,interaction_count:bigint>"
+    assert (
+        columns["metadata"] == "struct<view_duration:double,completion_rate:double,interaction_count:bigint>"
+    )
     assert columns["location"] == "struct<country:string,region:string,city:string>"
 
 
@@ -103,7 +107,9 @@ def test_json_schema_and_model_agree(event: dict[str, object]) -> None:
     # GIVEN the JSON Schema derived from the model
     schema = derive.event_json_schema()
     # WHEN the same event is checked by both
-    schema_ok = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).is_valid(event)
+    schema_ok = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).is_valid(
+        event
+    )
     try:
         EngagementEvent.model_validate(event)
         model_ok = True

@@ -118,7 +118,9 @@ def test_ingest_quarantines_rejected_request_with_reason() -> None:
         ({"schema_version": "2.0"}, ("schema_version", "literal_error")),
     ],
 )
-def test_ingest_rejects_event_with_field_and_code(overrides: dict[str, Any], expected: tuple[str, str]) -> None:
+def test_ingest_rejects_event_with_field_and_code(
+    overrides: dict[str, Any], expected: tuple[str, str]
+) -> None:
     # GIVEN an event with one defect
     event = make_event(**overrides)
     # WHEN it is ingested
@@ -209,7 +211,7 @@ def test_country_is_normalised_to_upper_case() -> None:
 
 def test_ingest_counts_retried_request_as_duplicates() -> None:
     # GIVEN a request that was fully accepted once
-    svc, sink, counters, _ = service()
+    svc, sink, _counters, _ = service()
     events = [make_event(event_id=f"e{i}") for i in range(5)]
     first = svc.ingest(body(*events), ctx())
     # WHEN the client retries it
@@ -231,7 +233,7 @@ def test_ingest_duplicate_ids_within_a_request_count_once() -> None:
 
 def test_ingest_retries_only_failed_records_then_succeeds() -> None:
     # GIVEN a sink that fails records 1 and 3 on the first attempt
-    svc, sink, counters, _ = service(sink=FakeSink(fail_plan=[{1, 3}]))
+    svc, sink, _counters, _ = service(sink=FakeSink(fail_plan=[{1, 3}]))
     events = [make_event(event_id=f"e{i}") for i in range(5)]
     # WHEN ingested
     result = svc.ingest(body(*events), ctx())
@@ -243,7 +245,7 @@ def test_ingest_retries_only_failed_records_then_succeeds() -> None:
 
 def test_ingest_persistent_failure_answers_503_and_counts_only_delivered() -> None:
     # GIVEN a sink that keeps failing record 0
-    svc, sink, counters, _ = service(sink=FakeSink(fail_plan=[{0}] * 10))
+    svc, _sink, counters, _ = service(sink=FakeSink(fail_plan=[{0}] * 10))
     events = [make_event(event_id=f"e{i}") for i in range(3)]
     # WHEN ingested
     result = svc.ingest(body(*events), ctx())

@@ -89,7 +89,9 @@ def test_handler_preflight_echoes_only_allowed_origins(app_module: ModuleType) -
     assert "access-control-allow-origin" not in bad_headers
 
 
-def test_handler_rejects_invalid_base64_with_400_and_quarantines(app_module: ModuleType, tmp_path: Path) -> None:
+def test_handler_rejects_invalid_base64_with_400_and_quarantines(
+    app_module: ModuleType, tmp_path: Path
+) -> None:
     # GIVEN a body flagged as base64 that is not
     event = load("ingest_post_events_base64.json")
     event["body"] = "!!!not-base64!!!"

@@ -71,8 +71,12 @@ class IngestClient:
             response = retrying(once)
         except RetryableResponseError as exc:
             response = exc.response
-        body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
-        return PostOutcome(response.status_code, body, len(events), time.perf_counter() - started, tries, events)
+        body = (
+            response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
+        )
+        return PostOutcome(
+            response.status_code, body, len(events), time.perf_counter() - started, tries, events
+        )
 
     def close(self) -> None:
         self.http.close()
