@@ -17,6 +17,7 @@ import json
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated, Any, Final, Literal
 
 import pycountry
@@ -29,6 +30,7 @@ from pydantic import (
     Field,
     Strict,
     StringConstraints,
+    field_serializer,
 )
 
 SCHEMA_VERSION: Final = "1.0"
@@ -208,8 +210,9 @@ class LakeRecord(BaseModel):
     def from_event(
         cls, event: EngagementEvent, *, ingested_at: datetime, request_id: str, ingest_source: str
     ) -> LakeRecord:
-        data = event.model_dump(mode="python")
-        return cls(
+        # The event is already validated: construct without validating a second time (hot path).
+        loc, meta = event.location, event.metadata
+        return cls.model_construct(
             event_id=event.event_id or event.derived_event_id(),
             event_id_source="client" if event.event_id else "derived",
             schema_version=event.schema_version,
@@ -219,20 +222,31 @@ class LakeRecord(BaseModel):
             event_timestamp=event.timestamp,
             platform=event.platform,
             device_type=event.device_type.value,
-            location=LakeLocation(**data["location"]),
+            location=LakeLocation.model_construct(country=loc.country, region=loc.region, city=loc.city),
             session_id=event.session_id,
-            metadata=LakeMetadata(**data["metadata"]),
+            metadata=LakeMetadata.model_construct(
+                view_duration=None if meta.view_duration is None else float(meta.view_duration),
+                completion_rate=None if meta.completion_rate is None else float(meta.completion_rate),
+                interaction_count=meta.interaction_count,
+            ),
             ingested_at=ingested_at.astimezone(UTC),
             request_id=request_id,
             ingest_source=ingest_source,
         )
 
+    @field_serializer("event_timestamp", "ingested_at", when_used="json")
+    def _serde_timestamp(self, value: datetime) -> str:
+        return format_lake_timestamp(value)
+
+    @cached_property
+    def json_line(self) -> str:
+        """The Firehose record: one JSON object per line, timestamps in the SerDe's format.
+
+        Cached: the line is both measured (for PutRecordBatch's byte limit) and sent."""
+        return self.model_dump_json() + "\n"
+
     def to_json_line(self) -> str:
-        """The Firehose record: one JSON object per line, timestamps in the SerDe's format."""
-        body = self.model_dump(mode="json")
-        body["event_timestamp"] = format_lake_timestamp(self.event_timestamp)
-        body["ingested_at"] = format_lake_timestamp(self.ingested_at)
-        return json.dumps(body, separators=(",", ":")) + "\n"
+        return self.json_line
 
     @classmethod
     def from_json_line(cls, line: str | bytes) -> LakeRecord:
@@ -243,7 +257,7 @@ class LakeRecord(BaseModel):
 
 
 def format_lake_timestamp(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
 def parse_lake_timestamp(value: str) -> datetime:

@@ -17,7 +17,8 @@ EVENT_TYPES: tuple[str, ...] = tuple(t.value for t in EventType)
 
 
 def hour_bucket(record: LakeRecord) -> str:
-    return "HOUR#" + record.event_timestamp.strftime("%Y-%m-%dT%H")
+    at = record.event_timestamp
+    return f"HOUR#{at.year:04d}-{at.month:02d}-{at.day:02d}T{at.hour:02d}"
 
 
 @dataclass(frozen=True, order=True)

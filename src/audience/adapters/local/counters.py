@@ -6,6 +6,7 @@ counted exactly once even when clients retry concurrently.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -39,8 +40,9 @@ _UPSERT = (
 )
 # A claim succeeds if the id is new, or if its memory has expired (as DynamoDB's TTL would do).
 _CLAIM = (
-    "INSERT INTO counted (event_id, expires_at) VALUES (?, ?) "
-    "ON CONFLICT (event_id) DO UPDATE SET expires_at = excluded.expires_at WHERE counted.expires_at < ?"
+    "INSERT INTO counted (event_id, expires_at) SELECT value, ? FROM json_each(?) WHERE true "
+    "ON CONFLICT (event_id) DO UPDATE SET expires_at = excluded.expires_at WHERE counted.expires_at < ? "
+    "RETURNING event_id"
 )
 
 
@@ -72,13 +74,13 @@ class SqliteCounterStore:
             return set()
         now = self.clock()
         with self.db.transaction() as conn:
+            ids = json.dumps([r.event_id for r in records])
+            claimed = {row[0] for row in conn.execute(_CLAIM, (now + self.ttl, ids, now)).fetchall()}
             new: list[LakeRecord] = []
-            claimed: set[str] = set()
+            pending = set(claimed)
             for record in records:
-                if record.event_id in claimed:
-                    continue
-                if conn.execute(_CLAIM, (record.event_id, now + self.ttl, now)).rowcount == 1:
-                    claimed.add(record.event_id)
+                if record.event_id in pending:
+                    pending.discard(record.event_id)  # the first occurrence wins
                     new.append(record)
             conn.executemany(
                 _UPSERT,

@@ -13,6 +13,7 @@ delivery is simply written again: same rows, same file names, atomically replace
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -53,9 +54,11 @@ CREATE TABLE IF NOT EXISTS deliveries (
     last_seq INTEGER NOT NULL
 );
 """
+# One statement claims a whole batch: new ids, or ids whose memory expired, come back from RETURNING.
 _CLAIM = (
-    "INSERT INTO delivered_ids (event_id, expires_at) VALUES (?, ?) "
-    "ON CONFLICT (event_id) DO UPDATE SET expires_at = excluded.expires_at WHERE delivered_ids.expires_at < ?"
+    "INSERT INTO delivered_ids (event_id, expires_at) SELECT value, ? FROM json_each(?) WHERE true "
+    "ON CONFLICT (event_id) DO UPDATE SET expires_at = excluded.expires_at WHERE delivered_ids.expires_at < ? "
+    "RETURNING event_id"
 )
 
 
@@ -114,12 +117,14 @@ class LocalSpool:
         now = self.clock()
         try:
             with self.db.transaction() as conn:
+                ids = json.dumps([r.event_id for r in records])
+                claimed = {row[0] for row in conn.execute(_CLAIM, (now + self.ttl, ids, now)).fetchall()}
+                rows = []
                 for record in records:
-                    if conn.execute(_CLAIM, (record.event_id, now + self.ttl, now)).rowcount == 1:
-                        conn.execute(
-                            "INSERT INTO spool (partition, received_at, line) VALUES (?, ?, ?)",
-                            (partition_of(record), now, record.to_json_line()),
-                        )
+                    if record.event_id in claimed:
+                        claimed.discard(record.event_id)  # the first occurrence wins
+                        rows.append((partition_of(record), now, record.to_json_line()))
+                conn.executemany("INSERT INTO spool (partition, received_at, line) VALUES (?, ?, ?)", rows)
         except Exception:
             log.exception("spool write failed")
             return list(range(len(records)))
