@@ -138,8 +138,8 @@ def openapi_document(max_events: int = 500) -> dict[str, Any]:
     responses = {
         "200": ("Every event was accepted or was a duplicate.", "IngestResult"),
         "207": ("Some events were rejected; the others were accepted.", "IngestResult"),
-        "400": ("The body is not JSON, has the wrong shape, or every event was rejected.", "Error"),
-        "401": ("Missing or wrong API key.", "Error"),
+        "400": ("The body is not JSON, is empty, has the wrong shape, or is badly base64-encoded.", "Error"),
+        "403": ("Missing or wrong API key (API Gateway's answer).", "Error"),
         "413": ("Too many events or too large a body.", "Error"),
         "415": ("The body is not application/json.", "Error"),
         "422": ("Every event was rejected; see the per-event reasons.", "IngestResult"),

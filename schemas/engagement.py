@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -71,12 +72,21 @@ def _known_country(value: str) -> str:
 
 
 def _utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("timestamp is out of range once converted to UTC") from None
+
+
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 
 
 def _iso_text(value: Any) -> Any:
-    # Lax datetime parsing would take numbers as Unix time; the contract says ISO-8601 text.
-    if not isinstance(value, (str, datetime)):
+    # Lax datetime parsing would take numbers, and digit strings, as Unix time; the contract says
+    # ISO-8601 text.
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_DATETIME.match(value):
         raise ValueError("timestamp must be an ISO-8601 string with a UTC offset")
     return value
 

@@ -23,7 +23,7 @@ from audience.domain.ingest import (
     StorageUnavailableError,
     UnsupportedMediaTypeError,
 )
-from audience.observability import logger, metrics, tracer
+from audience.observability import discard_unpublished_metrics, logger, metrics, tracer
 from audience.settings import get_settings
 
 _ACCEPTED_MEDIA = ("application/json", "text/plain")  # text/plain: navigator.sendBeacon and simple CORS
@@ -135,6 +135,25 @@ def storage_unavailable(exc: StorageUnavailableError) -> Response[str]:
     )
 
 
+@app.exception_handler(Exception)  # type: ignore[untyped-decorator]
+def unexpected(exc: Exception) -> Response[str]:
+    """A bug, not bad input: answer JSON, keep the request for diagnosis, alarm on the metric."""
+    logger.exception("unexpected error")
+    metrics.add_metric(name="RequestsFailed", unit=MetricUnit.Count, value=1)
+    request_id = app.current_event.request_context.request_id
+    try:
+        ingest_service().quarantine_request(
+            (app.current_event.body or "").encode(),
+            RequestContext(request_id=request_id, source=f"api:{get_settings().stage}"),
+            IngestError("internal_error", f"{type(exc).__name__} while processing the request"),
+        )
+    except Exception:
+        logger.exception("could not quarantine the failed request")
+    return _json(
+        500, {"error": "internal_error", "message": "unexpected error; retry later", "request_id": request_id}
+    )
+
+
 @app.not_found
 def not_found(_: Exception) -> Response[str]:
     return _json(
@@ -149,5 +168,13 @@ def not_found(_: Exception) -> Response[str]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def _handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    try:
+        response: dict[str, Any] = _handler(event, context)
+        return response
+    finally:
+        discard_unpublished_metrics()

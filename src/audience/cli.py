@@ -20,9 +20,15 @@ def serve(
     threads: int = typer.Option(8, help="Worker threads."),
 ) -> None:
     """Run the local API (the Lambda handlers behind HTTP) and the lake writer."""
+    from audience.local.server import WriterLockedError
     from audience.local.server import serve as run
 
-    raise typer.Exit(run(get_settings(), host=host, port=port, threads=threads))
+    try:
+        code = run(get_settings(), host=host, port=port, threads=threads)
+    except WriterLockedError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -46,11 +52,17 @@ def flush() -> None:
     """Deliver everything in the local spool into the lake (when no server is running)."""
     from audience.adapters.local.lake import LakeWriter, LocalSpool
     from audience.container import ports
+    from audience.local.server import WriterLockedError, writer_lock
 
     settings = get_settings()
-    spool = ports().sink
-    assert isinstance(spool, LocalSpool)
-    report = LakeWriter(spool, settings.lake_dir).flush(force=True)
+    try:
+        with writer_lock(settings):
+            spool = ports().sink
+            assert isinstance(spool, LocalSpool)
+            report = LakeWriter(spool, settings.lake_dir).flush(force=True)
+    except WriterLockedError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
     typer.echo(f"delivered {report.rows} events in {report.files} files")
 
 

@@ -51,25 +51,27 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start_server(settings: Settings, port: int, api_key: str) -> subprocess.Popen[str]:
+def _start_server(settings: Settings, port: int, api_key: str, log: Path) -> subprocess.Popen[str]:
     env = {
         **os.environ,
         "AUDIENCE_HOME": str(settings.home),
         "AUDIENCE_API_KEY": api_key,
         "AUDIENCE_BACKEND": "local",
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "audience.cli", "serve", "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as out:  # a file, not a pipe: a pipe nobody reads could block the server
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "audience.cli", "serve", "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"local API exited early:\n{proc.communicate()[0]}")
+            raise RuntimeError(f"local API exited early:\n{log.read_text()}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
                 return proc
@@ -90,7 +92,8 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
     api_key = settings.api_key or "demo-key"
     port = _free_port()
     console.print(f"starting the local API on port {port} …")
-    server = _start_server(settings, port, api_key)
+    log = home / "server.log"
+    server = _start_server(settings, port, api_key, log)
 
     gen = GeneratorConfig(
         seed=config.seed, target_events=config.events, now=datetime.now(UTC) - timedelta(minutes=1)
@@ -126,9 +129,10 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
             )
     finally:
         server.send_signal(signal.SIGTERM)
-        server_output, _ = server.communicate(timeout=300)
+        server.wait(timeout=300)
     elapsed = time.perf_counter() - started
-    console.print(f"[dim]{server_output.strip().splitlines()[-1] if server_output.strip() else ''}[/dim]")
+    last = log.read_text().strip().splitlines()
+    console.print(f"[dim]local API: {last[-1] if last else 'no output'} (log: {log})[/dim]")
     return summarise(settings, outcomes, defects, sent, elapsed, console)
 
 

@@ -252,3 +252,83 @@ def test_http_sigkill_after_ack_loses_nothing(server: Server) -> None:
     assert sorted(ids) == sorted(e["event_id"] for e in events)
     assert retry.json()["duplicates"] == 100
     assert "delivered 300 events" in output
+
+
+def test_http_concurrent_distinct_batches_are_answered_for_themselves(server: Server) -> None:
+    # GIVEN 8 clients sending distinct batches of different sizes at the same time
+    batches = [valid_events(20 + i, seed=1000 + i, prefix=f"d{i}") for i in range(48)]
+
+    def send(batch: list[dict[str, Any]]) -> dict[str, Any]:
+        response = post(server.url, {"events": batch})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    # WHEN they are posted concurrently
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(send, batches))
+    server.stop()
+    # THEN each answer describes its own request, and every acknowledged event is in the lake
+    assert [a["received"] for a in answers] == [len(b) for b in batches]
+    assert [a["accepted"] for a in answers] == [len(b) for b in batches]
+    assert sorted(r[0] for r in lake_rows(server.home)) == sorted(e["event_id"] for b in batches for e in b)
+
+
+def test_http_sigterm_lets_in_flight_requests_finish(server: Server) -> None:
+    # GIVEN 8 requests in flight
+    batches = [valid_events(400, seed=2000 + i, prefix=f"t{i}") for i in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        futures = [pool.submit(post, server.url, {"events": b}) for b in batches]
+        time.sleep(0.3)
+        # WHEN the server is asked to stop
+        assert server.proc is not None
+        server.proc.send_signal(signal.SIGTERM)
+        responses = [f.result() for f in futures]
+    output, _ = server.proc.communicate(timeout=60)
+    # THEN every request already accepted got its answer, and everything acknowledged is in the lake
+    assert [r.status_code for r in responses] == [200] * 8
+    assert len(lake_rows(server.home)) == 3200
+    assert "delivered 3200 events" in output
+
+
+def test_http_second_server_on_the_same_home_refuses_to_start(server: Server) -> None:
+    # GIVEN a running server
+    # WHEN another one is started on the same AUDIENCE_HOME
+    result = subprocess.run(
+        [sys.executable, "-m", "audience.cli", "serve", "--port", str(free_port())],
+        cwd=ROOT,
+        env={**os.environ, "AUDIENCE_HOME": str(server.home), "AUDIENCE_API_KEY": API_KEY},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    # THEN it exits with a clear message instead of delivering the same spool twice
+    assert result.returncode == 1
+    assert "another audience server" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"[" * 100_000,
+        b'{"events": [' + b"9" * 5000 + b"]}",
+    ],
+)
+def test_http_hostile_json_is_a_4xx(server: Server, payload: bytes) -> None:
+    response = post(server.url, payload)
+    assert response.status_code == 400 and response.json()["error"] == "malformed_json"
+
+
+def test_http_lone_surrogate_and_overflowing_offset_are_rejected_per_event(server: Server) -> None:
+    # GIVEN events that are valid JSON but not storable text / not a representable UTC time
+    surrogate = json.dumps(make_event(event_id="s1")).replace('"ios-app"', '"ios-app\\ud800"')
+    overflow = json.dumps(make_event(event_id="s2", timestamp="0001-01-01T00:00:00+23:59"))
+    raw = '{"events": [' + surrogate + ", " + overflow + "]}"
+    assert "\\ud800" in raw
+    # WHEN posted
+    response = post(server.url, raw.encode())
+    # THEN both are rejected with reasons, not a 500
+    assert response.status_code == 422
+    assert [(r["index"], r["code"]) for r in response.json()["rejected"]] == [
+        (0, "invalid_unicode"),
+        (1, "value_error"),
+    ]

@@ -64,6 +64,8 @@ def rejections_of(event: Any) -> list[tuple[str, str]]:
         (b'{"events": []}', "no_events", IngestError),
         (json.dumps({"events": [make_event()] * 501}).encode(), "too_many_events", PayloadTooLargeError),
         (b" " * (LIMITS.max_body_bytes + 1), "body_too_large", PayloadTooLargeError),
+        (b"[" * 100_000, "malformed_json", IngestError),
+        (b'{"events": [' + b"9" * 5000 + b"]}", "malformed_json", IngestError),
     ],
 )
 def test_parse_body_rejects_request_with_code(raw: bytes, code: str, error_type: type[IngestError]) -> None:
@@ -99,7 +101,10 @@ def test_ingest_quarantines_rejected_request_with_reason() -> None:
         ({"user_id": DELETE}, ("user_id", "missing")),
         ({"event_type": "purchase"}, ("event_type", "enum")),
         ({"device_type": "watch"}, ("device_type", "enum")),
-        ({"timestamp": "yesterday"}, ("timestamp", "datetime_from_date_parsing")),
+        ({"timestamp": "yesterday"}, ("timestamp", "value_error")),
+        ({"timestamp": "1763769000"}, ("timestamp", "value_error")),
+        ({"timestamp": "9999-12-31T23:59:59-23:59"}, ("timestamp", "value_error")),
+        ({"city_check": DELETE, "platform": "web\ud800"}, ("", "invalid_unicode")),
         ({"timestamp": "2026-11-21T11:00:00"}, ("timestamp", "timezone_aware")),
         ({"timestamp": 1763726400}, ("timestamp", "value_error")),
         ({"timestamp": iso(NOW + timedelta(minutes=6))}, ("timestamp", "timestamp_in_future")),

@@ -137,6 +137,10 @@ def parse_body(body: bytes, limits: IngestLimits) -> list[Any]:
         raise IngestError(
             "malformed_json", f"body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
+    except RecursionError:
+        raise IngestError("malformed_json", "body nests arrays or objects too deeply") from None
+    except ValueError as exc:  # e.g. an integer literal longer than Python's 4,300-digit limit
+        raise IngestError("malformed_json", f"body is not acceptable JSON: {exc}") from None
     if not isinstance(data, dict) or "events" not in data:
         raise IngestError("wrong_shape", 'body must be a JSON object {"events": [...]}')
     extra = sorted(set(data) - {"events"})
@@ -167,7 +171,13 @@ def validate_event(
     )
     if not isinstance(raw, dict):
         return [Rejection(index, "", "not_an_object", "each event must be a JSON object", client_id)]
-    size = len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode())
+    try:
+        size = len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode())
+    except UnicodeEncodeError:
+        # A lone surrogate (e.g. "\\ud800") is valid JSON but not text: no column can store it.
+        return [
+            Rejection(index, "", "invalid_unicode", "event contains an unpaired UTF-16 surrogate", client_id)
+        ]
     if size > limits.max_event_bytes:
         return [
             Rejection(
@@ -251,7 +261,14 @@ class IngestService:
         records: list[LakeRecord] = []
         bad: list[tuple[Any, list[Rejection]]] = []
         for index, raw in enumerate(raw_events):
-            outcome = validate_event(raw, index, self.limits, ctx)
+            try:
+                outcome = validate_event(raw, index, self.limits, ctx)
+            except Exception as exc:  # a validation bug must not turn one bad event into a 500
+                outcome = [
+                    Rejection(
+                        index, "", "unprocessable", f"event could not be validated: {type(exc).__name__}"
+                    )
+                ]
             if isinstance(outcome, LakeRecord):
                 records.append(outcome)
             else:

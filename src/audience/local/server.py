@@ -7,15 +7,18 @@ events are committed to the SQLite spool before the 2xx, and the next start deli
 
 from __future__ import annotations
 
+import fcntl
 import hmac
 import logging
 import os
 import secrets
 import signal
 import sys
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from flask import Flask, Response, request
@@ -49,6 +52,10 @@ def _json(status: int, message: str) -> Response:
 
 def create_app(settings: Settings, api_key: str, handler: Handler) -> Flask:
     app = Flask("audience")
+    # A Lambda instance serves one request at a time, and Powertools' resolver keeps the current
+    # event in shared state: concurrent calls would mix requests up. Like Lambda, run one at a time
+    # (validation is CPU-bound under the GIL, so little throughput is lost).
+    invoke_lock = threading.Lock()
 
     @app.route("/", defaults={"path": ""}, methods=_METHODS)
     @app.route("/<path:path>", methods=_METHODS)
@@ -70,7 +77,8 @@ def create_app(settings: Settings, api_key: str, handler: Handler) -> Flask:
             source_ip=request.remote_addr or "127.0.0.1",
             stage=settings.stage,
         )
-        result = handler(event, LocalContext(aws_request_id=event["requestContext"]["requestId"]))
+        with invoke_lock:
+            result = handler(event, LocalContext(aws_request_id=event["requestContext"]["requestId"]))
         body: str | bytes = result.get("body") or ""
         if result.get("isBase64Encoded"):
             import base64
@@ -86,56 +94,95 @@ def create_app(settings: Settings, api_key: str, handler: Handler) -> Flask:
     return app
 
 
+class WriterLockedError(RuntimeError):
+    """Another process already delivers this spool into the lake."""
+
+
+@contextmanager
+def writer_lock(settings: Settings) -> Iterator[None]:
+    """One lake writer per spool: a second writer would deliver the same rows twice."""
+    path = settings.home / "state" / "lake-writer.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise WriterLockedError(
+                f"another audience server or flush is using {settings.home}; stop it or use another AUDIENCE_HOME"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _idle(server: Any) -> bool:
+    """No request queued, running, or with response bytes still to send."""
+    dispatcher = server.task_dispatcher
+    with dispatcher.lock:
+        if dispatcher.queue or dispatcher.active_count:
+            return False
+    return not any(
+        getattr(channel, "requests", None) or getattr(channel, "total_outbufs_len", 0)
+        for channel in list(server._map.values())
+    )
+
+
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, threads: int = 8) -> int:
     """Run until SIGTERM/SIGINT; returns the process exit code."""
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     import waitress
+    from waitress import wasyncore
 
     from audience.adapters.local.lake import LakeWriter, LocalSpool
     from audience.container import ports
     from functions.ingest.app import handler
 
     api_key = resolve_api_key(settings)
-    spool = ports().sink
-    assert isinstance(spool, LocalSpool), "the local server runs on the local backend"
-    writer = LakeWriter(
-        spool,
-        settings.lake_dir,
-        buffer_records=settings.local_buffer_records,
-        buffer_seconds=settings.local_buffer_seconds,
-    )
-    recovered = writer.recover()
-    if recovered.rows:
-        print(f"recovered {recovered.rows} spooled events from an interrupted delivery", flush=True)
-    writer.start()
+    with writer_lock(settings):
+        spool = ports().sink
+        assert isinstance(spool, LocalSpool), "the local server runs on the local backend"
+        writer = LakeWriter(
+            spool,
+            settings.lake_dir,
+            buffer_records=settings.local_buffer_records,
+            buffer_seconds=settings.local_buffer_seconds,
+        )
+        recovered = writer.recover()
+        if recovered.rows:
+            print(f"recovered {recovered.rows} spooled events from an interrupted delivery", flush=True)
+        writer.start()
 
-    app = create_app(settings, api_key, handler)
-    server = waitress.create_server(
-        app,
-        host=host,
-        port=port,
-        threads=threads,
-        max_request_body_size=API_GATEWAY_MAX_PAYLOAD + 1,
-        ident="audience",
-    )
-
-    def stop(signum: int, _frame: FrameType | None) -> None:
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    print(
-        f"audience API on http://{host}:{server.effective_port} (lake: {Path(settings.lake_dir)}); "
-        f"pending in spool: {spool.pending()}",
-        flush=True,
-    )
-    try:
-        server.run()
-    except SystemExit:
-        pass
-    finally:
-        server.close()
-        server.task_dispatcher.shutdown(cancel_pending=False, timeout=10)
+        server = waitress.create_server(
+            create_app(settings, api_key, handler),
+            host=host,
+            port=port,
+            threads=threads,
+            max_request_body_size=API_GATEWAY_MAX_PAYLOAD + 1,
+            ident="audience",
+        )
+        stopping = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+        signal.signal(signal.SIGINT, lambda *_: stopping.set())
+        loop = threading.Thread(target=server.run, name="http-loop", daemon=True)
+        loop.start()
+        print(
+            f"audience API on http://{host}:{server.effective_port} (lake: {Path(settings.lake_dir)}); "
+            f"pending in spool: {spool.pending()}",
+            flush=True,
+        )
+        while not stopping.wait(0.5):
+            if not loop.is_alive():
+                break
+        # Graceful stop: refuse new connections, let accepted requests finish and their answers
+        # go out, then close, then deliver everything buffered into the lake.
+        wasyncore.dispatcher.close(server)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not _idle(server):
+            time.sleep(0.05)
+        server.task_dispatcher.shutdown(cancel_pending=False, timeout=5)
+        wasyncore.close_all(server._map)
+        loop.join(timeout=5)
         report = writer.stop()
         print(f"stopped; delivered {report.rows} events in {report.files} files to the lake", flush=True)
         sys.stdout.flush()

@@ -24,9 +24,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
+import pyarrow.json as pj
 import pyarrow.parquet as pq
 
 from audience.adapters.local.objectstore import atomic_write
@@ -167,11 +167,16 @@ class LakeWriter:
         rows = self.spool.db.connection().execute(
             "SELECT partition, line FROM spool WHERE seq BETWEEN ? AND ? ORDER BY seq", (first, last)
         )
-        by_partition: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        by_partition: dict[str, list[str]] = defaultdict(list)
         for partition, line in rows:
-            by_partition[partition].append(LakeRecord.from_json_line(line).model_dump())
-        for partition, items in by_partition.items():
-            table = pa.Table.from_pylist(items, schema=self.schema)
+            by_partition[partition].append(line)
+        for partition, lines in by_partition.items():
+            # Arrow's JSON reader parses the very lines Firehose would receive, against the Glue
+            # table's schema (an unknown field is an error, as in Firehose's conversion), in C++.
+            table = pj.read_json(
+                BytesIO("".join(lines).encode()),
+                parse_options=pj.ParseOptions(explicit_schema=self.schema, unexpected_field_behavior="error"),
+            )
             buffer = BytesIO()
             pq.write_table(table, buffer, compression="snappy")
             name = f"part-{first:012d}-{last:012d}.parquet"
@@ -195,6 +200,23 @@ class LakeWriter:
             self._finish(delivery_id, first, last)
         return report
 
+    def _claim_next(self, force: bool) -> tuple[int, int, int, int] | None:
+        """Pick the next range and record it as a delivery in one transaction, never overlapping
+        a range already recorded (a second writer must not deliver the same rows twice)."""
+        with self.spool.db.transaction() as tx:
+            first, last, oldest, count = tx.execute(
+                "SELECT min(seq), max(seq), min(received_at), count(*) FROM (SELECT seq, received_at FROM spool "
+                "WHERE seq > coalesce((SELECT max(last_seq) FROM deliveries), 0) ORDER BY seq LIMIT ?)",
+                (self.buffer_records,),
+            ).fetchone()
+            if not count:
+                return None
+            due = count >= self.buffer_records or self.clock() - oldest >= self.buffer_seconds
+            if not (force or due):
+                return None
+            cursor = tx.execute("INSERT INTO deliveries (first_seq, last_seq) VALUES (?, ?)", (first, last))
+            return int(cursor.lastrowid or 0), int(first), int(last), int(count)
+
     def flush(self, *, force: bool = False) -> FlushReport:
         """Deliver buffered records: all of them if ``force``, else full buffers and expired ones."""
         report = FlushReport()
@@ -203,29 +225,13 @@ class LakeWriter:
             report.files += recovered.files
             report.rows += recovered.rows
             while True:
-                conn = self.spool.db.connection()
-                head = conn.execute(
-                    "SELECT min(seq), min(received_at), count(*) FROM (SELECT seq, received_at FROM spool "
-                    "ORDER BY seq LIMIT ?)",
-                    (self.buffer_records,),
-                ).fetchone()
-                first, oldest, count = head
-                if not count:
+                claimed = self._claim_next(force)
+                if claimed is None:
                     break
-                due = count >= self.buffer_records or self.clock() - oldest >= self.buffer_seconds
-                if not (force or due):
-                    break
-                last = conn.execute(
-                    "SELECT max(seq) FROM (SELECT seq FROM spool ORDER BY seq LIMIT ?)",
-                    (self.buffer_records,),
-                ).fetchone()[0]
-                with self.spool.db.transaction() as tx:
-                    delivery_id = tx.execute(
-                        "INSERT INTO deliveries (first_seq, last_seq) VALUES (?, ?)", (first, last)
-                    ).lastrowid
+                delivery_id, first, last, count = claimed
                 report.files += self._write_range(first, last)
                 report.rows += count
-                self._finish(int(delivery_id or 0), first, last)
+                self._finish(delivery_id, first, last)
         return report
 
     def expire_ids(self) -> int:
