@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import time
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
@@ -73,8 +74,12 @@ def _request_body() -> bytes:
 def post_events() -> Response[str]:
     settings = get_settings()
     service = ingest_service()
+    # Stop retrying with time to spare, so the client gets a 503 with Retry-After, not a timeout.
+    remaining = app.lambda_context.get_remaining_time_in_millis() / 1000
     ctx = RequestContext(
-        request_id=app.current_event.request_context.request_id, source=f"api:{settings.stage}"
+        request_id=app.current_event.request_context.request_id,
+        source=f"api:{settings.stage}",
+        deadline=time.monotonic() + max(0.0, remaining - settings.response_reserve_seconds),
     )
     try:
         body = _request_body()

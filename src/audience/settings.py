@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     delivery_attempts: int = Field(default=4, ge=1, le=10)
     delivery_backoff_seconds: float = Field(default=0.1, ge=0)
     retry_after_seconds: int = Field(default=5, ge=1)
+    response_reserve_seconds: float = Field(
+        default=8.0, ge=0, description="Time kept back from the Lambda timeout for counting and answering."
+    )
 
     # AWS resources (set by the template)
     lake_bucket: str | None = None

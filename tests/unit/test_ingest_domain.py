@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -288,3 +289,14 @@ def test_ingest_raises_unavailable_when_counters_fail() -> None:
     counters.fail = True
     with pytest.raises(StorageUnavailableError):
         svc.ingest(body(make_event()), ctx())
+
+
+def test_ingest_stops_retrying_at_the_request_deadline() -> None:
+    # GIVEN a sink that always fails, and a request whose deadline has already come
+    svc, sink, *_ = service(sink=FakeSink(fail_plan=["all"] * 10))
+    late = RequestContext(request_id="late", received_at=NOW, deadline=time.monotonic() - 1)
+    # WHEN ingested
+    result = svc.ingest(body(make_event()), late)
+    # THEN one attempt is made and the client is told to retry, in time
+    assert len(sink.calls) == 1
+    assert (result.status, result.failed) == (503, 1)

@@ -12,7 +12,8 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from tenacity import Retrying, retry_if_result, stop_after_attempt, wait_random_exponential
+from tenacity import Retrying, retry_if_result, stop_after_attempt, stop_before_delay, wait_random_exponential
+from tenacity.stop import stop_base
 
 from audience.ports import EventSink, SinkLimits
 from schemas.engagement import LakeRecord
@@ -47,7 +48,9 @@ def deliver(
     attempts: int = 4,
     backoff_seconds: float = 0.1,
     sleep: Callable[[float], None] | None = None,
+    deadline: float | None = None,
 ) -> DeliveryReport:
+    """``deadline`` (``time.monotonic()`` seconds) stops retrying in time for the caller to answer."""
     delivered: list[LakeRecord] = []
     failed: list[LakeRecord] = []
     retried = 0
@@ -65,8 +68,11 @@ def deliver(
             pending = [r for i, r in enumerate(pending) if i in bad]
             return pending
 
+        stop: stop_base = stop_after_attempt(attempts)
+        if deadline is not None:
+            stop = stop | stop_before_delay(max(0.0, deadline - time.monotonic()))
         Retrying(
-            stop=stop_after_attempt(attempts),
+            stop=stop,
             wait=wait_random_exponential(multiplier=backoff_seconds, max=backoff_seconds * 8),
             retry=retry_if_result(bool),
             retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,

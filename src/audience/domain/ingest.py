@@ -69,6 +69,7 @@ class RequestContext:
     request_id: str
     source: str = "api"
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    deadline: float | None = None  # time.monotonic() by which the answer must be on its way
 
 
 @dataclass(frozen=True)
@@ -295,6 +296,7 @@ class IngestService:
             attempts=self.delivery_attempts,
             backoff_seconds=self.delivery_backoff_seconds,
             sleep=self.sleep,
+            deadline=ctx.deadline,
         )
         result.retried = report.retried
         result.failed = len(report.failed)

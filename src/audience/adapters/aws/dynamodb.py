@@ -167,7 +167,8 @@ class DynamoCounterStore:
     ``dedup_ttl_seconds`` is how long an id is remembered (it must outlive the ingestion age window);
     ``hourly_ttl_seconds``, when set, lets hourly buckets expire that long after their hour starts.
     ``clock`` gives epoch seconds. A transaction is retried on contention or transient errors at most
-    ``max_attempts`` times and for at most ``retry_budget_seconds`` (the function has 20 s in all),
+    ``max_attempts`` times, and all transactions of one ``apply`` share ``retry_budget_seconds`` (the
+    function has 20 s in all),
     then :class:`CounterWriteError` is raised and the API answers 503.
     """
 
@@ -248,17 +249,18 @@ class DynamoCounterStore:
         table is misconfigured (missing, access denied, invalid request)."""
         unique = list({r.event_id: r for r in reversed(records)}.values())[::-1]  # first occurrence wins
         counted: set[str] = set()
+        started = self.clock()  # one retry budget for the whole call, however many transactions
         for transaction in plan_transactions(unique):
             try:
-                counted |= self._commit(transaction)
+                counted |= self._commit(transaction, started)
             except CounterWriteError as exc:
                 raise CounterWriteError(str(exc), counted | exc.counted) from exc
         return counted
 
-    def _commit(self, records: list[LakeRecord]) -> set[str]:
+    def _commit(self, records: list[LakeRecord], started: float) -> set[str]:
         """Write one planned transaction; returns the ids it counted (duplicates dropped)."""
         pending = records
-        now = started = self.clock()
+        now = self.clock()
         token = str(uuid.uuid4())
         retries = 0
         last: Exception | None = None
