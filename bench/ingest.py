@@ -71,13 +71,13 @@ def in_process(n_batches: int = 40) -> dict[str, Any]:
     container.reset()
     from functions.ingest.app import handler
 
-    data = batches(n_batches, seed=11)
-    bodies = [json.dumps({"events": b}).encode() for b in data]
-    events_total = sum(len(b) for b in data)
+    rounds = [[json.dumps({"events": b}).encode() for b in batches(n_batches, seed=11 + r)] for r in range(3)]
+    bodies = rounds[0]
+    events_total = n_batches * BATCH
 
-    def timed(fn: Callable[[bytes], Any]) -> float:
+    def timed(fn: Callable[[bytes], Any], data: list[bytes] = bodies) -> float:
         start = time.perf_counter()
-        for body in bodies:
+        for body in data:
             fn(body)
         return time.perf_counter() - start
 
@@ -107,7 +107,8 @@ def in_process(n_batches: int = 40) -> dict[str, Any]:
         )
         statuses.append(handler(event, LocalContext(aws_request_id="bench"))["statusCode"])
 
-    handler_seconds = timed(full)
+    # Each round sends new events (a repeat would only hit the duplicate path); the best of three.
+    handler_seconds = min(timed(full, data) for data in rounds)
     assert set(statuses) == {200}, f"unexpected statuses {set(statuses)}"
     container.reset()
     return {
