@@ -42,7 +42,10 @@ demo: setup ## Generate data, serve the API, POST ~100k events over HTTP, flush 
 serve: setup ## Run the local API (and later the UI) at http://127.0.0.1:$(PORT)
 	exec $(PY) -m audience.cli serve --port $(PORT)
 
-test: setup setup-sam ## Set up and run every test (unit, adapters, HTTP, template, build)
+test: setup setup-sam ## Set up, check lint and types, and run every test (unit, adapters, HTTP, template, build)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	PATH="$(if $(PY313_BIN),$(PY313_BIN):,)$(dir $(SAM)):$$PATH" $(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: setup ## Unit tests only
