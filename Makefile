@@ -15,7 +15,7 @@ PY313_BIN := $(shell d=$$(ls -d $$HOME/.pyenv/versions/3.13*/bin 2>/dev/null | s
 	if [ -n "$$d" ]; then echo $$d; elif python3.13 -c '' 2>/dev/null; then dirname $$(command -v python3.13); fi)
 export AUDIENCE_PYTHON313 := $(if $(PY313_BIN),$(PY313_BIN)/python3.13,)
 
-.PHONY: help setup setup-sam demo serve test test-fast lint format data schemas build deploy bench clean
+.PHONY: help setup java setup-sam demo serve test test-fast lint format data schemas build deploy bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -32,7 +32,17 @@ $(SAM): $(UV) tools/sam/pyproject.toml tools/sam/uv.lock
 	cd tools/sam && $(UV) sync --frozen --python python3.11
 	touch $@
 
-setup: $(VENV)/.synced ## Create .venv from the lock file (installs uv if needed)
+setup: $(VENV)/.synced java ## Create .venv from the lock file (installs uv, and a JRE for Spark, if needed)
+
+# Spark (the Glue jobs run locally) needs Java 17, as Glue 5.0 does.
+java:
+	@if java -version 2>&1 | grep -qE 'version "(17|21)'; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing a Java 17 runtime for Spark (Debian: openjdk-17-jre-headless)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	else \
+		echo "Spark needs Java 17: install it (Debian/Ubuntu: sudo apt-get install openjdk-17-jre-headless; macOS: brew install openjdk@17)"; exit 1; \
+	fi
 
 setup-sam: $(SAM) ## Install the pinned SAM CLI into its own locked environment
 
