@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import types
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 
 from schemas.engagement import SCHEMA_VERSION, EngagementEvent, LakeRecord
+from schemas.features import FEATURE_TABLES, FEATURES_PREFIX, PARTITION_KEY
 
 GENERATED = Path(__file__).parent / "generated"
 
@@ -71,6 +72,9 @@ def _glue_type(annotation: Any) -> str:
         return _glue_type(inner[0])
     if origin is Literal:
         return "string"
+    if origin is dict:
+        key, value = get_args(annotation)
+        return f"map<{_glue_type(key)},{_glue_type(value)}>"
     if isinstance(annotation, type):
         if issubclass(annotation, BaseModel):
             fields = ",".join(f"{n}:{_glue_type(f.annotation)}" for n, f in annotation.model_fields.items())
@@ -85,12 +89,29 @@ def _glue_type(annotation: Any) -> str:
             return "double"
         if issubclass(annotation, datetime):
             return "timestamp"
+        if issubclass(annotation, date):
+            return "date"
     raise TypeError(f"no Glue type for {annotation!r}")
 
 
 def glue_columns(model: type[BaseModel] = LakeRecord) -> list[dict[str, str]]:
     """The Glue table's columns (Name/Type, CloudFormation casing) for a lake record model."""
     return [{"Name": name, "Type": _glue_type(f.annotation)} for name, f in model.model_fields.items()]
+
+
+def feature_tables_document() -> dict[str, Any]:
+    """The feature tables the Glue jobs write: columns, key, partition key and location, per table."""
+    return {
+        table.name: {
+            "description": (table.model.__doc__ or "").strip(),
+            "job": table.job,
+            "location": f"{FEATURES_PREFIX}/{table.name}/",
+            "key": list(table.key),
+            "columns": glue_columns(table.model),
+            "partition_keys": [{"Name": PARTITION_KEY[0], "Type": PARTITION_KEY[1]}],
+        }
+        for table in FEATURE_TABLES
+    }
 
 
 def openapi_document(max_events: int = 500) -> dict[str, Any]:
@@ -201,6 +222,7 @@ def documents() -> dict[str, Any]:
             "columns": glue_columns(),
             "partition_keys": [{"Name": n, "Type": t} for n, t in LAKE_PARTITION_KEYS],
         },
+        "feature_tables.json": feature_tables_document(),
     }
 
 
