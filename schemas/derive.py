@@ -99,8 +99,14 @@ def glue_columns(model: type[BaseModel] = LakeRecord) -> list[dict[str, str]]:
     return [{"Name": name, "Type": _glue_type(f.annotation)} for name, f in model.model_fields.items()]
 
 
+def _required(annotation: Any) -> bool:
+    """A column that is never null: its annotation does not admit ``None``."""
+    return get_origin(annotation) not in (Union, types.UnionType) or type(None) not in get_args(annotation)
+
+
 def feature_tables_document() -> dict[str, Any]:
-    """The feature tables the Glue jobs write: columns, key, partition key and location, per table."""
+    """The feature tables the Glue jobs write, per table: location, key, columns (Glue's Name/Type), the
+    columns that are never null, and the partition key."""
     return {
         table.name: {
             "description": (table.model.__doc__ or "").strip(),
@@ -108,6 +114,7 @@ def feature_tables_document() -> dict[str, Any]:
             "location": f"{FEATURES_PREFIX}/{table.name}/",
             "key": list(table.key),
             "columns": glue_columns(table.model),
+            "required": [name for name, f in table.model.model_fields.items() if _required(f.annotation)],
             "partition_keys": [{"Name": PARTITION_KEY[0], "Type": PARTITION_KEY[1]}],
         }
         for table in FEATURE_TABLES
