@@ -1,0 +1,164 @@
+"""Ship what the feature-engineering Glue jobs need besides their scripts.
+
+    python scripts/package_glue.py build                          # the features_lib zip, locally
+    tools/sam/.venv/bin/python scripts/package_glue.py upload [--config-env prod]
+
+`sam deploy` uploads each job's script itself (``Command.ScriptLocation`` is a local path in
+template.yaml; SAM packages that property of ``AWS::Glue::Job``). It does not package the
+``--extra-py-files`` argument nor data files, so this script:
+
+* ``build`` zips ``glue_jobs/features_lib/`` into ``.aws-sam/glue/features_lib.zip`` (the package at
+  the zip's root, so ``import features_lib`` works; no caches or tests; fixed timestamps, so the same
+  sources always give the same bytes). ``GLUE_LIB_ZIP=/path/to.zip`` ships a zip built elsewhere.
+* ``upload`` builds the zip, then puts it and the reference CSVs into the deployed stack's lake bucket
+  (its ``LakeBucketName`` output), at the keys the jobs' DefaultArguments name:
+  ``artifacts/glue/features_lib.zip`` (``--extra-py-files``) and ``reference/content_catalog.csv``,
+  ``reference/users.csv`` (``--reference_path``). The stack name comes from samconfig.toml.
+
+``upload`` needs boto3 and AWS credentials: run it with the SAM CLI's Python (``make glue-upload``,
+which ``make deploy`` runs after ``sam deploy``). ``build`` needs only the standard library.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+LIB_SOURCE = ROOT / "glue_jobs" / "features_lib"
+LIB_ZIP = ROOT / ".aws-sam" / "glue" / "features_lib.zip"
+SAMCONFIG = ROOT / "samconfig.toml"
+
+LIB_KEY = "artifacts/glue/features_lib.zip"
+"""The ``--extra-py-files`` object, relative to the lake bucket (tests/infra checks the template)."""
+
+REFERENCE_PREFIX = "reference"
+"""The ``--reference_path`` prefix in the lake bucket."""
+
+REFERENCE_FILES = ("content_catalog.csv", "users.csv")
+"""Reference tables the jobs read, shipped from the repository's data/ folder."""
+
+_SKIP_DIRS = {"__pycache__", "tests", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
+_SKIP_SUFFIXES = (".pyc", ".pyo")
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+class PackageError(Exception):
+    """Something the upload needs is missing; the message says what."""
+
+
+def library_files(source: Path = LIB_SOURCE) -> list[Path]:
+    """The package's files to ship, sorted: no caches, compiled files or tests."""
+    if not (source / "__init__.py").is_file():
+        raise PackageError(f"{source} is not a Python package (no __init__.py)")
+    return sorted(
+        path
+        for path in source.rglob("*")
+        if path.is_file()
+        and not _SKIP_DIRS.intersection(path.relative_to(source).parts)
+        and not path.name.endswith(_SKIP_SUFFIXES)
+    )
+
+
+def build_zip(source: Path = LIB_SOURCE, target: Path = LIB_ZIP) -> Path:
+    """Zip ``source`` as a top-level package into ``target``, byte for byte reproducibly."""
+    files = library_files(source)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".zip.partial")
+    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in files:
+            info = zipfile.ZipInfo(f"{source.name}/{path.relative_to(source).as_posix()}", _ZIP_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, path.read_bytes())
+    partial.replace(target)
+    return target
+
+
+def deploy_setting(config_env: str, name: str, samconfig: Path = SAMCONFIG) -> str | None:
+    """A ``sam deploy`` setting of one samconfig.toml environment (deploy's own, else global)."""
+    config: dict[str, Any] = tomllib.loads(samconfig.read_text())
+    if config_env not in config:
+        raise PackageError(f"samconfig.toml has no environment {config_env!r}")
+    for command in ("deploy", "global"):
+        value = config[config_env].get(command, {}).get("parameters", {}).get(name)
+        if value:
+            return str(value)
+    return None
+
+
+def stack_name(config_env: str, samconfig: Path = SAMCONFIG) -> str:
+    """The stack ``sam deploy --config-env <config_env>`` deploys."""
+    name = deploy_setting(config_env, "stack_name", samconfig)
+    if name is None:
+        raise PackageError(f"samconfig.toml names no stack_name for {config_env!r}")
+    return name
+
+
+def lake_bucket(stack: str, cloudformation: Any) -> str:
+    """The deployed stack's ``LakeBucketName`` output."""
+    stacks = cloudformation.describe_stacks(StackName=stack)["Stacks"]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+    if "LakeBucketName" not in outputs:
+        raise PackageError(f"stack {stack} has no LakeBucketName output: deploy it first (make deploy)")
+    return str(outputs["LakeBucketName"])
+
+
+def uploads(library: Path, data: Path = ROOT / "data") -> list[tuple[Path, str]]:
+    """(local file, key in the lake bucket) for everything the jobs read besides their scripts."""
+    pairs = [(library, LIB_KEY)]
+    pairs += [(data / name, f"{REFERENCE_PREFIX}/{name}") for name in REFERENCE_FILES]
+    missing = [str(path) for path, _ in pairs if not path.is_file()]
+    if missing:
+        raise PackageError(f"missing: {', '.join(missing)}")
+    return pairs
+
+
+def upload(config_env: str, region: str | None) -> None:
+    import boto3  # noqa: TID251 - a deploy tool run with the SAM CLI's Python, not platform code
+    from boto3.exceptions import Boto3Error  # noqa: TID251 - S3UploadFailedError is one
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    prebuilt = os.environ.get("GLUE_LIB_ZIP")
+    library = Path(prebuilt).resolve() if prebuilt else build_zip()
+    pairs = uploads(library)
+    stack = stack_name(config_env)
+    try:
+        session = boto3.session.Session(region_name=region or deploy_setting(config_env, "region"))
+        bucket = lake_bucket(stack, session.client("cloudformation"))
+        s3 = session.client("s3")
+        for path, key in pairs:
+            s3.upload_file(str(path), bucket, key)
+            print(f"package_glue: {path} -> s3://{bucket}/{key}")
+    except (BotoCoreError, Boto3Error, ClientError) as error:
+        raise PackageError(f"upload for stack {stack} failed: {error}") from error
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("build", help=f"zip glue_jobs/features_lib into {LIB_ZIP.relative_to(ROOT)}")
+    up = commands.add_parser("upload", help="build, then upload the zip and the reference CSVs")
+    up.add_argument("--config-env", default="default", help="samconfig.toml environment (default, prod)")
+    up.add_argument(
+        "--region", default=None, help="AWS region (default: samconfig.toml's, else the profile's)"
+    )
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "build":
+            print(f"package_glue: built {build_zip().relative_to(ROOT)}")
+        else:
+            upload(args.config_env, args.region)
+    except PackageError as error:
+        print(f"package_glue: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
