@@ -339,6 +339,8 @@ def test_lake_bucket_is_private_encrypted_and_expires_by_prefix() -> None:
         "engagement-events/": {"Ref": "RetentionDays"},
         "quarantine/": {"Ref": "RetentionDays"},
         "firehose-errors/": {"Ref": "RetentionDays"},
+        "glue-temp/": 7,  # the feature jobs' scratch space
+        "spark-ui/": {"Ref": "LogRetentionDays"},  # Spark event logs are logs
     }
     assert any("AbortIncompleteMultipartUpload" in r for r in rules)
 
