@@ -7,9 +7,14 @@
 template.yaml; SAM packages that property of ``AWS::Glue::Job``). It does not package the
 ``--extra-py-files`` argument nor data files, so this script:
 
-* ``build`` zips ``glue_jobs/features_lib/`` into ``.aws-sam/glue/features_lib.zip`` (the package at
-  the zip's root, so ``import features_lib`` works; no caches or tests; fixed timestamps, so the same
-  sources always give the same bytes). ``GLUE_LIB_ZIP=/path/to.zip`` ships a zip built elsewhere.
+* ``build`` zips the jobs' library into ``.aws-sam/glue/features_lib.zip``. The scripts import
+  ``glue_jobs.features_lib``, so the zip holds ``glue_jobs/__init__.py`` and ``glue_jobs/features_lib/``
+  (no caches, compiled files or tests) with the contract documents the library reads,
+  ``schemas/generated/{feature_tables,glue_columns}.json``, copied to
+  ``glue_jobs/features_lib/contract/``; fixed timestamps, so the same sources give the same bytes.
+  Once ``glue_jobs/package.py`` exists (the jobs' own packager), ``build`` runs
+  ``python -m glue_jobs.package --output <zip>`` instead. ``GLUE_LIB_ZIP=/path/to.zip`` ships a zip
+  built elsewhere.
 * ``upload`` builds the zip, then puts it and the reference CSVs into the deployed stack's lake bucket
   (its ``LakeBucketName`` output), at the keys the jobs' DefaultArguments name:
   ``artifacts/glue/features_lib.zip`` (``--extra-py-files``) and ``reference/content_catalog.csv``,
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import tomllib
 import zipfile
@@ -30,7 +36,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-LIB_SOURCE = ROOT / "glue_jobs" / "features_lib"
+JOBS_DIR = ROOT / "glue_jobs"
+GENERATED = ROOT / "schemas" / "generated"
 LIB_ZIP = ROOT / ".aws-sam" / "glue" / "features_lib.zip"
 SAMCONFIG = ROOT / "samconfig.toml"
 
@@ -43,17 +50,20 @@ REFERENCE_PREFIX = "reference"
 REFERENCE_FILES = ("content_catalog.csv", "users.csv")
 """Reference tables the jobs read, shipped from the repository's data/ folder."""
 
+CONTRACT_FILES = ("feature_tables.json", "glue_columns.json")
+"""Read by glue_jobs.features_lib.contract from its ``contract/`` folder when running from the zip."""
+
 _SKIP_DIRS = {"__pycache__", "tests", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
 _SKIP_SUFFIXES = (".pyc", ".pyo")
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
 class PackageError(Exception):
-    """Something the upload needs is missing; the message says what."""
+    """Something the build or the upload needs is missing; the message says what."""
 
 
-def library_files(source: Path = LIB_SOURCE) -> list[Path]:
-    """The package's files to ship, sorted: no caches, compiled files or tests."""
+def package_files(source: Path) -> list[Path]:
+    """A package's files to ship, sorted: no caches, compiled files or tests."""
     if not (source / "__init__.py").is_file():
         raise PackageError(f"{source} is not a Python package (no __init__.py)")
     return sorted(
@@ -65,18 +75,45 @@ def library_files(source: Path = LIB_SOURCE) -> list[Path]:
     )
 
 
-def build_zip(source: Path = LIB_SOURCE, target: Path = LIB_ZIP) -> Path:
-    """Zip ``source`` as a top-level package into ``target``, byte for byte reproducibly."""
-    files = library_files(source)
+def zip_entries(jobs_dir: Path = JOBS_DIR, generated: Path = GENERATED) -> list[tuple[str, Path]]:
+    """(name in the zip, local file): ``glue_jobs/__init__.py``, the library, the contract copies."""
+    library = jobs_dir / "features_lib"
+    if not (jobs_dir / "__init__.py").is_file():
+        raise PackageError(f"{jobs_dir} is not a Python package (no __init__.py)")
+    entries = [(f"{jobs_dir.name}/__init__.py", jobs_dir / "__init__.py")]
+    entries += [
+        (f"{jobs_dir.name}/{path.relative_to(jobs_dir).as_posix()}", path) for path in package_files(library)
+    ]
+    for name in CONTRACT_FILES:
+        if not (generated / name).is_file():
+            raise PackageError(f"{generated / name} is missing (python -m schemas.derive writes it)")
+        entries.append((f"{jobs_dir.name}/features_lib/contract/{name}", generated / name))
+    return sorted(dict(entries).items())
+
+
+def build_zip(target: Path = LIB_ZIP, jobs_dir: Path = JOBS_DIR, generated: Path = GENERATED) -> Path:
+    """Zip the library into ``target``, byte for byte reproducibly."""
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".zip.partial")
     with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for path in files:
-            info = zipfile.ZipInfo(f"{source.name}/{path.relative_to(source).as_posix()}", _ZIP_EPOCH)
+        for name, path in zip_entries(jobs_dir, generated):
+            info = zipfile.ZipInfo(name, _ZIP_EPOCH)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             archive.writestr(info, path.read_bytes())
     partial.replace(target)
+    return target
+
+
+def build_library(target: Path = LIB_ZIP) -> Path:
+    """The jobs' own packager (glue_jobs/package.py) when there is one, else :func:`build_zip`."""
+    if not (JOBS_DIR / "package.py").is_file():
+        return build_zip(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "glue_jobs.package", "--output", str(target)]
+    proc = subprocess.run(command, cwd=ROOT, check=False)
+    if proc.returncode != 0 or not target.is_file():
+        raise PackageError(f"{' '.join(command[1:])} failed (exit {proc.returncode})")
     return target
 
 
@@ -125,7 +162,7 @@ def upload(config_env: str, region: str | None) -> None:
     from botocore.exceptions import BotoCoreError, ClientError
 
     prebuilt = os.environ.get("GLUE_LIB_ZIP")
-    library = Path(prebuilt).resolve() if prebuilt else build_zip()
+    library = Path(prebuilt).resolve() if prebuilt else build_library()
     pairs = uploads(library)
     stack = stack_name(config_env)
     try:
@@ -142,7 +179,7 @@ def upload(config_env: str, region: str | None) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("build", help=f"zip glue_jobs/features_lib into {LIB_ZIP.relative_to(ROOT)}")
+    commands.add_parser("build", help=f"zip the jobs' library into {LIB_ZIP.relative_to(ROOT)}")
     up = commands.add_parser("upload", help="build, then upload the zip and the reference CSVs")
     up.add_argument("--config-env", default="default", help="samconfig.toml environment (default, prod)")
     up.add_argument(
@@ -151,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "build":
-            print(f"package_glue: built {build_zip().relative_to(ROOT)}")
+            print(f"package_glue: built {build_library().relative_to(ROOT)}")
         else:
             upload(args.config_env, args.region)
     except PackageError as error:

@@ -523,31 +523,69 @@ def test_package_script_uploads_where_the_jobs_look(tmp_path: Path) -> None:
 
 
 def test_package_script_zips_the_library_reproducibly_without_caches(tmp_path: Path) -> None:
-    # GIVEN a package with byte-code caches, compiled files and tests beside its modules
+    # GIVEN a jobs folder whose library has byte-code caches, compiled files and tests, and contracts
     module = package_glue()
-    source = tmp_path / "features_lib"
-    (source / "sub" / "__pycache__").mkdir(parents=True)
-    (source / "tests").mkdir()
-    (source / "__init__.py").write_text('"""lib"""\n')
-    (source / "sub" / "__init__.py").write_text("")
-    (source / "sub" / "core.py").write_text("X = 1\n")
-    (source / "sub" / "__pycache__" / "core.cpython-311.pyc").write_bytes(b"\0")
-    (source / "stale.pyc").write_bytes(b"\0")
-    (source / "tests" / "test_core.py").write_text("")
-    # WHEN it is zipped twice, the second time after the files' times changed
-    first = module.build_zip(source, tmp_path / "a.zip").read_bytes()
-    os.utime(source / "sub" / "core.py", (0, 0))
-    second = module.build_zip(source, tmp_path / "b.zip").read_bytes()
-    # THEN both zips are identical and hold only the package's sources, under its own name
+    jobs, generated = tmp_path / "glue_jobs", tmp_path / "generated"
+    library = jobs / "features_lib"
+    (library / "sub" / "__pycache__").mkdir(parents=True)
+    (library / "tests").mkdir()
+    generated.mkdir()
+    (jobs / "__init__.py").write_text("")
+    (jobs / "a_job.py").write_text("")
+    (library / "__init__.py").write_text('"""lib"""\n')
+    (library / "sub" / "__init__.py").write_text("")
+    (library / "sub" / "core.py").write_text("X = 1\n")
+    (library / "sub" / "__pycache__" / "core.cpython-311.pyc").write_bytes(b"\0")
+    (library / "stale.pyc").write_bytes(b"\0")
+    (library / "tests" / "test_core.py").write_text("")
+    for name in module.CONTRACT_FILES:
+        (generated / name).write_text("{}")
+    # WHEN it is zipped twice, the second time after a file's times changed
+    first = module.build_zip(tmp_path / "a.zip", jobs, generated).read_bytes()
+    os.utime(library / "sub" / "core.py", (0, 0))
+    second = module.build_zip(tmp_path / "b.zip", jobs, generated).read_bytes()
+    # THEN both zips are identical and hold the glue_jobs package with its library's sources and the
+    # contract documents, and neither caches, tests nor the job scripts
     assert first == second
-    names = zipfile.ZipFile(tmp_path / "a.zip").namelist()
-    assert names == ["features_lib/__init__.py", "features_lib/sub/__init__.py", "features_lib/sub/core.py"]
+    assert zipfile.ZipFile(tmp_path / "a.zip").namelist() == [
+        "glue_jobs/__init__.py",
+        "glue_jobs/features_lib/__init__.py",
+        "glue_jobs/features_lib/contract/feature_tables.json",
+        "glue_jobs/features_lib/contract/glue_columns.json",
+        "glue_jobs/features_lib/sub/__init__.py",
+        "glue_jobs/features_lib/sub/core.py",
+    ]
 
 
 def test_package_script_refuses_a_folder_that_is_not_a_package(tmp_path: Path) -> None:
-    # GIVEN a folder without __init__.py
+    # GIVEN a jobs folder without __init__.py
     module = package_glue()
     # WHEN it is zipped
     # THEN the script stops with a message instead of shipping something Glue cannot import
     with pytest.raises(module.PackageError, match="not a Python package"):
-        module.build_zip(tmp_path, tmp_path / "x.zip")
+        module.build_zip(tmp_path / "x.zip", tmp_path, tmp_path)
+
+
+def test_built_zip_imports_the_library_and_its_contract_like_glue(tmp_path: Path) -> None:
+    # GIVEN the library zip built from the repository (what `make glue-upload` ships)
+    module = package_glue()
+    zip_path = module.build_library(tmp_path / "features_lib.zip")
+    script = (
+        f"import sys; sys.path.insert(0, {str(zip_path)!r})\n"
+        "import glue_jobs.features_lib.params, glue_jobs.features_lib.contract as contract\n"
+        "assert glue_jobs.features_lib.params.__file__.startswith(sys.path[0]), glue_jobs.__file__\n"
+        "print(','.join(contract.table(t).name for t in sys.argv[1:]))"
+    )
+    tables = sorted(feature_tables_json())
+    # WHEN a fresh interpreter imports the jobs' library with only the zip added to its path, from a
+    # folder outside the repository (Glue puts --extra-py-files on the path the same way)
+    proc = subprocess.run(
+        [sys.executable, "-I", "-c", script, *tables],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    # THEN the library and its feature-table contract load from the zip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == ",".join(tables)
