@@ -1,0 +1,57 @@
+"""Build the zip the Glue jobs get as ``--extra-py-files``: ``python -m glue_jobs.package OUT.zip``.
+
+It holds the ``glue_jobs`` package with ``features_lib`` and, under ``glue_jobs/features_lib/contract/``,
+the generated ``feature_tables.json`` and ``glue_columns.json`` (the columns the jobs must write and
+the lake's columns), so the jobs need nothing else from the repository on Glue. The job scripts
+themselves are uploaded separately as each job's ``ScriptLocation``.
+
+The archive is reproducible: sorted entries with a fixed timestamp, so the same sources give the same
+bytes (and the same S3 object hash).
+"""
+
+from __future__ import annotations
+
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+GENERATED = ROOT.parent / "schemas" / "generated"
+CONTRACT_FILES = ("feature_tables.json", "glue_columns.json")
+_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def _entries() -> list[tuple[str, bytes]]:
+    entries = [("glue_jobs/__init__.py", (ROOT / "__init__.py").read_bytes())]
+    for path in sorted((ROOT / "features_lib").rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".properties") and "__pycache__" not in path.parts:
+            entries.append((f"glue_jobs/{path.relative_to(ROOT).as_posix()}", path.read_bytes()))
+    for name in CONTRACT_FILES:
+        entries.append((f"glue_jobs/features_lib/contract/{name}", (GENERATED / name).read_bytes()))
+    return entries
+
+
+def build(out: Path) -> Path:
+    """Write the zip to ``out`` (parents created) and return its path."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in _entries():
+            info = zipfile.ZipInfo(name, date_time=_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, data)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m glue_jobs.package OUT.zip", file=sys.stderr)
+        return 2
+    path = build(Path(args[0]))
+    print(f"wrote {path} ({path.stat().st_size:,} bytes)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
