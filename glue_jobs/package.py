@@ -1,4 +1,5 @@
-"""Build the zip the Glue jobs get as ``--extra-py-files``: ``python -m glue_jobs.package OUT.zip``.
+"""Build the zip the Glue jobs get as ``--extra-py-files``: ``python -m glue_jobs.package OUT.zip``
+(or ``--output OUT.zip``, as ``scripts/package_glue.py build`` calls it).
 
 It holds the ``glue_jobs`` package with ``features_lib`` and, under ``glue_jobs/features_lib/contract/``,
 the generated ``feature_tables.json`` and ``glue_columns.json`` (the columns the jobs must write and
@@ -11,7 +12,7 @@ bytes (and the same S3 object hash).
 
 from __future__ import annotations
 
-import sys
+import argparse
 import zipfile
 from pathlib import Path
 
@@ -44,11 +45,14 @@ def build(out: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print("usage: python -m glue_jobs.package OUT.zip", file=sys.stderr)
-        return 2
-    path = build(Path(args[0]))
+    parser = argparse.ArgumentParser(description="Zip glue_jobs.features_lib for Glue's --extra-py-files.")
+    parser.add_argument("out", nargs="?", type=Path, help="the zip to write")
+    parser.add_argument("--output", type=Path, help="the same, as an option")
+    args = parser.parse_args(argv)
+    out = args.output or args.out
+    if out is None:
+        parser.error("name the zip to write: python -m glue_jobs.package OUT.zip")
+    path = build(out)
     print(f"wrote {path} ({path.stat().st_size:,} bytes)")
     return 0
 
