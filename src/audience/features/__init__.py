@@ -1,0 +1,16 @@
+"""Run the Glue feature jobs locally: the very same scripts (``glue_jobs/``) on one local SparkSession.
+
+``run_features(lake_dir, reference_dir, as_of)`` runs the three jobs in order; ``python -m
+audience.features`` does it on ``$AUDIENCE_HOME/lake`` with the repository's ``data/``.
+"""
+
+from audience.features.runner import (
+    JOBS,
+    JavaMissingError,
+    JobReport,
+    require_java,
+    resolve_as_of,
+    run_features,
+)
+
+__all__ = ["JOBS", "JavaMissingError", "JobReport", "require_java", "resolve_as_of", "run_features"]
