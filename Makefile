@@ -18,7 +18,7 @@ export AUDIENCE_PYTHON313 := $(if $(PY313_BIN),$(PY313_BIN)/python3.13,)
 .PHONY: help setup java setup-sam demo serve test test-fast lint format data schemas build deploy bench clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 $(UV):
 	python3 -m venv $(CURDIR)/.tools/uv
@@ -82,8 +82,9 @@ build: setup-sam ## sam build (needs python3.13, found via pyenv)
 	@test -n "$(PY313_BIN)" || { echo "python3.13 not found: install it (pyenv install 3.13) for sam build"; exit 1; }
 	PATH="$(PY313_BIN):$$PATH" $(SAM) build
 
-deploy: build ## sam deploy (CONFIG_ENV=prod for production)
+deploy: build ## sam deploy (CONFIG_ENV=prod for production), then upload the Glue library and reference data
 	$(SAM) deploy --config-env $${CONFIG_ENV:-default}
+	$(MAKE) --no-print-directory glue-upload
 
 bench: setup ## Run the benchmarks and print ratios against same-run baselines
 	$(PY) -m bench
@@ -93,3 +94,5 @@ clean: ## Remove local state and build output (keeps .venv)
 
 # SAM's makefile build method calls build-<LogicalId> targets; they live beside the packaging script.
 -include scripts/sam-build.mk
+# Shipping the Glue jobs' library and reference data (glue-zip, glue-upload).
+-include scripts/glue.mk

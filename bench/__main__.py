@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bench import ingest
+from bench import features, ingest
 from bench.machine import describe
 
 RESULTS = Path(__file__).parent / "results"
@@ -25,6 +25,7 @@ def main() -> None:
     console.print(f"[bold]Benchmarks[/bold] on {machine}")
 
     n_inproc, n_http = (8, 16) if args.quick else (40, 80)
+    feature_sizes = (100_000, 400_000) if args.quick else (1_000_000, 4_000_000)
     with console.status("in-process handler…"):
         inproc = ingest.in_process(n_inproc)
     with console.status("local HTTP, 4 clients…"):
@@ -61,6 +62,35 @@ def main() -> None:
     )
     console.print(table)
 
+    with console.status("feature jobs: local Spark against DuckDB…"):
+        feats = features.run(feature_sizes, progress=lambda message: console.log(message))
+    ftable = Table(title="Feature jobs (as_of 2026-11-21, 28-day window)")
+    for column in (
+        "events",
+        "Spark user x content",
+        "DuckDB same features",
+        "Spark / DuckDB",
+        "rows (differing)",
+        "Spark user / content jobs",
+    ):
+        ftable.add_column(column, justify="right")
+    for size, r in feats["sizes"].items():
+        ftable.add_row(
+            f"{size:,}",
+            f"{r['spark_user_content_s']:.1f} s ({r['spark_user_content_events_per_s']:,.0f}/s)",
+            f"{r['duckdb_user_content_s']:.1f} s ({r['duckdb_user_content_events_per_s']:,.0f}/s)",
+            f"{r['spark_vs_duckdb']:.1f}x",
+            f"{r['rows']:,} ({r['rows_differing']})",
+            f"{r['spark_user_s']:.1f} s / {r['spark_content_s']:.1f} s",
+        )
+    console.print(ftable)
+    if "growth" in feats:
+        g = feats["growth"]
+        console.print(
+            f"{g['size_ratio']:.0f}x the events took {g['spark_time_ratio']:.2f}x the time on Spark "
+            f"and {g['duckdb_time_ratio']:.2f}x on DuckDB"
+        )
+
     RESULTS.mkdir(exist_ok=True)
     out = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -68,6 +98,7 @@ def main() -> None:
         "quick": args.quick,
         "ingest_in_process": inproc,
         "ingest_http": http,
+        "features": feats,
     }
     (RESULTS / "latest.json").write_text(json.dumps(out, indent=2) + "\n")
     console.print(f"figures written to {RESULTS / 'latest.json'}")
