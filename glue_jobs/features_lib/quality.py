@@ -14,7 +14,8 @@ Checks per table (one aggregation pass plus the key check):
   ``dominant_hour_bucket`` is a known bucket; ``events`` equals the sum of the six type counts.
 
 The inputs are checked too: the window's events must have an id, user, content, a known event type
-and a timestamp, and the reference tables must have unique keys (a duplicate would double counts).
+and a timestamp, a completion rate in [0, 1] and a view duration >= 0 (the contract's ranges), and
+the reference tables must have unique keys (a duplicate would double counts).
 """
 
 from __future__ import annotations
@@ -107,11 +108,17 @@ def input_failures(
         F.count(F.lit(1)).alias("_rows"),
         *[F.count(F.when(F.col(c).isNull(), True)).alias(c) for c in required],
         F.count(F.when(~F.col("event_type").isin(*known), True)).alias("unknown_type"),
+        F.count(F.when((F.col("completion_rate") < 0) | (F.col("completion_rate") > 1), True)).alias("rate"),
+        F.count(F.when(F.col("view_duration") < 0, True)).alias("duration"),
     ).first()
     assert row is not None
     failures = [f"events: {c} is null in {row[c]} rows" for c in required if row[c]]
     if row["unknown_type"]:
         failures.append(f"events: event_type not in {known} in {row['unknown_type']} rows")
+    if row["rate"]:
+        failures.append(f"events: completion_rate outside [0, 1] in {row['rate']} rows")
+    if row["duration"]:
+        failures.append(f"events: view_duration < 0 in {row['duration']} rows")
     for name, (frame, key) in references.items():
         duplicated = frame.groupBy(key).count().where(F.col("count") > 1).count()
         if duplicated:
