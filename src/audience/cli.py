@@ -39,11 +39,15 @@ def demo(
     keep: bool = typer.Option(
         False, help="Keep the existing local lake and counters instead of starting fresh."
     ),
+    features: bool = typer.Option(True, help="Run the feature jobs (local Spark) after ingestion."),
 ) -> None:
     """Generate data, run the local API, post everything over HTTP, flush the lake, print a summary."""
     from audience.demo import DemoConfig, run
 
-    summary = run(get_settings(), DemoConfig(events=events, seed=seed, workers=workers, fresh=not keep))
+    summary = run(
+        get_settings(),
+        DemoConfig(events=events, seed=seed, workers=workers, fresh=not keep, features=features),
+    )
     raise typer.Exit(0 if summary["consistent"] else 1)
 
 

@@ -43,6 +43,7 @@ class DemoConfig:
     workers: int = 4
     batch_size: int = 500
     fresh: bool = True
+    features: bool = True
 
 
 def _free_port() -> int:
@@ -133,7 +134,37 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
     elapsed = time.perf_counter() - started
     last = log.read_text().strip().splitlines()
     console.print(f"[dim]local API: {last[-1] if last else 'no output'} (log: {log})[/dim]")
-    return summarise(settings, outcomes, defects, sent, elapsed, console)
+    summary = summarise(settings, outcomes, defects, sent, elapsed, console)
+    if config.features:
+        summary["features"] = build_features(settings, console)
+    return summary
+
+
+def build_features(settings: Settings, console: Console) -> dict[str, int]:
+    """Run the three Glue job scripts on local Spark over the lake just written."""
+    from audience.features.runner import run_features
+
+    console.print()
+    console.rule("Feature engineering: the Glue jobs on local Spark")
+    lake = settings.home.resolve() / "lake"
+    reports = run_features(lake, progress=lambda message: console.print(f"  {message}"))
+    rows = {table: count for report in reports for table, count in report.rows.items()}
+    as_of = datetime.now(UTC).date().isoformat()
+    top = duckdb.sql(
+        f"SELECT content_id, content_type, primary_genre, unique_users, views, completions, "
+        f"round(engagement_score, 2) FROM read_parquet('{lake}/features/content_features/as_of={as_of}/*.parquet') "
+        "WHERE views >= 20 ORDER BY engagement_score DESC LIMIT 5"
+    ).fetchall()
+    table = Table(title=f"Most engaging content (as_of {as_of}, at least 20 views)")
+    for column in ("content", "type", "genre", "users", "views", "completions", "engagement score"):
+        table.add_column(column, justify="left" if column in ("content", "type", "genre") else "right")
+    for row in top:
+        table.add_row(*(str(v) for v in row))
+    console.print(table)
+    console.print(
+        f"[dim]feature tables under {lake / 'features'}: {', '.join(f'{t} {n:,}' for t, n in rows.items())}[/dim]"
+    )
+    return rows
 
 
 def summarise(
