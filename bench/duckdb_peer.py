@@ -90,7 +90,7 @@ def user_content_features(
         params={
             "events": f"{lake}/engagement-events/*/*/*/*.parquet",
             "users": str(users_csv),
-            "arrive_from": window_start,
+            "arrive_from": window_start - timedelta(days=1),  # clocks up to 5 minutes fast, as the jobs
             "arrive_to": as_of + timedelta(days=max_event_age_days),
             "window_start": f"{window_start.isoformat()} 00:00:00+00",
             "window_end": f"{window_end.isoformat()} 00:00:00+00",
