@@ -8,7 +8,6 @@ locally: ``python glue_jobs/content_features.py --lake_path .audience/lake --ref
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -48,5 +47,5 @@ def main(
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    io.configure_logging()
     print(main())

@@ -7,7 +7,6 @@ locally: ``python glue_jobs/user_content_features.py --lake_path .audience/lake 
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -46,5 +45,5 @@ def main(
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    io.configure_logging()
     print(main())

@@ -7,7 +7,6 @@ locally: ``python glue_jobs/user_features.py --lake_path .audience/lake --refere
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -60,5 +59,5 @@ def main(
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    io.configure_logging()
     print(main())

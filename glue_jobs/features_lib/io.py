@@ -34,6 +34,12 @@ SESSION_CONF: dict[str, str] = {
 """SQL settings every job sets on its session, on Glue and locally."""
 
 
+def configure_logging() -> None:
+    """For a script's ``__main__``: the jobs' INFO lines, py4j's chatter only from WARNING."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("py4j").setLevel(logging.WARNING)
+
+
 def local_session(
     app_name: str = "audience-features",
     *,

@@ -43,12 +43,13 @@ class Window:
         """The arrival partitions (``year=/month=/day=``) that can hold events of the window.
 
         From the day before the window starts (the API accepts clocks up to 5 minutes fast, so an event
-        stamped just after midnight can arrive the day before) to ``as_of + max_event_age_days`` (an
-        event arrives at most that late: the API rejects older ones). ``after_end_days`` extends the
-        range for events after the window (the churn horizon).
+        stamped just after midnight can arrive the day before) to ``as_of + max_event_age_days + 1``:
+        the API rejects events older than the age limit, and Firehose's buffering (up to 15 minutes)
+        can carry one accepted just before midnight into the next day's partition. ``after_end_days``
+        extends the range for events after the window (the churn horizon).
         """
         first = self.start.date() - timedelta(days=1)
-        last = self.as_of + timedelta(days=self.max_event_age_days + after_end_days)
+        last = self.as_of + timedelta(days=self.max_event_age_days + 1 + after_end_days)
         return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 

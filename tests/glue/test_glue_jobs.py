@@ -61,8 +61,8 @@ ARRIVALS = [
     # at the window's end (the day after as_of, 00:00): not in the window
     view("u1", "c1", at("2026-11-21 00:00"), event_id="at-end"),
     view("u1", "c1", at("2026-10-23 23:59"), event_id="before-start"),
-    # arrived after as_of + max_event_age_days: that partition is not read
-    Ev("u1", "c1", "complete", at("2026-11-19 10:00"), event_id="too-late", arrived=at("2026-11-28 00:00")),
+    # arrived a day after midnight following as_of + max_event_age_days: that partition is not read
+    Ev("u1", "c1", "complete", at("2026-11-19 10:00"), event_id="too-late", arrived=at("2026-11-29 00:00")),
 ]
 
 

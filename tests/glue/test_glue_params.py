@@ -129,13 +129,13 @@ def test_glue_window_and_the_arrival_partitions_it_reads() -> None:
     # WHEN listing the arrival days
     arrivals = window.arrival_days()
 
-    # THEN the window is [2026-10-24, 2026-11-21) and arrivals run from the day before it to as_of + 7
+    # THEN the window is [2026-10-24, 2026-11-21) and arrivals run from the day before it to as_of + 7 + 1
     assert (window.start.isoformat(), window.end.isoformat()) == (
         "2026-10-24T00:00:00+00:00",
         "2026-11-21T00:00:00+00:00",
     )
-    assert (arrivals[0], arrivals[-1], len(arrivals)) == (date(2026, 10, 23), date(2026, 11, 27), 36)
-    assert window.arrival_days(after_end_days=30)[-1] == date(2026, 12, 27)
+    assert (arrivals[0], arrivals[-1], len(arrivals)) == (date(2026, 10, 23), date(2026, 11, 28), 37)
+    assert window.arrival_days(after_end_days=30)[-1] == date(2026, 12, 28)
 
 
 def test_glue_library_constants_match_the_contract() -> None:
