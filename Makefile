@@ -15,7 +15,7 @@ PY313_BIN := $(shell d=$$(ls -d $$HOME/.pyenv/versions/3.13*/bin 2>/dev/null | s
 	if [ -n "$$d" ]; then echo $$d; elif python3.13 -c '' 2>/dev/null; then dirname $$(command -v python3.13); fi)
 export AUDIENCE_PYTHON313 := $(if $(PY313_BIN),$(PY313_BIN)/python3.13,)
 
-.PHONY: help setup java setup-sam demo serve test test-fast lint format data schemas build deploy bench clean
+.PHONY: help setup java setup-sam demo features serve test test-fast lint format data schemas build deploy bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ setup-sam: $(SAM) ## Install the pinned SAM CLI into its own locked environment
 
 demo: setup ## Generate data, serve the API, POST ~100k events over HTTP, flush the lake, print a summary
 	$(PY) -m audience.cli demo
+
+features: setup ## Run the feature jobs (the Glue scripts on local Spark) on the local lake; AS_OF=YYYY-MM-DD
+	$(PY) -m audience.features $(if $(AS_OF),--as-of $(AS_OF),)
 
 serve: setup ## Run the local API (and later the UI) at http://127.0.0.1:$(PORT)
 	exec $(PY) -m audience.cli serve --port $(PORT)

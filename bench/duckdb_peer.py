@@ -91,7 +91,7 @@ def user_content_features(
             "events": f"{lake}/engagement-events/*/*/*/*.parquet",
             "users": str(users_csv),
             "arrive_from": window_start - timedelta(days=1),  # clocks up to 5 minutes fast, as the jobs
-            "arrive_to": as_of + timedelta(days=max_event_age_days),
+            "arrive_to": as_of + timedelta(days=max_event_age_days + 1),  # Firehose buffering past midnight
             "window_start": f"{window_start.isoformat()} 00:00:00+00",
             "window_end": f"{window_end.isoformat()} 00:00:00+00",
             "w_like": weights[0],
