@@ -50,9 +50,11 @@ def _row(payload: dict[str, Any], arrival: datetime) -> dict[str, Any]:
     }
 
 
-def build_lake(events: int, *, as_of: date, seed: int = 7, window_days: float = 27.0) -> Path:
+def build_lake(
+    events: int, *, as_of: date, seed: int = 7, window_days: float = 27.0, cache: Path = CACHE
+) -> Path:
     """A lake whose events fall in the ``window_days`` before the end of ``as_of`` (UTC)."""
-    root = CACHE / f"lake-{seed}-{events}-{as_of.isoformat()}"
+    root = cache / f"lake-{seed}-{events}-{as_of.isoformat()}"
     marker = root / ".complete"
     if marker.exists():
         return root
