@@ -7,6 +7,8 @@ DataFrames. Paths are local directories or ``s3://`` URIs alike (Hadoop's filesy
 from __future__ import annotations
 
 import logging
+import os
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,7 +49,11 @@ def local_session(
     driver_memory: str = "2g",
     shuffle_partitions: int = 8,
 ) -> SparkSession:
-    """A plain local SparkSession for the jobs (modest settings for a small machine, quiet logs)."""
+    """A plain local SparkSession for the jobs (modest settings for a small machine, quiet logs).
+
+    Python workers run this very interpreter: PySpark would otherwise start whatever ``python3`` is
+    first on PATH, which need not be the driver's minor version (PySpark refuses the mix)."""
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # read when the SparkContext starts
     builder = (
         SparkSession.builder.appName(app_name)
         .master(master)
