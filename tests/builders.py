@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from audience.domain.counters import EVENT_TYPES, TOTAL_BUCKET, ContentCounters, HourlyCounters, aggregate
+from audience.domain.records import first_per_event_id
 from audience.ports import SinkLimits
 from schemas.engagement import LakeRecord
 
@@ -72,10 +73,7 @@ class FakeCounters:
     def apply(self, records: Sequence[LakeRecord]) -> set[str]:
         if self.fail:
             raise ConnectionError("counter store down")
-        first: dict[str, LakeRecord] = {}
-        for r in records:
-            first.setdefault(r.event_id, r)
-        new = [r for r in first.values() if r.event_id not in self.seen]
+        new = [r for r in first_per_event_id(records) if r.event_id not in self.seen]
         self.seen.update(r.event_id for r in new)
         for key, delta in aggregate(new).items():
             row = self.totals.setdefault((key.content_id, key.bucket), {})

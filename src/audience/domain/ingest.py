@@ -24,6 +24,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from audience.domain.delivery import deliver
+from audience.domain.records import first_per_event_id
 from audience.ports import CounterStore, EventSink, ObjectStore
 from schemas.engagement import EngagementEvent, LakeRecord
 
@@ -278,10 +279,7 @@ class IngestService:
         if bad:
             self._quarantine_events(bad, ctx)
 
-        by_id: dict[str, LakeRecord] = {}
-        for record in records:
-            by_id.setdefault(record.event_id, record)  # the first occurrence in the request wins
-        unique = list(by_id.values())
+        unique = first_per_event_id(records)
         result.duplicates += len(records) - len(unique)
         try:
             known = self.counters.known([r.event_id for r in unique])

@@ -47,6 +47,7 @@ from audience.domain.counters import (
     aggregate,
     hour_bucket,
 )
+from audience.domain.records import first_per_event_id
 from audience.observability import logger
 from schemas.engagement import LakeRecord
 
@@ -247,7 +248,7 @@ class DynamoCounterStore:
         """Count the never-counted records; returns their ids. Raises :class:`CounterWriteError` when
         contention or transient errors outlast the bounded retries, and boto's errors when the
         table is misconfigured (missing, access denied, invalid request)."""
-        unique = list({r.event_id: r for r in reversed(records)}.values())[::-1]  # first occurrence wins
+        unique = first_per_event_id(records)
         counted: set[str] = set()
         started = self.clock()  # one retry budget for the whole call, however many transactions
         for transaction in plan_transactions(unique):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from audience.adapters.local.sqlite import SqliteDatabase
 from audience.domain.counters import EVENT_TYPES, TOTAL_BUCKET, ContentCounters, HourlyCounters, aggregate
+from audience.domain.records import first_per_event_id
 from schemas.engagement import LakeRecord
 
 _COLUMNS = ", ".join(f'"{t}" INTEGER NOT NULL DEFAULT 0' for t in EVENT_TYPES)
@@ -76,12 +77,7 @@ class SqliteCounterStore:
         with self.db.transaction() as conn:
             ids = json.dumps([r.event_id for r in records])
             claimed = {row[0] for row in conn.execute(_CLAIM, (now + self.ttl, ids, now)).fetchall()}
-            new: list[LakeRecord] = []
-            pending = set(claimed)
-            for record in records:
-                if record.event_id in pending:
-                    pending.discard(record.event_id)  # the first occurrence wins
-                    new.append(record)
+            new = [r for r in first_per_event_id(records) if r.event_id in claimed]
             conn.executemany(
                 _UPSERT,
                 [

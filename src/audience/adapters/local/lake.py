@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 
 from audience.adapters.local.objectstore import atomic_write
 from audience.adapters.local.sqlite import SqliteDatabase
+from audience.domain.records import first_per_event_id
 from audience.ports import SinkLimits
 from schemas.derive import glue_columns
 from schemas.engagement import LakeRecord
@@ -119,11 +120,11 @@ class LocalSpool:
             with self.db.transaction() as conn:
                 ids = json.dumps([r.event_id for r in records])
                 claimed = {row[0] for row in conn.execute(_CLAIM, (now + self.ttl, ids, now)).fetchall()}
-                rows = []
-                for record in records:
-                    if record.event_id in claimed:
-                        claimed.discard(record.event_id)  # the first occurrence wins
-                        rows.append((partition_of(record), now, record.to_json_line()))
+                rows = [
+                    (partition_of(r), now, r.to_json_line())
+                    for r in first_per_event_id(records)
+                    if r.event_id in claimed
+                ]
                 conn.executemany("INSERT INTO spool (partition, received_at, line) VALUES (?, ?, ?)", rows)
         except Exception:
             log.exception("spool write failed")
