@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -167,6 +167,15 @@ def build_features(settings: Settings, console: Console) -> dict[str, int]:
     return rows
 
 
+def _counts(title: str, label: str, unit: str, items: Iterable[tuple[str, int]]) -> Table:
+    table = Table(title=title)
+    table.add_column(label)
+    table.add_column(unit, justify="right")
+    for name, count in items:
+        table.add_row(name, f"{count:,}")
+    return table
+
+
 def summarise(
     settings: Settings,
     outcomes: list[PostOutcome],
@@ -230,25 +239,9 @@ def summarise(
     overview.add_row("live counters total", f"{counted_total:,}")
     console.print(overview)
 
-    why = Table(title="Rejected, by first reason")
-    why.add_column("reason")
-    why.add_column("events", justify="right")
-    for reason, count in reasons.most_common():
-        why.add_row(reason, f"{count:,}")
-    console.print(why)
-    planted = Table(title="Bad events planted by the generator")
-    planted.add_column("defect")
-    planted.add_column("events", justify="right")
-    for defect, count in defects.most_common():
-        planted.add_row(defect, f"{count:,}")
-    console.print(planted)
-
-    by_type = Table(title="Lake rows by event type")
-    by_type.add_column("event type")
-    by_type.add_column("rows", justify="right")
-    for event_type, count in rows:
-        by_type.add_row(event_type, f"{count:,}")
-    console.print(by_type)
+    console.print(_counts("Rejected, by first reason", "reason", "events", reasons.most_common()))
+    console.print(_counts("Bad events planted by the generator", "defect", "events", defects.most_common()))
+    console.print(_counts("Lake rows by event type", "event type", "rows", rows))
 
     leaders = Table(title="Top content by live counters")
     for col in ("content", "events", "views", "completes", "likes", "shares", "hours viewed"):

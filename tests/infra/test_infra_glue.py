@@ -22,13 +22,9 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from cfnlint.decode import decode
+from infra_testkit import ROOT, SAM_PYTHON, SAMCONFIG, TEMPLATE, props, sub_text, template
 
-ROOT = Path(__file__).parents[2]
-TEMPLATE = ROOT / "template.yaml"
-SAMCONFIG = ROOT / "samconfig.toml"
 FEATURE_TABLES = ROOT / "schemas" / "generated" / "feature_tables.json"
-SAM_PYTHON = ROOT / "tools" / "sam" / ".venv" / "bin" / "python"
 
 JOB_SCRIPTS = {
     "UserContentFeaturesJob": "glue_jobs/user_content_features.py",
@@ -66,27 +62,8 @@ READ_ONLY_PREFIXES = ("engagement-events/", "reference/", "artifacts/glue/")
 WRITE_PREFIXES = ("features/", "glue-temp/", "spark-ui/")
 
 
-@cache
-def template() -> dict[str, Any]:
-    data, matches = decode(str(TEMPLATE))
-    assert not matches, [str(m) for m in matches]
-    assert data is not None
-    return data
-
-
-def props(name: str) -> dict[str, Any]:
-    return template()["Resources"][name]["Properties"]
-
-
 def resources_of(type_: str) -> dict[str, dict[str, Any]]:
     return {k: v["Properties"] for k, v in template()["Resources"].items() if v["Type"] == type_}
-
-
-def sub_text(value: Any) -> str:
-    """The text of a plain string or of an ``!Sub`` string, with ``${!x}`` un-escaped to ``${x}``."""
-    text = value["Fn::Sub"] if isinstance(value, dict) else value
-    assert isinstance(text, str), value
-    return text.replace("${!", "${")
 
 
 def as_list(value: Any) -> list[Any]:

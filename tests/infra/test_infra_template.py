@@ -12,48 +12,20 @@ import re
 import subprocess
 import sys
 import tomllib
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cfnlint.decode import decode
+from infra_testkit import ROOT, SAM_PYTHON, SAMCONFIG, TEMPLATE, props, resource, sub_text, template
 
 from audience.settings import Settings
 from schemas.derive import LAKE_PARTITION_KEYS, glue_columns
 
-ROOT = Path(__file__).parents[2]
-TEMPLATE = ROOT / "template.yaml"
-SAMCONFIG = ROOT / "samconfig.toml"
-SAM_PYTHON = ROOT / "tools" / "sam" / ".venv" / "bin" / "python"
 LAKE_PREFIX = "engagement-events/"
-
-
-@cache
-def template() -> dict[str, Any]:
-    data, matches = decode(str(TEMPLATE))
-    assert not matches, [str(m) for m in matches]
-    assert data is not None
-    return data
-
-
-def resource(name: str) -> dict[str, Any]:
-    return template()["Resources"][name]
-
-
-def props(name: str) -> dict[str, Any]:
-    return resource(name)["Properties"]
 
 
 def resources_of(type_: str) -> dict[str, dict[str, Any]]:
     return {k: v for k, v in template()["Resources"].items() if v["Type"] == type_}
-
-
-def sub_text(value: Any) -> str:
-    """The text of a plain string or of an ``!Sub`` string, with ``${!x}`` un-escaped to ``${x}``."""
-    text = value["Fn::Sub"] if isinstance(value, dict) else value
-    assert isinstance(text, str), value
-    return text.replace("${!", "${")
 
 
 def samconfig() -> dict[str, Any]:
