@@ -15,7 +15,7 @@ PY313_BIN := $(shell d=$$(ls -d $$HOME/.pyenv/versions/3.13*/bin 2>/dev/null | s
 	if [ -n "$$d" ]; then echo $$d; elif python3.13 -c '' 2>/dev/null; then dirname $$(command -v python3.13); fi)
 export AUDIENCE_PYTHON313 := $(if $(PY313_BIN),$(PY313_BIN)/python3.13,)
 
-.PHONY: help setup java setup-sam demo features serve test test-fast lint format data schemas build deploy bench clean
+.PHONY: help setup java browser setup-sam demo features serve test test-fast lint format data schemas build deploy bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -32,7 +32,13 @@ $(SAM): $(UV) tools/sam/pyproject.toml tools/sam/uv.lock
 	cd tools/sam && $(UV) sync --frozen --python python3.11
 	touch $@
 
-setup: $(VENV)/.synced java ## Create .venv from the lock file (installs uv, and a JRE for Spark, if needed)
+setup: $(VENV)/.synced java node_modules/.installed ## Create .venv and node_modules from the lock files (installs uv, and a JRE for Spark, if needed)
+
+# Front-end libraries (D3) are served by the local UI from node_modules: never a CDN, never vendored by hand.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the UI's libraries (Debian: apt-get install nodejs npm)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 # Spark (the Glue jobs run locally) needs Java 17, as Glue 5.0 does.
 java:
@@ -42,6 +48,16 @@ java:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
 	else \
 		echo "Spark needs Java 17: install it (Debian/Ubuntu: sudo apt-get install openjdk-17-jre-headless; macOS: brew install openjdk@17)"; exit 1; \
+	fi
+
+# UI tests drive Debian's Chromium headless (playwright is told its path and never downloads a browser).
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Chromium for the UI tests (Debian: chromium)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "the UI tests need Chromium at /usr/bin/chromium (Debian/Ubuntu: sudo apt-get install chromium)"; exit 1; \
 	fi
 
 setup-sam: $(SAM) ## Install the pinned SAM CLI into its own locked environment
@@ -55,7 +71,7 @@ features: setup ## Run the feature jobs (the Glue scripts on local Spark) on the
 serve: setup ## Run the local API (and later the UI) at http://127.0.0.1:$(PORT)
 	exec $(PY) -m audience.cli serve --port $(PORT)
 
-test: setup setup-sam ## Set up, check lint and types, and run every test (unit, adapters, HTTP, template, build)
+test: setup setup-sam browser ## Set up, check lint and types, and run every test (unit, adapters, HTTP, template, build)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
@@ -99,3 +115,5 @@ clean: ## Remove local state and build output (keeps .venv)
 -include scripts/sam-build.mk
 # Shipping the Glue jobs' library and reference data (glue-zip, glue-upload).
 -include scripts/glue.mk
+# Each part of the platform keeps its own targets beside its code (models, explorer, activation, insights).
+-include $(wildcard mk/*.mk)

@@ -57,6 +57,10 @@ def create_app(settings: Settings, api_key: str, handler: Handler) -> Flask:
     # (validation is CPU-bound under the GIL, so little throughput is lost).
     invoke_lock = threading.Lock()
 
+    from audience.web import register
+
+    register(app, settings)
+
     @app.route("/", defaults={"path": ""}, methods=_METHODS)
     @app.route("/<path:path>", methods=_METHODS)
     def lambda_proxy(path: str) -> Response:

@@ -1,0 +1,49 @@
+"""The web UI and its JSON APIs as Flask blueprints, mounted by the local server and, in AWS, by
+the web function through a WSGI adapter.
+
+Front-end libraries are served from ``node_modules`` (installed by ``make setup`` from
+``package-lock.json``), never from a CDN: the UI works offline and its versions are locked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+from flask import Blueprint, Flask, abort, send_from_directory
+
+from audience.settings import Settings
+
+ROOT: Final = Path(__file__).resolve().parents[3]
+
+# URL name -> file inside node_modules. Only these files are served.
+VENDOR_FILES: Final = {
+    "d3.min.js": "d3/dist/d3.min.js",
+}
+
+
+def vendor_dir() -> Path:
+    """Where the npm libraries are: the repo's node_modules locally, or a folder packaged beside the code."""
+    packaged = Path(__file__).parent / "vendor"
+    return packaged if packaged.is_dir() else ROOT / "node_modules"
+
+
+vendor = Blueprint("vendor", __name__)
+
+
+@vendor.get("/static/vendor/<name>")
+def vendor_file(name: str):  # type: ignore[no-untyped-def]
+    relative = VENDOR_FILES.get(name)
+    if relative is None:
+        abort(404)
+    base = vendor_dir()
+    path = base / relative if (base / relative).exists() else base / name
+    if not path.exists():
+        abort(404, description=f"{name} is not installed: run `make setup` (npm ci)")
+    response = send_from_directory(path.parent, path.name, mimetype="text/javascript", max_age=3600)
+    return response
+
+
+def register(app: Flask, settings: Settings) -> None:
+    """Mount every UI blueprint on ``app`` (the local server's Flask app, or the web function's)."""
+    app.register_blueprint(vendor)
