@@ -1,0 +1,277 @@
+"""Gather: the real figures an insight is written from, through the lake SQL port and the counters.
+
+Everything is measured over the last ``days`` whole hours ending at the current hour (UTC), and
+compared with the previous period of equal length. Inputs another stage produces (segments,
+predictions, features) are optional: when their table is missing the inputs say so in
+``not_available`` instead of failing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from audience.insights import queries as q
+from audience.insights.catalog import CsvCatalog
+from audience.insights.models import (
+    Change,
+    DailyPoint,
+    InsightInputs,
+    InsightRequest,
+    Live,
+    Predictions,
+    RiskBand,
+    Share,
+    Subject,
+    Totals,
+)
+from audience.insights.ports import LakeQuery, Param, Row
+from audience.ports import CounterStore
+
+TOP_VALUES = 10
+"""Values kept per breakdown (by events): enough to reason on, small enough for a prompt."""
+
+BASE_DIMENSIONS = ("event_type", "platform", "device_type", "country")
+OPTIONAL_DIMENSIONS = {
+    "subscription_tier": q.USER_FEATURES,
+    "content_type": q.CONTENT_FEATURES,
+    "genre": q.CONTENT_FEATURES,
+}
+ALL_FILTERS: Mapping[str, Param] = {"platform": "", "country": "", "device_type": ""}
+
+
+class SubjectNotFoundError(LookupError):
+    """The content or segment has nothing to write about (no events, no members, no table)."""
+
+
+@dataclass(frozen=True)
+class Window:
+    start: datetime
+    end: datetime
+    previous_start: datetime
+
+    @classmethod
+    def ending(cls, now: datetime, days: int) -> Window:
+        end = now.replace(minute=0, second=0, microsecond=0)
+        start = end - timedelta(days=days)
+        return cls(start=start, end=end, previous_start=start - timedelta(days=days))
+
+    @staticmethod
+    def params(start: datetime, end: datetime) -> dict[str, Param]:
+        return {
+            "start": start.strftime("%Y-%m-%d %H:%M:%S"),
+            "end": end.strftime("%Y-%m-%d %H:%M:%S"),
+            "start_day": start.strftime("%Y-%m-%d"),
+        }
+
+
+def pct(part: float, whole: float) -> float:
+    return round(part / whole * 100, 1) if whole else 0.0
+
+
+def change_pct(current: float | None, previous: float | None) -> float | None:
+    if current is None or not previous:
+        return None
+    return round((current - previous) / previous * 100, 1)
+
+
+class Gatherer:
+    def __init__(self, lake: LakeQuery, counters: CounterStore | None, catalog: CsvCatalog) -> None:
+        self.lake = lake
+        self.counters = counters
+        self.catalog = catalog
+
+    def _run(self, name: str, values: Mapping[str, Param], missing: list[str]) -> list[Row] | None:
+        query = q.query(name)
+        absent = [t for t in query.tables if not self.lake.available(t)]
+        if absent:
+            missing.extend(f"{t}: not available" for t in absent if f"{t}: not available" not in missing)
+            return None
+        return self.lake.run(query.sql, query.bind(values))
+
+    def gather(self, request: InsightRequest, now: datetime) -> InsightInputs:
+        missing: list[str] = []
+        window = Window.ending(now, request.days)
+        scope = request.kind
+        subject = self._subject(request, missing)
+        ident: dict[str, Param] = {f"{scope}_id": request.subject_id}
+        current_params = {**Window.params(window.start, window.end), **ident}
+        previous_params = {**Window.params(window.previous_start, window.start), **ident}
+
+        current_rows = self._run(f"totals:{scope}", current_params, missing)
+        if current_rows is None:
+            raise SubjectNotFoundError(f"{scope} {request.subject_id}: {', '.join(missing)}")
+        current = _totals(current_rows[0])
+        previous = _totals((self._run(f"totals:{scope}", previous_params, missing) or [{}])[0])
+        if current.events == 0 and previous.events == 0 and subject.title is None:
+            raise SubjectNotFoundError(
+                f"{scope} {request.subject_id} has no events in the last {2 * request.days} days"
+            )
+
+        dims = list(BASE_DIMENSIONS)
+        dims += [d for d in OPTIONAL_DIMENSIONS if scope == "segment" or d == "subscription_tier"]
+        everyone = {**Window.params(window.start, window.end), **ALL_FILTERS}
+        breakdowns: dict[str, list[Share]] = {}
+        for dim in dims:
+            rows = self._run(f"by_{dim}:{scope}", current_params, missing)
+            if rows is None:
+                continue
+            base = self._run(f"by_{dim}:all", everyone, missing) or []
+            breakdowns[dim] = _shares(rows, base)
+
+        daily = [
+            DailyPoint(date=str(r["event_date"]), events=int(r["events"]), users=int(r["users"]))
+            for r in self._run(f"daily:{scope}", current_params, missing) or []
+        ]
+        return InsightInputs(
+            subject=subject,
+            time_range=request.time_range,
+            window_days=request.days,
+            period_start=window.start.isoformat(),
+            period_end=window.end.isoformat(),
+            previous_start=window.previous_start.isoformat(),
+            current=current,
+            previous=previous,
+            changes=_changes(current, previous),
+            breakdowns=breakdowns,
+            daily=daily,
+            live=self._live(request, window.end, missing),
+            predictions=self._predictions(request, current_params, missing),
+            not_available=missing,
+        )
+
+    def _subject(self, request: InsightRequest, missing: list[str]) -> Subject:
+        if request.kind == "content":
+            info = self.catalog.describe(request.subject_id)
+            if info is None:
+                missing.append("content catalog entry: not available")
+            return Subject(
+                kind="content",
+                id=request.subject_id,
+                title=info.title if info else None,
+                content_type=info.content_type if info else None,
+                genre=info.genre if info else None,
+            )
+        rows = self._run("segment_info", {"segment_id": request.subject_id}, missing)
+        if rows is None:
+            raise SubjectNotFoundError(f"segment {request.subject_id}: {', '.join(missing)}")
+        if not rows or not rows[0].get("members"):
+            raise SubjectNotFoundError(f"segment {request.subject_id} has no members")
+        row = rows[0]
+        return Subject(
+            kind="segment",
+            id=request.subject_id,
+            title=row.get("segment_name"),
+            members=int(row["members"]),
+            segment_as_of=str(row["as_of"]),
+        )
+
+    def _live(self, request: InsightRequest, end: datetime, missing: list[str]) -> Live | None:
+        if request.kind != "content" or self.counters is None:
+            return None
+        counters = self.counters.content(request.subject_id)
+        if counters is None:
+            missing.append("live counters: none for this content")
+            return None
+        last = end - timedelta(hours=24)
+        hourly = self.counters.hourly(
+            request.subject_id, last.strftime("%Y-%m-%dT%H"), end.strftime("%Y-%m-%dT%H")
+        )
+        return Live(
+            events=counters.events,
+            views=counters.counts.get("view", 0),
+            completes=counters.counts.get("complete", 0),
+            likes=counters.counts.get("like", 0),
+            shares=counters.counts.get("share", 0),
+            view_hours=round(counters.view_seconds / 3600, 1),
+            last_24h_events=sum(sum(h.counts.values()) for h in hourly),
+        )
+
+    def _predictions(
+        self, request: InsightRequest, params: Mapping[str, Param], missing: list[str]
+    ) -> Predictions:
+        churn_rows = self._run(f"churn:{request.kind}", params, missing)
+        churn: list[RiskBand] | None = None
+        churn_version = None
+        if churn_rows:
+            total = sum(int(r["users"]) for r in churn_rows)
+            churn = [
+                RiskBand(
+                    risk_band=str(r["risk_band"]),
+                    users=int(r["users"]),
+                    share_pct=pct(int(r["users"]), total),
+                    avg_probability=round(float(r["avg_probability"]), 3),
+                )
+                for r in churn_rows
+            ]
+            churn_version = str(churn_rows[0]["model_version"])
+        engagement_users = avg_engagement = engagement_version = None
+        if request.kind == "content":
+            rows = self._run("engagement:content", params, missing)
+            if rows and rows[0]["users"]:
+                engagement_users = int(rows[0]["users"])
+                avg_engagement = round(float(rows[0]["avg_predicted_engagement"]), 3)
+                engagement_version = str(rows[0]["model_version"])
+        return Predictions(
+            churn=churn,
+            churn_model_version=churn_version,
+            engagement_users=engagement_users,
+            avg_predicted_engagement=avg_engagement,
+            engagement_model_version=engagement_version,
+        )
+
+
+def _num(row: Mapping[str, Any], key: str) -> int:
+    value = row.get(key)
+    return int(value) if value is not None else 0
+
+
+def _totals(row: Mapping[str, Any]) -> Totals:
+    views, completes = _num(row, "views"), _num(row, "completes")
+    avg = row.get("avg_completion_rate")
+    return Totals(
+        events=_num(row, "events"),
+        users=_num(row, "users"),
+        contents=_num(row, "contents"),
+        views=views,
+        completes=completes,
+        likes=_num(row, "likes"),
+        shares=_num(row, "shares"),
+        comments=_num(row, "comments"),
+        skips=_num(row, "skips"),
+        avg_completion_rate=None if avg is None else round(float(avg), 4),
+        watch_seconds=round(float(row.get("watch_seconds") or 0.0), 1),
+        completion_ratio=round(completes / views, 4) if views else None,
+    )
+
+
+def _changes(current: Totals, previous: Totals) -> list[Change]:
+    out = []
+    for metric in ("events", "users", "views", "completes", "completion_ratio", "avg_completion_rate"):
+        cur, prev = getattr(current, metric), getattr(previous, metric)
+        out.append(Change(metric=metric, current=cur, previous=prev, change_pct=change_pct(cur, prev)))
+    return out
+
+
+def _shares(rows: list[Row], base: list[Row]) -> list[Share]:
+    total = sum(int(r["events"]) for r in rows)
+    base_total = sum(int(r["events"]) for r in base)
+    base_events = {str(r["dim_value"]): int(r["events"]) for r in base}
+    shares = []
+    for r in rows[:TOP_VALUES]:
+        value, events, views = str(r["dim_value"]), int(r["events"]), int(r["views"])
+        share = events / total if total else 0.0
+        everyone = base_events.get(value, 0) / base_total if base_total else 0.0
+        shares.append(
+            Share(
+                value=value,
+                events=events,
+                users=int(r["users"]),
+                share_pct=round(share * 100, 1),
+                completion_ratio=round(int(r["completes"]) / views, 4) if views else None,
+                affinity_index=round(share / everyone * 100, 1) if everyone else None,
+            )
+        )
+    return shares
