@@ -59,7 +59,9 @@ def _event(
     }
 
 
-def events() -> list[dict[str, Any]]:
+def events(now: datetime = NOW) -> list[dict[str, Any]]:
+    """The events above, relative to ``now`` (on the hour), so a server on the real clock sees them too."""
+    NOW = now.replace(minute=0, second=0, microsecond=0)
     d = timedelta(days=1)
     ios = ("ios-app", "mobile", "US")
     web_gb = ("web", "desktop", "GB")
@@ -74,9 +76,7 @@ def events() -> list[dict[str, Any]]:
         _event(8, "u4", "c-2", "view", NOW - d, "roku", "tv", "US", 10.0, 0.5),
         _event(9, "u5", "c-2", "view", NOW - 2 * d, "roku", "tv", "DE", 70.0, 0.7),
         _event(10, "u5", "c-2", "share", NOW - 2 * d, "roku", "tv", "DE"),
-        _event(
-            11, "u6", "c-2", "view", datetime(2026, 11, 14, 13, tzinfo=UTC), "web", "desktop", "US", 5.0, 0.1
-        ),
+        _event(11, "u6", "c-2", "view", NOW - 7 * d + timedelta(hours=1), "web", "desktop", "US", 5.0, 0.1),
         _event(12, "u4", "c-1", "view", NOW - 8 * d, *ios, 20.0, 0.1),
         _event(13, "u4", "c-1", "view", NOW - 9 * d, *ios, 40.0, 0.3),
         _event(14, "u1", "c-1", "view", NOW - 20 * d, *ios, 60.0, 0.9),
@@ -189,9 +189,14 @@ def features(lake: Path) -> None:
 
 
 def build(
-    lake: Path, *, with_segments: bool = True, with_predictions: bool = True, with_features: bool = True
+    lake: Path,
+    *,
+    with_segments: bool = True,
+    with_predictions: bool = True,
+    with_features: bool = True,
+    now: datetime = NOW,
 ) -> Path:
-    write_events(lake, events())
+    write_events(lake, events(now))
     if with_segments:
         segments(lake)
     if with_predictions:
