@@ -182,6 +182,14 @@ def _build() -> dict[str, Query]:
         ("segment_id", "segment_id"),
         (SEGMENTS,),
     )
+    built["segments"] = Query(
+        "segments",
+        f"SELECT s.segment_id AS segment_id, max(s.segment_name) AS segment_name, count(DISTINCT s.user_id) AS members "
+        f"FROM {SEGMENTS} s WHERE s.as_of = (SELECT max(m.as_of) FROM {SEGMENTS} m) "
+        "GROUP BY 1 ORDER BY members DESC, segment_id LIMIT 100",
+        (),
+        (SEGMENTS,),
+    )
     churn_latest = f"p.as_of = (SELECT max(pm.as_of) FROM {CHURN} pm)"
     built["churn:segment"] = Query(
         "churn:segment",
