@@ -8,6 +8,7 @@ Current period:  c-1: u1 view(100 s, 0.5) complete like [ios-app mobile US];
                  c-2: u4 view(10 s, 0.5) [roku tv US]; u5 view(70 s, 0.7) share [roku tv DE];
                        u6 view(5 s, 0.1) [web desktop US] at 2026-11-14 13:00 (arrival partition = start day)
 Previous period: c-1: u4 view(20 s, 0.1), view(40 s, 0.3) [ios-app mobile US]
+                 c-2: u5 view(15 s, 0.2) [roku tv DE] at NOW - 8 days, arriving late (NOW - 1 day)
 Older (outside both): c-1: u1 view at NOW - 20 days.
 Segments (latest as_of 2026-11-20): seg-a = u1, u2 ("Binge <watchers>"); seg-b = u3.
                  Older as_of 2026-11-01: seg-a = u1..u4 (ignored).
@@ -39,6 +40,7 @@ def _event(
     country: str,
     seconds: float | None = None,
     rate: float | None = None,
+    arrival: datetime | None = None,
 ) -> dict[str, Any]:
     return {
         "event_id": f"e-{n:03d}",
@@ -53,7 +55,7 @@ def _event(
         "session_id": f"s-{user}",
         "metadata": {"view_duration": seconds, "completion_rate": rate, "interaction_count": None},
         "event_id_source": "client",
-        "ingested_at": at,
+        "ingested_at": arrival or at,
         "request_id": "r-test",
         "ingest_source": "test",
     }
@@ -80,6 +82,7 @@ def events(now: datetime = NOW) -> list[dict[str, Any]]:
         _event(12, "u4", "c-1", "view", NOW - 8 * d, *ios, 20.0, 0.1),
         _event(13, "u4", "c-1", "view", NOW - 9 * d, *ios, 40.0, 0.3),
         _event(14, "u1", "c-1", "view", NOW - 20 * d, *ios, 60.0, 0.9),
+        _event(15, "u5", "c-2", "view", NOW - 8 * d, "roku", "tv", "DE", 15.0, 0.2, arrival=NOW - d),
     ]
 
 

@@ -54,7 +54,7 @@ def test_dashboard_engagement_over_time(client: FlaskClient) -> None:
         ("2026-11-19", 4),
         ("2026-11-20", 3),
     ]
-    assert body["totals"] == {"events": 11, "users": 6, "previous_events": 2, "events_change_pct": 450.0}
+    assert body["totals"] == {"events": 11, "users": 6, "previous_events": 3, "events_change_pct": 266.7}
 
 
 def test_dashboard_top_content_platforms_and_demographics(client: FlaskClient) -> None:
@@ -93,7 +93,7 @@ def test_dashboard_live_counters(client: FlaskClient) -> None:
     assert status == 200
     assert [(i["content_id"], i["events"], i["shares"]) for i in body["items"]] == [
         ("c-1", 10, 0),
-        ("c-2", 4, 1),
+        ("c-2", 5, 1),
     ]
 
 

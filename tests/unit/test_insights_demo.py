@@ -26,11 +26,12 @@ def test_insights_demo_prints_top_content_and_segment(tmp_path: Path) -> None:
     # WHEN the stage runs
     summary = show_insights(Settings(home=tmp_path, backend="local"), Console(file=out, width=200))
     text = out.getvalue()
-    # THEN the top content (c-1, 10 events in 30 days) and the largest segment get insights, stored in the lake
+    # THEN the top content (c-1, 7 events in 7 days) and the largest segment get insights, stored in the lake
     assert summary["content"]["content_id"] == "c-1"
     assert summary["content"]["summary"].startswith(
-        "content c-1 had 10 events from 4 users in the last 30 days"
+        "content c-1 had 7 events from 3 users in the last 7 days"
     )
+    assert "figures stated, all traced to the query results" in text
     assert summary["segment"]["segment_id"] == "seg-a"
     assert "Recommendations" in text and "/dashboard" in text
-    assert (tmp_path / "lake" / "insights" / "latest" / "content" / "c-1" / "30d.json").exists()
+    assert (tmp_path / "lake" / "insights" / "latest" / "content" / "c-1" / "7d.json").exists()

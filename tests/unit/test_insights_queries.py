@@ -16,7 +16,7 @@ from audience.insights.gather import ALL_FILTERS, Window
 
 W = Window.ending(NOW, 7)
 CURRENT = Window.params(W.start, W.end)
-PREVIOUS = Window.params(W.previous_start, W.start)
+PREVIOUS = Window.params(W.previous_start, W.start, W.end)
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +71,29 @@ def test_insights_queries_all_scope_counts_the_start_day_partition(lake: DuckDBL
     row = run(lake, "totals:all", **CURRENT, **ALL_FILTERS)[0]
     # THEN it is counted (11 events by 6 users in 2 contents), the 20-day-old one is not
     assert (row["events"], row["users"], row["contents"]) == (11, 6, 2)
+
+
+def test_insights_queries_previous_period_counts_late_arrivals(lake: DuckDBLakeQuery) -> None:
+    # GIVEN a previous-period event that arrived in the current period's partitions
+    # WHEN totals over everything are asked for the previous period
+    row = run(lake, "totals:all", **PREVIOUS, **ALL_FILTERS)[0]
+    # THEN it is counted with the period it happened in
+    assert (row["events"], row["users"]) == (3, 2)
+
+
+def test_insights_queries_partition_bounds_span_a_new_year() -> None:
+    # GIVEN a 90-day window crossing the new year
+    from datetime import UTC, datetime
+
+    values = Window.params(datetime(2026, 12, 1, tzinfo=UTC), datetime(2027, 1, 10, tzinfo=UTC))
+    # THEN the partition bounds cover both years and every month, the exact day bound stays
+    assert (values["year_from"], values["year_to"], values["month_from"], values["month_to"]) == (
+        "2026",
+        "2027",
+        "01",
+        "12",
+    )
+    assert values["start_day"] == "2026-12-01"
 
 
 def test_insights_queries_filters_narrow_the_dashboard_scope(lake: DuckDBLakeQuery) -> None:

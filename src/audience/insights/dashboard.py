@@ -125,9 +125,11 @@ class DashboardService:
                 self._cache[key] = (now, rows)
         return rows
 
-    def _scope(self, query: DashboardQuery, start: datetime, end: datetime) -> tuple[str, dict[str, Param]]:
+    def _scope(
+        self, query: DashboardQuery, start: datetime, end: datetime, until: datetime | None = None
+    ) -> tuple[str, dict[str, Param]]:
         values: dict[str, Param] = {
-            **Window.params(start, end),
+            **Window.params(start, end, until),
             "platform": query.platform or "",
             "country": query.country or "",
             "device_type": query.device_type or "",
@@ -172,7 +174,7 @@ class DashboardService:
         window, scope, values, out = self._frame(query, "engagement_over_time")
         rows = self._run(f"daily:{scope}", values) or []
         totals = (self._run(f"totals:{scope}", values) or [{}])[0]
-        _, previous_values = self._scope(query, window.previous_start, window.start)
+        _, previous_values = self._scope(query, window.previous_start, window.start, window.end)
         previous = (self._run(f"totals:{scope}", previous_values) or [{}])[0]
         out["series"] = [
             {

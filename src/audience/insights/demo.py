@@ -19,12 +19,14 @@ from audience.insights import queries as q
 from audience.insights.catalog import CsvCatalog
 from audience.insights.gather import ALL_FILTERS, Gatherer, SubjectNotFoundError, Window
 from audience.insights.models import InsightRecord, InsightRequest, TimeRange
+from audience.insights.numbers import check_insight, figures, texts
 from audience.insights.service import InsightService
 from audience.insights.store import InsightStore
 from audience.insights.wiring import LOCAL_CATALOG
 from audience.settings import Settings
 
-TIME_RANGE: TimeRange = "30d"
+TIME_RANGE: TimeRange = "7d"
+DAYS = 7
 
 
 def _print(record: InsightRecord, console: Console) -> None:
@@ -53,8 +55,14 @@ def _print(record: InsightRecord, console: Console) -> None:
             console.print(f"  {label}: {item}", markup=False)
     if record.inputs.not_available:
         console.print(f"[dim]not available: {'; '.join(record.inputs.not_available)}[/dim]")
+    stated = [f for text in texts(insight) for f in figures(text)]
+    unsupported = check_insight(insight, record.inputs)
+    verdict = (
+        "all traced to the query results" if not unsupported else f"NOT traced: {', '.join(unsupported)}"
+    )
     console.print(
-        f"[dim]writer: {record.writer}; stored under lake/insights/ (inputs {record.inputs_hash[:12]})[/dim]"
+        f"[dim]writer: {record.writer}; {len(stated)} figures stated, {verdict}; "
+        f"stored under lake/insights/ (inputs {record.inputs_hash[:12]})[/dim]"
     )
 
 
@@ -78,7 +86,7 @@ def show_insights(settings: Settings, console: Console, port: int = 8000) -> dic
         if not lake.available(q.EVENTS):
             console.print("[yellow]the lake holds no events: no insights[/yellow]")
             return out
-        window = Window.ending(datetime.now(UTC), 30)
+        window = Window.ending(datetime.now(UTC), DAYS)
         top_query = q.query("top_content:all")
         top = lake.run(
             top_query.sql, top_query.bind({**Window.params(window.start, window.end), **ALL_FILTERS})
@@ -88,7 +96,7 @@ def show_insights(settings: Settings, console: Console, port: int = 8000) -> dic
             record, _ = service.insight(
                 InsightRequest(content_id=content_id, time_range=TIME_RANGE, refresh=True)
             )
-            console.print(f"\n[bold underline]Top content {content_id} (last 30 days)[/bold underline]")
+            console.print(f"\n[bold underline]Top content {content_id} (last {DAYS} days)[/bold underline]")
             _print(record, console)
             out["content"] = {
                 "content_id": content_id,
@@ -104,7 +112,9 @@ def show_insights(settings: Settings, console: Console, port: int = 8000) -> dic
                     record, _ = service.insight(
                         InsightRequest(segment_id=segment_id, time_range=TIME_RANGE, refresh=True)
                     )
-                    console.print(f"\n[bold underline]Segment {segment_id} (last 30 days)[/bold underline]")
+                    console.print(
+                        f"\n[bold underline]Segment {segment_id} (last {DAYS} days)[/bold underline]"
+                    )
                     _print(record, console)
                     out["segment"] = {"segment_id": segment_id, "summary": record.insight.summary}
                 except SubjectNotFoundError as exc:

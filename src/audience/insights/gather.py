@@ -59,10 +59,19 @@ class Window:
         return cls(start=start, end=end, previous_start=start - timedelta(days=days))
 
     @staticmethod
-    def params(start: datetime, end: datetime) -> dict[str, Param]:
+    def params(start: datetime, end: datetime, until: datetime | None = None) -> dict[str, Param]:
+        """Bounds of ``[start, end)``, and of the arrival partitions that can hold its events:
+        from ``start``'s day to ``until``'s (the current period's end: late events of an earlier
+        period arrive up to the present)."""
+        last = until or end
+        same_year = start.year == last.year
         return {
             "start": start.strftime("%Y-%m-%d %H:%M:%S"),
             "end": end.strftime("%Y-%m-%d %H:%M:%S"),
+            "year_from": f"{start.year:04d}",
+            "year_to": f"{last.year:04d}",
+            "month_from": f"{start.month:02d}" if same_year else "01",
+            "month_to": f"{last.month:02d}" if same_year else "12",
             "start_day": start.strftime("%Y-%m-%d"),
         }
 
@@ -98,7 +107,7 @@ class Gatherer:
         subject = self._subject(request, missing)
         ident: dict[str, Param] = {f"{scope}_id": request.subject_id}
         current_params = {**Window.params(window.start, window.end), **ident}
-        previous_params = {**Window.params(window.previous_start, window.start), **ident}
+        previous_params = {**Window.params(window.previous_start, window.start, window.end), **ident}
 
         current_rows = self._run(f"totals:{scope}", current_params, missing)
         if current_rows is None:
@@ -175,7 +184,7 @@ class Gatherer:
         if counters is None:
             missing.append("live counters: none for this content")
             return None
-        last = end - timedelta(hours=24)
+        last = end - timedelta(hours=23)  # 24 hourly buckets, the current (partial) hour included
         hourly = self.counters.hourly(
             request.subject_id, last.strftime("%Y-%m-%dT%H"), end.strftime("%Y-%m-%dT%H")
         )

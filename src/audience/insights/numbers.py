@@ -27,17 +27,17 @@ def figures(text: str) -> list[str]:
     return [m.group(1) for m in _FIGURE.finditer(text)]
 
 
-def _texts(node: Any) -> Iterator[str]:
+def texts(node: Any) -> Iterator[str]:
     if isinstance(node, BaseModel):
         node = node.model_dump(mode="json")
     if isinstance(node, str):
         yield node
     elif isinstance(node, dict):
         for value in node.values():
-            yield from _texts(value)
+            yield from texts(value)
     elif isinstance(node, list):
         for value in node:
-            yield from _texts(value)
+            yield from texts(value)
 
 
 def _numbers(node: Any) -> Iterator[float]:
@@ -102,9 +102,9 @@ def unsupported_figures(texts: Iterable[str], inputs: Any) -> list[str]:
 
 def check_insight(insight: BaseModel, inputs: Any) -> list[str]:
     """Unsupported figures anywhere in an insight: its texts and its numeric fields."""
-    texts = list(_texts(insight))
+    texts_ = list(texts(insight))
     numeric = [f"{v}" for v in _numbers({k: v for k, v in _flatten_numbers(insight)})]
-    return unsupported_figures([*texts, *numeric], inputs)
+    return unsupported_figures([*texts_, *numeric], inputs)
 
 
 def _flatten_numbers(model: BaseModel) -> Iterator[tuple[str, Any]]:

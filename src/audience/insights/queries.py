@@ -11,8 +11,11 @@ one content, one segment's members, or everything with the dashboard's filters) 
 (totals, a breakdown by one whitelisted dimension, a daily series, top content). Callers choose a
 query by name and bind values by parameter name; they never supply SQL text.
 
-The events table is partitioned by arrival date (``year``/``month``/``day``), never earlier than
-the event's own date, so ``arrival_day >= start_day`` prunes partitions without losing rows.
+The events table is partitioned by arrival date (``year``/``month``/``day``, zero-padded strings),
+never earlier than the event's own date and never later than the query's own day. Two predicates
+use that: ``year``/``month`` ranges on the bare partition columns, which Athena's partition
+projection turns into a short candidate list (a computed expression alone would make it project
+every partition of 2024-2099), and the exact ``arrival_day >= start_day`` filter.
 """
 
 from __future__ import annotations
@@ -56,8 +59,9 @@ class _Fragment:
 
 _WINDOW = _Fragment(
     "e.event_timestamp >= CAST(? AS TIMESTAMP) AND e.event_timestamp < CAST(? AS TIMESTAMP) "
+    "AND e.year BETWEEN ? AND ? AND e.month BETWEEN ? AND ? "
     "AND (e.year || '-' || e.month || '-' || e.day) >= ?",
-    ("start", "end", "start_day"),
+    ("start", "end", "year_from", "year_to", "month_from", "month_to", "start_day"),
 )
 
 _FILTERS = _Fragment(

@@ -52,7 +52,7 @@
       root.append("p").attr("class", "empty").text("no data");
       return;
     }
-    const width = 440, height = 180, m = { t: 10, r: 10, b: 24, l: 44 };
+    const width = 440, height = 180, m = { t: 10, r: 24, b: 24, l: 44 };
     const dates = points.map((d) => new Date(d.date + "T00:00:00Z"));
     const x = d3.scaleUtc().domain(d3.extent(dates)).range([m.l, width - m.r]);
     const y = d3.scaleLinear().domain([0, d3.max(points, (d) => d.events) || 1]).nice().range([height - m.b, m.t]);
