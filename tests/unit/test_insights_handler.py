@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,8 @@ import pytest
 from audience import container
 from audience.insights import wiring
 from functions.insights.app import handler
+
+EVENTS = Path(__file__).parents[2] / "events"
 
 
 class Context:
@@ -40,9 +43,9 @@ def invoke(event: Any) -> dict[str, Any]:
 
 
 def test_insights_handler_answers_content_and_segment(home: Path) -> None:
-    # WHEN a content and a segment insight are asked
-    content = invoke({"content_id": "c-1", "time_range": "90d"})
-    segment = invoke({"segment_id": "seg-a", "time_range": "90d"})
+    # WHEN a content and a segment insight are asked (the sample events in events/)
+    content = invoke(json.loads((EVENTS / "insights_content.json").read_text()))
+    segment = invoke(json.loads((EVENTS / "insights_segment.json").read_text()))
     # THEN both are written by the rules, stored under insights/, with their inputs
     assert content["ok"] and content["writer"] == "rules" and content["served"] == "written"
     assert content["inputs"]["current"]["events"] + content["inputs"]["previous"]["events"] >= 7

@@ -27,6 +27,7 @@ from schemas.features import CONTENT_TYPES
 
 METRICS: Final = ("engagement_over_time", "top_content", "platform_performance", "audience_demographics")
 MAX_LIVE_IDS: Final = 20
+MAX_CACHED: Final = 512
 
 PlatformName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
@@ -122,6 +123,8 @@ class DashboardService:
         rows = self.lake.run(query.sql, list(params))
         if self.cache_seconds > 0:
             with self._lock:
+                if len(self._cache) >= MAX_CACHED:
+                    self._cache.clear()  # many distinct filters: start over rather than grow
                 self._cache[key] = (now, rows)
         return rows
 

@@ -73,7 +73,7 @@ class AthenaLakeQuery:
         self.timeout_seconds = timeout_seconds
         self.poll_seconds = poll_seconds
         self._sleep = sleep
-        self._tables: dict[str, bool] = {}
+        self._tables: set[str] = set()
 
     @property
     def client(self) -> Any:
@@ -82,17 +82,20 @@ class AthenaLakeQuery:
         return self._client
 
     def available(self, table: str) -> bool:
-        if table not in self._tables:
-            try:
-                self.client.get_table_metadata(
-                    CatalogName="AwsDataCatalog", DatabaseName=self.database, TableName=table
-                )
-                self._tables[table] = True
-            except ClientError as exc:
-                if error_code(exc) not in ("MetadataException", "EntityNotFoundException"):
-                    raise LakeQueryError(f"cannot look up table {table}: {error_code(exc)}") from exc
-                self._tables[table] = False
-        return self._tables[table]
+        """Whether the Glue table exists. Only a "yes" is remembered: a producer's table created
+        after this instance started is seen on the next call."""
+        if table in self._tables:
+            return True
+        try:
+            self.client.get_table_metadata(
+                CatalogName="AwsDataCatalog", DatabaseName=self.database, TableName=table
+            )
+        except ClientError as exc:
+            if error_code(exc) in ("MetadataException", "EntityNotFoundException"):
+                return False
+            raise LakeQueryError(f"cannot look up table {table}: {error_code(exc)}") from exc
+        self._tables.add(table)
+        return True
 
     def run(self, sql: str, params: Sequence[Param]) -> list[Row]:
         request: dict[str, Any] = {
