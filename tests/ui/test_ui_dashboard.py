@@ -45,8 +45,7 @@ def test_ui_dashboard_renders_the_lake_and_live_counters(chromium: Any, server: 
     page = chromium.new_page()
     page.goto(f"{server.url}/dashboard")
     page.select_option("select[name=time_range]", "7d")
-    page.wait_for_function("document.body.dataset.loaded === 'true'")
-    page.wait_for_function("document.querySelectorAll('#top-content g.row').length === 2")
+    page.wait_for_function("document.body.dataset.loadedQuery === 'time_range=7d'")
     # THEN every chart shows the lake's figures
     assert _bars(page, "#top-content") == [("c-1", 7), ("c-2", 4)]
     assert _bars(page, "#platforms") == [("web", 5), ("ios-app", 3), ("roku", 3)]

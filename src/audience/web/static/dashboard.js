@@ -6,6 +6,7 @@
   const status = d3.select("#status");
   const refreshSeconds = Number(document.body.dataset.refreshSeconds || 15);
   let liveIds = [];
+  let latest = 0; // a slower, older load must not overwrite a newer one
 
   function params() {
     const p = new URLSearchParams();
@@ -87,11 +88,13 @@
 
   async function load() {
     const p = params();
+    const ticket = ++latest;
     status.attr("class", null).text("loading…");
     try {
       const [over, top, platforms, demo] = await Promise.all(
         ["engagement_over_time", "top_content", "platform_performance", "audience_demographics"]
           .map((m) => getJson(`/api/dashboard/${m}?${p}`)));
+      if (ticket !== latest) return;
       const t = over.totals;
       const change = t.events_change_pct === null ? "no previous data" : `${t.events_change_pct}% vs previous period`;
       d3.select("#over-time .totals").text(`${d3.format(",")(t.events)} events, ${d3.format(",")(t.users)} users (${change})`);
@@ -107,7 +110,9 @@
       liveIds = top.items.map((d) => d.content_id);
       await refreshLive();
       document.body.dataset.loaded = "true";
+      document.body.dataset.loadedQuery = p.toString();
     } catch (error) {
+      if (ticket !== latest) return;
       status.attr("class", "error").text(error.message);
       document.body.dataset.loaded = "error";
     }
