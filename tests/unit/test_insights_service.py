@@ -199,3 +199,36 @@ def test_insights_store_keys_cannot_escape_the_prefix(lake: Path) -> None:
         latest_key("content", "../../etc/passwd", "7d")
         == "insights/latest/content/..%2F..%2Fetc%2Fpasswd/7d.json"
     )
+
+
+def test_insights_run_queries_in_parallel_and_reports_missing_tables() -> None:
+    # GIVEN a lake port that records which thread ran each query, without churn scores
+    import threading
+
+    from audience.insights.gather import Window, run_queries
+
+    class Recording:
+        def __init__(self) -> None:
+            self.threads: list[str] = []
+
+        def available(self, table: str) -> bool:
+            return table != "churn_scores"
+
+        def run(self, sql: str, params: Any) -> list[dict[str, Any]]:
+            self.threads.append(threading.current_thread().name)
+            return [{"params": len(params)}]
+
+    lake = Recording()
+    values = {**Window.params(NOW - timedelta(days=7), NOW), "content_id": "c-1"}
+    missing: list[str] = []
+    # WHEN three queries are run, one of them over the missing table
+    results = run_queries(
+        lake,
+        {"a": ("totals:content", values), "b": ("daily:content", values), "c": ("churn:content", values)},
+        missing,
+        workers=2,
+    )
+    # THEN the two others ran on the pool, each with its own bound parameters, and the gap is named
+    assert results["c"] is None and missing == ["churn_scores: not available"]
+    assert results["a"] == [{"params": 8}] and results["b"] == [{"params": 8}]
+    assert sorted(t.split("_")[0] for t in lake.threads) == ["lake-query", "lake-query"]

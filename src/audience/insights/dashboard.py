@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from audience.insights import queries as q
 from audience.insights.catalog import CsvCatalog
-from audience.insights.gather import Window, change_pct, pct
+from audience.insights.gather import Job, Window, change_pct, pct, run_queries
 from audience.insights.models import TIME_RANGES, TimeRange
 from audience.insights.ports import LakeQuery, Param, Row
 from audience.ports import CounterStore
@@ -98,7 +98,9 @@ class DashboardService:
         catalog: CsvCatalog,
         cache_seconds: float = 60.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        workers: int = 4,
     ) -> None:
+        self.workers = workers
         self.lake = lake
         self.counters = counters
         self.catalog = catalog
@@ -109,24 +111,34 @@ class DashboardService:
 
     # ------------------------------------------------------------ lake access
 
-    def _run(self, name: str, values: Mapping[str, Param]) -> list[Row] | None:
-        query = q.query(name)
-        if not all(self.lake.available(t) for t in query.tables):
-            return None
-        params = tuple(query.bind(values))
-        key = (name, params)
+    def _run_many(self, jobs: Mapping[str, Job]) -> dict[str, list[Row] | None]:
+        """A metric's queries: cached answers first, the rest concurrently (see ``run_queries``)."""
         now = time.monotonic()
-        with self._lock:
-            hit = self._cache.get(key)
+        results: dict[str, list[Row] | None] = {}
+        todo: dict[str, Job] = {}
+        keys: dict[str, tuple[str, tuple[Param, ...]]] = {}
+        for job_key, (name, values) in jobs.items():
+            cache_key = (name, tuple(q.query(name).bind(values)))
+            keys[job_key] = cache_key
+            with self._lock:
+                hit = self._cache.get(cache_key)
             if hit and now - hit[0] < self.cache_seconds:
-                return hit[1]
-        rows = self.lake.run(query.sql, list(params))
+                results[job_key] = hit[1]
+            else:
+                todo[job_key] = (name, values)
+        fresh = run_queries(self.lake, todo, [], self.workers)
         if self.cache_seconds > 0:
             with self._lock:
-                if len(self._cache) >= MAX_CACHED:
+                if len(self._cache) + len(fresh) > MAX_CACHED:
                     self._cache.clear()  # many distinct filters: start over rather than grow
-                self._cache[key] = (now, rows)
-        return rows
+                for job_key, rows in fresh.items():
+                    if rows is not None:
+                        self._cache[keys[job_key]] = (now, rows)
+        results.update(fresh)
+        return results
+
+    def _run(self, name: str, values: Mapping[str, Param]) -> list[Row] | None:
+        return self._run_many({name: (name, values)})[name]
 
     def _scope(
         self, query: DashboardQuery, start: datetime, end: datetime, until: datetime | None = None
@@ -175,10 +187,17 @@ class DashboardService:
 
     def engagement_over_time(self, query: DashboardQuery) -> dict[str, Any]:
         window, scope, values, out = self._frame(query, "engagement_over_time")
-        rows = self._run(f"daily:{scope}", values) or []
-        totals = (self._run(f"totals:{scope}", values) or [{}])[0]
         _, previous_values = self._scope(query, window.previous_start, window.start, window.end)
-        previous = (self._run(f"totals:{scope}", previous_values) or [{}])[0]
+        found = self._run_many(
+            {
+                "daily": (f"daily:{scope}", values),
+                "current": (f"totals:{scope}", values),
+                "previous": (f"totals:{scope}", previous_values),
+            }
+        )
+        rows = found["daily"] or []
+        totals = (found["current"] or [{}])[0]
+        previous = (found["previous"] or [{}])[0]
         out["series"] = [
             {
                 "date": str(r["event_date"]),
@@ -218,8 +237,8 @@ class DashboardService:
         out["items"] = items
         return out
 
-    def _breakdown(self, dim: str, scope: str, values: Mapping[str, Param]) -> list[dict[str, Any]] | None:
-        rows = self._run(f"by_{dim}:{scope}", values)
+    @staticmethod
+    def _breakdown(rows: list[Row] | None) -> list[dict[str, Any]] | None:
         if rows is None:
             return None
         total = sum(int(r["events"]) for r in rows)
@@ -241,17 +260,15 @@ class DashboardService:
 
     def platform_performance(self, query: DashboardQuery) -> dict[str, Any]:
         _, scope, values, out = self._frame(query, "platform_performance")
-        out["items"] = self._breakdown("platform", scope, values) or []
+        out["items"] = self._breakdown(self._run(f"by_platform:{scope}", values)) or []
         return out
 
     def audience_demographics(self, query: DashboardQuery) -> dict[str, Any]:
         _, scope, values, out = self._frame(query, "audience_demographics")
-        for key, dim in (
-            ("countries", "country"),
-            ("devices", "device_type"),
-            ("tiers", "subscription_tier"),
-        ):
-            items = self._breakdown(dim, scope, values)
+        parts = {"countries": "country", "devices": "device_type", "tiers": "subscription_tier"}
+        found = self._run_many({key: (f"by_{dim}:{scope}", values) for key, dim in parts.items()})
+        for key, dim in parts.items():
+            items = self._breakdown(found[key])
             if items is None:
                 out["not_available"].append(f"{dim}: user_features not available")
             out[key] = items or []

@@ -9,6 +9,7 @@ predictions, features) are optional: when their table is missing the inputs say 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -86,19 +87,49 @@ def change_pct(current: float | None, previous: float | None) -> float | None:
     return round((current - previous) / previous * 100, 1)
 
 
+Job = tuple[str, Mapping[str, Param]]
+"""A query name and its parameter values."""
+
+
+def run_queries(
+    lake: LakeQuery, jobs: Mapping[str, Job], missing: list[str], workers: int = 4
+) -> dict[str, list[Row] | None]:
+    """Run ``jobs`` concurrently (Athena answers each in seconds; DuckDB's adapter serialises).
+
+    A job whose tables are not all available gets ``None`` and its tables are added to ``missing``.
+    """
+    runnable: dict[str, tuple[str, list[Param]]] = {}
+    results: dict[str, list[Row] | None] = {}
+    for key, (name, values) in jobs.items():
+        query = q.query(name)
+        absent = [t for t in query.tables if not lake.available(t)]
+        for table in absent:
+            if f"{table}: not available" not in missing:
+                missing.append(f"{table}: not available")
+        if absent:
+            results[key] = None
+        else:
+            runnable[key] = (query.sql, query.bind(values))
+    if len(runnable) <= 1 or workers <= 1:
+        results.update({key: lake.run(sql, params) for key, (sql, params) in runnable.items()})
+        return results
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lake-query") as pool:
+        futures = {key: pool.submit(lake.run, sql, params) for key, (sql, params) in runnable.items()}
+        results.update({key: future.result() for key, future in futures.items()})
+    return results
+
+
 class Gatherer:
-    def __init__(self, lake: LakeQuery, counters: CounterStore | None, catalog: CsvCatalog) -> None:
+    def __init__(
+        self, lake: LakeQuery, counters: CounterStore | None, catalog: CsvCatalog, workers: int = 4
+    ) -> None:
         self.lake = lake
         self.counters = counters
         self.catalog = catalog
+        self.workers = workers
 
     def _run(self, name: str, values: Mapping[str, Param], missing: list[str]) -> list[Row] | None:
-        query = q.query(name)
-        absent = [t for t in query.tables if not self.lake.available(t)]
-        if absent:
-            missing.extend(f"{t}: not available" for t in absent if f"{t}: not available" not in missing)
-            return None
-        return self.lake.run(query.sql, query.bind(values))
+        return run_queries(self.lake, {name: (name, values)}, missing, 1)[name]
 
     def gather(self, request: InsightRequest, now: datetime) -> InsightInputs:
         missing: list[str] = []
@@ -109,11 +140,20 @@ class Gatherer:
         current_params = {**Window.params(window.start, window.end), **ident}
         previous_params = {**Window.params(window.previous_start, window.start, window.end), **ident}
 
-        current_rows = self._run(f"totals:{scope}", current_params, missing)
+        totals = run_queries(
+            self.lake,
+            {
+                "current": (f"totals:{scope}", current_params),
+                "previous": (f"totals:{scope}", previous_params),
+            },
+            missing,
+            self.workers,
+        )
+        current_rows = totals["current"]
         if current_rows is None:
             raise SubjectNotFoundError(f"{scope} {request.subject_id}: {', '.join(missing)}")
         current = _totals(current_rows[0])
-        previous = _totals((self._run(f"totals:{scope}", previous_params, missing) or [{}])[0])
+        previous = _totals((totals["previous"] or [{}])[0])
         if current.events == 0 and previous.events == 0 and subject.title is None:
             raise SubjectNotFoundError(
                 f"{scope} {request.subject_id} has no events in the last {2 * request.days} days"
@@ -122,17 +162,23 @@ class Gatherer:
         dims = list(BASE_DIMENSIONS)
         dims += [d for d in OPTIONAL_DIMENSIONS if scope == "segment" or d == "subscription_tier"]
         everyone = {**Window.params(window.start, window.end), **ALL_FILTERS}
+        jobs: dict[str, Job] = {"daily": (f"daily:{scope}", current_params)}
+        for dim in dims:
+            jobs[f"subject:{dim}"] = (f"by_{dim}:{scope}", current_params)
+            jobs[f"everyone:{dim}"] = (f"by_{dim}:all", everyone)
+        jobs["churn"] = (f"churn:{scope}", current_params)
+        if scope == "content":
+            jobs["engagement"] = ("engagement:content", current_params)
+        rows = run_queries(self.lake, jobs, missing, self.workers)
+
         breakdowns: dict[str, list[Share]] = {}
         for dim in dims:
-            rows = self._run(f"by_{dim}:{scope}", current_params, missing)
-            if rows is None:
-                continue
-            base = self._run(f"by_{dim}:all", everyone, missing) or []
-            breakdowns[dim] = _shares(rows, base)
-
+            subject_rows = rows[f"subject:{dim}"]
+            if subject_rows is not None:
+                breakdowns[dim] = _shares(subject_rows, rows[f"everyone:{dim}"] or [])
         daily = [
             DailyPoint(date=str(r["event_date"]), events=int(r["events"]), users=int(r["users"]))
-            for r in self._run(f"daily:{scope}", current_params, missing) or []
+            for r in rows["daily"] or []
         ]
         return InsightInputs(
             subject=subject,
@@ -147,7 +193,7 @@ class Gatherer:
             breakdowns=breakdowns,
             daily=daily,
             live=self._live(request, window.end, missing),
-            predictions=self._predictions(request, current_params, missing),
+            predictions=_predictions(rows.get("churn"), rows.get("engagement")),
             not_available=missing,
         )
 
@@ -198,38 +244,34 @@ class Gatherer:
             last_24h_events=sum(sum(h.counts.values()) for h in hourly),
         )
 
-    def _predictions(
-        self, request: InsightRequest, params: Mapping[str, Param], missing: list[str]
-    ) -> Predictions:
-        churn_rows = self._run(f"churn:{request.kind}", params, missing)
-        churn: list[RiskBand] | None = None
-        churn_version = None
-        if churn_rows:
-            total = sum(int(r["users"]) for r in churn_rows)
-            churn = [
-                RiskBand(
-                    risk_band=str(r["risk_band"]),
-                    users=int(r["users"]),
-                    share_pct=pct(int(r["users"]), total),
-                    avg_probability=round(float(r["avg_probability"]), 3),
-                )
-                for r in churn_rows
-            ]
-            churn_version = str(churn_rows[0]["model_version"])
-        engagement_users = avg_engagement = engagement_version = None
-        if request.kind == "content":
-            rows = self._run("engagement:content", params, missing)
-            if rows and rows[0]["users"]:
-                engagement_users = int(rows[0]["users"])
-                avg_engagement = round(float(rows[0]["avg_predicted_engagement"]), 3)
-                engagement_version = str(rows[0]["model_version"])
-        return Predictions(
-            churn=churn,
-            churn_model_version=churn_version,
-            engagement_users=engagement_users,
-            avg_predicted_engagement=avg_engagement,
-            engagement_model_version=engagement_version,
-        )
+
+def _predictions(churn_rows: list[Row] | None, engagement_rows: list[Row] | None) -> Predictions:
+    churn: list[RiskBand] | None = None
+    churn_version = None
+    if churn_rows:
+        total = sum(int(r["users"]) for r in churn_rows)
+        churn = [
+            RiskBand(
+                risk_band=str(r["risk_band"]),
+                users=int(r["users"]),
+                share_pct=pct(int(r["users"]), total),
+                avg_probability=round(float(r["avg_probability"]), 3),
+            )
+            for r in churn_rows
+        ]
+        churn_version = str(churn_rows[0]["model_version"])
+    engagement_users = avg_engagement = engagement_version = None
+    if engagement_rows and engagement_rows[0]["users"]:
+        engagement_users = int(engagement_rows[0]["users"])
+        avg_engagement = round(float(engagement_rows[0]["avg_predicted_engagement"]), 3)
+        engagement_version = str(engagement_rows[0]["model_version"])
+    return Predictions(
+        churn=churn,
+        churn_model_version=churn_version,
+        engagement_users=engagement_users,
+        avg_predicted_engagement=avg_engagement,
+        engagement_model_version=engagement_version,
+    )
 
 
 def _num(row: Mapping[str, Any], key: str) -> int:
