@@ -77,7 +77,7 @@ def test_dashboard_top_content_platforms_and_demographics(client: FlaskClient) -
 
 def test_dashboard_filters(client: FlaskClient) -> None:
     # WHEN filtered by country, device and content type
-    _, us = get(client, "/api/dashboard/top_content?time_range=7d&country=US")
+    _, us = get(client, "/api/dashboard/top_content?time_range=7d&country=us")
     _, tv = get(client, "/api/dashboard/platform_performance?time_range=7d&device_type=tv")
     _, podcasts = get(client, "/api/dashboard/top_content?time_range=7d&content_type=podcast")
     # THEN only matching events count

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
 from audience.insights import queries as q
 from audience.insights.catalog import CsvCatalog
@@ -29,8 +29,13 @@ METRICS: Final = ("engagement_over_time", "top_content", "platform_performance",
 MAX_LIVE_IDS: Final = 20
 MAX_CACHED: Final = 512
 
-PlatformName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
-Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+PlatformName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")]
+"""Values are bound as parameters anyway; the pattern keeps the filter to what platform names look like."""
+Country = Annotated[
+    str,
+    BeforeValidator(lambda v: v.upper() if isinstance(v, str) else v),
+    StringConstraints(pattern=r"^[A-Z]{2}$"),
+]
 
 
 class DashboardParamError(ValueError):
