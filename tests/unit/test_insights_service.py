@@ -232,3 +232,32 @@ def test_insights_run_queries_in_parallel_and_reports_missing_tables() -> None:
     assert results["c"] is None and missing == ["churn_scores: not available"]
     assert results["a"] == [{"params": 8}] and results["b"] == [{"params": 8}]
     assert sorted(t.split("_")[0] for t in lake.threads) == ["lake-query", "lake-query"]
+
+
+def test_insights_service_asks_the_model_again_after_a_fallback(lake: Path) -> None:
+    # GIVEN a model that fails once, then answers with the rules' own (valid) insight
+    class Flaky:
+        model_id = "m-1"
+
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def propose(self, system: str, user: str, schema: dict[str, Any]) -> dict[str, Any]:
+            from audience.insights.ports import ModelUnavailableError
+
+            self.calls += 1
+            if self.calls == 1:
+                raise ModelUnavailableError("throttled")
+            inputs = gatherer(lake).gather(InsightRequest(content_id="c-1", time_range="7d"), NOW)
+            return write_insight(inputs).model_dump(mode="json")
+
+    store, clock, model = FakeObjectStore(), [NOW], Flaky()
+    service = _service(lake, store, clock, model)
+    request = InsightRequest(content_id="c-1", time_range="7d")
+    # WHEN asked, then again after the TTL with unchanged inputs
+    first, _ = service.insight(request)
+    clock[0] = NOW + timedelta(minutes=11)
+    second, how = service.insight(request)
+    # THEN the fallback is not reused: the model is asked again and its answer kept
+    assert first.writer == "rules-fallback"
+    assert (how, second.writer, model.calls) == ("written", "bedrock", 2)

@@ -102,9 +102,8 @@ def unsupported_figures(texts: Iterable[str], inputs: Any) -> list[str]:
 
 def check_insight(insight: BaseModel, inputs: Any) -> list[str]:
     """Unsupported figures anywhere in an insight: its texts and its numeric fields."""
-    texts_ = list(texts(insight))
-    numeric = [f"{v}" for v in _numbers({k: v for k, v in _flatten_numbers(insight)})]
-    return unsupported_figures([*texts_, *numeric], inputs)
+    numeric = [repr(float(value)) for _, value in _flatten_numbers(insight)]
+    return unsupported_figures([*texts(insight), *numeric], inputs)
 
 
 def _flatten_numbers(model: BaseModel) -> Iterator[tuple[str, Any]]:

@@ -100,6 +100,8 @@ class InsightService:
         inputs = self.gatherer.gather(request, now)
         digest = inputs.digest()
         same = None if request.refresh else self.store.load(inputs_key(digest))
+        if same is not None and same.writer == "rules-fallback" and self.model is not None:
+            same = None  # the model failed last time: ask it again rather than keep the fallback
         if same is not None:
             record = same.model_copy(update={"checked_at": now})
             how = "reused"
