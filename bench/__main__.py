@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench import features, ingest
+from bench import insights as insights_bench
 from bench.machine import describe
 
 RESULTS = Path(__file__).parent / "results"
@@ -91,6 +92,12 @@ def main() -> None:
             f"and {g['duckdb_time_ratio']:.2f}x on DuckDB"
         )
 
+    with console.status("insights and dashboard API on a demo-sized lake…"):
+        insights_result = insights_bench.run(
+            20_000 if args.quick else 100_000, 10 if args.quick else 30, lambda message: console.log(message)
+        )
+    insights_bench.print_tables(insights_result, console, Table)
+
     RESULTS.mkdir(exist_ok=True)
     out = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -99,6 +106,7 @@ def main() -> None:
         "ingest_in_process": inproc,
         "ingest_http": http,
         "features": feats,
+        "insights": insights_result,
     }
     (RESULTS / "latest.json").write_text(json.dumps(out, indent=2) + "\n")
     console.print(f"figures written to {RESULTS / 'latest.json'}")

@@ -137,6 +137,9 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
     summary = summarise(settings, outcomes, defects, sent, elapsed, console)
     if config.features:
         summary["features"] = build_features(settings, console)
+    from audience.insights.demo import show_insights  # issue 7: insights stage
+
+    summary["insights"] = show_insights(settings, console)
     return summary
 
 

@@ -59,6 +59,16 @@ class Settings(BaseSettings):
     local_buffer_records: int = Field(default=50_000, ge=1)
     local_buffer_seconds: float = Field(default=60, gt=0)
 
+    # Insights and the dashboard: lake SQL (Athena in AWS, DuckDB locally) and the insight writer
+    lake_database: str | None = Field(default=None, description="Glue database of the lake tables.")
+    athena_workgroup: str | None = Field(default=None, description="Athena workgroup (results, limits).")
+    lake_query_timeout_seconds: float = Field(default=60, gt=0)
+    bedrock_model_id: str | None = Field(
+        default=None, description="Bedrock model for insights; unset = the deterministic rules writer."
+    )
+    insights_ttl_seconds: float = Field(default=3600, ge=0, description="Serve a stored insight this long.")
+    dashboard_refresh_seconds: int = Field(default=15, ge=1, description="Live figures' refresh period.")
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

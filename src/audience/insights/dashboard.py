@@ -1,0 +1,302 @@
+"""The dashboard's figures: history from the lake (the same queries as the insights), live from the counters.
+
+Parameters are parsed into :class:`DashboardQuery` (unknown or malformed parameters are
+:class:`DashboardParamError` with a reason, answered 400 by the blueprint); filters are whitelisted
+values bound as query parameters, never SQL. Lake results are cached in process for
+``cache_seconds`` (Athena takes seconds per query; the live panel refreshes without the lake).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
+
+from audience.insights import queries as q
+from audience.insights.catalog import CsvCatalog
+from audience.insights.gather import Job, Window, change_pct, pct, run_queries
+from audience.insights.models import TIME_RANGES, TimeRange
+from audience.insights.ports import LakeQuery, Param, Row
+from audience.ports import CounterStore
+from schemas.engagement import DeviceType, Identifier
+from schemas.features import CONTENT_TYPES
+
+METRICS: Final = ("engagement_over_time", "top_content", "platform_performance", "audience_demographics")
+MAX_LIVE_IDS: Final = 20
+MAX_CACHED: Final = 512
+
+PlatformName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")]
+"""Values are bound as parameters anyway; the pattern keeps the filter to what platform names look like."""
+Country = Annotated[
+    str,
+    BeforeValidator(lambda v: v.upper() if isinstance(v, str) else v),
+    StringConstraints(pattern=r"^[A-Z]{2}$"),
+]
+
+
+class DashboardParamError(ValueError):
+    def __init__(self, reasons: list[dict[str, str]]) -> None:
+        super().__init__("; ".join(f"{r['parameter']}: {r['reason']}" for r in reasons))
+        self.reasons = reasons
+
+
+class DashboardQuery(BaseModel):
+    """The query string. Empty filters mean "any"."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    time_range: TimeRange = "30d"
+    platform: PlatformName | None = None
+    country: Country | None = None
+    device_type: Literal[tuple(d.value for d in DeviceType)] | None = None  # type: ignore[valid-type]
+    content_type: Literal[CONTENT_TYPES] | None = None  # type: ignore[valid-type]
+    limit: int = Field(default=10, ge=1, le=50)
+
+    @classmethod
+    def parse(cls, args: Mapping[str, list[str]]) -> DashboardQuery:
+        reasons = [
+            {"parameter": name, "reason": "given more than once"}
+            for name, values in args.items()
+            if len(values) > 1
+        ]
+        if reasons:
+            raise DashboardParamError(reasons)
+        values: dict[str, Any] = {k: v[0] for k, v in args.items() if v and v[0] != ""}
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            raise DashboardParamError(
+                [
+                    {
+                        "parameter": ".".join(str(p) for p in e["loc"]) or "query",
+                        "reason": "unknown parameter" if e["type"] == "extra_forbidden" else e["msg"],
+                    }
+                    for e in exc.errors(include_input=False, include_url=False)
+                ]
+            ) from None
+
+    def filters(self) -> dict[str, str]:
+        return {
+            k: v
+            for k, v in self.model_dump(
+                include={"platform", "country", "device_type", "content_type"}
+            ).items()
+            if v
+        }
+
+
+class LiveQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    content_id: list[Identifier] = Field(default_factory=list, max_length=MAX_LIVE_IDS)
+
+
+class DashboardService:
+    def __init__(
+        self,
+        lake: LakeQuery,
+        counters: CounterStore,
+        catalog: CsvCatalog,
+        cache_seconds: float = 60.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        workers: int = 4,
+    ) -> None:
+        self.workers = workers
+        self.lake = lake
+        self.counters = counters
+        self.catalog = catalog
+        self.cache_seconds = cache_seconds
+        self.clock = clock
+        self._cache: dict[tuple[str, tuple[Param, ...]], tuple[float, list[Row]]] = {}
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------ lake access
+
+    def _run_many(self, jobs: Mapping[str, Job]) -> dict[str, list[Row] | None]:
+        """A metric's queries: cached answers first, the rest concurrently (see ``run_queries``)."""
+        now = time.monotonic()
+        results: dict[str, list[Row] | None] = {}
+        todo: dict[str, Job] = {}
+        keys: dict[str, tuple[str, tuple[Param, ...]]] = {}
+        for job_key, (name, values) in jobs.items():
+            cache_key = (name, tuple(q.query(name).bind(values)))
+            keys[job_key] = cache_key
+            with self._lock:
+                hit = self._cache.get(cache_key)
+            if hit and now - hit[0] < self.cache_seconds:
+                results[job_key] = hit[1]
+            else:
+                todo[job_key] = (name, values)
+        fresh = run_queries(self.lake, todo, [], self.workers)
+        if self.cache_seconds > 0:
+            with self._lock:
+                if len(self._cache) + len(fresh) > MAX_CACHED:
+                    self._cache.clear()  # many distinct filters: start over rather than grow
+                for job_key, rows in fresh.items():
+                    if rows is not None:
+                        self._cache[keys[job_key]] = (now, rows)
+        results.update(fresh)
+        return results
+
+    def _run(self, name: str, values: Mapping[str, Param]) -> list[Row] | None:
+        return self._run_many({name: (name, values)})[name]
+
+    def _scope(
+        self, query: DashboardQuery, start: datetime, end: datetime, until: datetime | None = None
+    ) -> tuple[str, dict[str, Param]]:
+        values: dict[str, Param] = {
+            **Window.params(start, end, until),
+            "platform": query.platform or "",
+            "country": query.country or "",
+            "device_type": query.device_type or "",
+        }
+        if query.content_type:
+            values["content_type"] = query.content_type
+            return "all_typed", values
+        return "all", values
+
+    def _frame(
+        self, query: DashboardQuery, metric: str
+    ) -> tuple[Window, str, dict[str, Param], dict[str, Any]]:
+        window = Window.ending(self.clock(), TIME_RANGES[query.time_range])
+        scope, values = self._scope(query, window.start, window.end)
+        head: dict[str, Any] = {
+            "metric": metric,
+            "time_range": query.time_range,
+            "filters": query.filters(),
+            "period": {"start": window.start.isoformat(), "end": window.end.isoformat()},
+            "not_available": [],
+        }
+        if scope == "all_typed" and not self.lake.available(q.CONTENT_FEATURES):
+            head["not_available"].append("content_type filter: content_features not available")
+        return window, scope, values, head
+
+    # ------------------------------------------------------------ metrics
+
+    def metric(self, name: str, query: DashboardQuery) -> dict[str, Any]:
+        handler = {
+            "engagement_over_time": self.engagement_over_time,
+            "top_content": self.top_content,
+            "platform_performance": self.platform_performance,
+            "audience_demographics": self.audience_demographics,
+        }.get(name)
+        if handler is None:
+            raise DashboardParamError(
+                [{"parameter": "metric", "reason": f"unknown metric; choose one of {', '.join(METRICS)}"}]
+            )
+        return handler(query)
+
+    def engagement_over_time(self, query: DashboardQuery) -> dict[str, Any]:
+        window, scope, values, out = self._frame(query, "engagement_over_time")
+        _, previous_values = self._scope(query, window.previous_start, window.start, window.end)
+        found = self._run_many(
+            {
+                "daily": (f"daily:{scope}", values),
+                "current": (f"totals:{scope}", values),
+                "previous": (f"totals:{scope}", previous_values),
+            }
+        )
+        rows = found["daily"] or []
+        totals = (found["current"] or [{}])[0]
+        previous = (found["previous"] or [{}])[0]
+        out["series"] = [
+            {
+                "date": str(r["event_date"]),
+                "events": int(r["events"]),
+                "users": int(r["users"]),
+                "views": int(r["views"]),
+                "completes": int(r["completes"]),
+            }
+            for r in rows
+        ]
+        out["totals"] = {
+            "events": int(totals.get("events") or 0),
+            "users": int(totals.get("users") or 0),
+            "previous_events": int(previous.get("events") or 0),
+            "events_change_pct": change_pct(totals.get("events") or 0, previous.get("events") or 0),
+        }
+        return out
+
+    def top_content(self, query: DashboardQuery) -> dict[str, Any]:
+        _, scope, values, out = self._frame(query, "top_content")
+        items = []
+        for r in (self._run(f"top_content:{scope}", values) or [])[: query.limit]:
+            info = self.catalog.describe(str(r["content_id"]))
+            views, completes = int(r["views"]), int(r["completes"])
+            items.append(
+                {
+                    "content_id": r["content_id"],
+                    "title": info.title if info else None,
+                    "content_type": info.content_type if info else None,
+                    "events": int(r["events"]),
+                    "users": int(r["users"]),
+                    "views": views,
+                    "completes": completes,
+                    "completion_ratio": round(completes / views, 4) if views else None,
+                }
+            )
+        out["items"] = items
+        return out
+
+    @staticmethod
+    def _breakdown(rows: list[Row] | None) -> list[dict[str, Any]] | None:
+        if rows is None:
+            return None
+        total = sum(int(r["events"]) for r in rows)
+        return [
+            {
+                "value": r["dim_value"],
+                "events": int(r["events"]),
+                "users": int(r["users"]),
+                "views": int(r["views"]),
+                "completes": int(r["completes"]),
+                "completion_ratio": round(int(r["completes"]) / int(r["views"]), 4) if r["views"] else None,
+                "avg_completion_rate": None
+                if r.get("avg_completion_rate") is None
+                else round(float(r["avg_completion_rate"]), 4),
+                "share_pct": pct(int(r["events"]), total),
+            }
+            for r in rows
+        ]
+
+    def platform_performance(self, query: DashboardQuery) -> dict[str, Any]:
+        _, scope, values, out = self._frame(query, "platform_performance")
+        out["items"] = self._breakdown(self._run(f"by_platform:{scope}", values)) or []
+        return out
+
+    def audience_demographics(self, query: DashboardQuery) -> dict[str, Any]:
+        _, scope, values, out = self._frame(query, "audience_demographics")
+        parts = {"countries": "country", "devices": "device_type", "tiers": "subscription_tier"}
+        found = self._run_many({key: (f"by_{dim}:{scope}", values) for key, dim in parts.items()})
+        for key, dim in parts.items():
+            items = self._breakdown(found[key])
+            if items is None:
+                out["not_available"].append(f"{dim}: user_features not available")
+            out[key] = items or []
+        return out
+
+    def live(self, query: LiveQuery) -> dict[str, Any]:
+        """All-time and last-24-hour counters of the given contents (the page's refreshing panel)."""
+        now = self.clock()
+        start = (now - timedelta(hours=23)).strftime("%Y-%m-%dT%H")
+        end = now.strftime("%Y-%m-%dT%H")
+        items = []
+        for content_id in dict.fromkeys(query.content_id):
+            counters = self.counters.content(content_id)
+            hourly = self.counters.hourly(content_id, start, end)
+            items.append(
+                {
+                    "content_id": content_id,
+                    "events": counters.events if counters else 0,
+                    "views": counters.counts.get("view", 0) if counters else 0,
+                    "completes": counters.counts.get("complete", 0) if counters else 0,
+                    "likes": counters.counts.get("like", 0) if counters else 0,
+                    "shares": counters.counts.get("share", 0) if counters else 0,
+                    "last_24h_events": sum(sum(h.counts.values()) for h in hourly),
+                }
+            )
+        return {"metric": "live", "as_of": now.isoformat(timespec="seconds"), "items": items}

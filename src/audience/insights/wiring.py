@@ -1,0 +1,112 @@
+"""Chooses the insights' adapters for the configured backend (like :mod:`audience.container`).
+
+AWS: Athena over the Glue tables, Bedrock when ``AUDIENCE_BEDROCK_MODEL_ID`` is set, the insight
+store in the lake bucket. Local: DuckDB over ``$AUDIENCE_HOME/lake``, the rules writer, the store
+in the same folder lake. The catalog comes from ``reference/content_catalog.csv`` in the lake
+(where ``scripts/package_glue.py`` uploads it), or locally from the repository's ``data/``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from audience.container import ports
+from audience.insights.catalog import CsvCatalog
+from audience.insights.gather import Gatherer
+from audience.insights.ports import InsightModel, LakeQuery
+from audience.insights.service import InsightService
+from audience.insights.store import InsightStore
+from audience.ports import CounterStore, ObjectStore
+from audience.settings import Settings, get_settings
+
+CATALOG_KEY = "reference/content_catalog.csv"
+LOCAL_CATALOG = Path(__file__).resolve().parents[3] / "data" / "content_catalog.csv"
+
+
+def build_lake_query(settings: Settings) -> LakeQuery:
+    if settings.backend == "aws":
+        from audience.adapters.aws.athena import AthenaLakeQuery
+
+        if not settings.lake_database or not settings.athena_workgroup:
+            raise RuntimeError("aws backend needs AUDIENCE_LAKE_DATABASE and AUDIENCE_ATHENA_WORKGROUP")
+        return AthenaLakeQuery(
+            workgroup=settings.athena_workgroup,
+            database=settings.lake_database,
+            timeout_seconds=settings.lake_query_timeout_seconds,
+        )
+    from audience.adapters.local.lakesql import DuckDBLakeQuery
+
+    return DuckDBLakeQuery(settings.lake_dir)
+
+
+def build_model(settings: Settings) -> InsightModel | None:
+    if settings.backend == "aws" and settings.bedrock_model_id:
+        from audience.adapters.aws.bedrock import BedrockInsightModel
+
+        return BedrockInsightModel(settings.bedrock_model_id)
+    return None
+
+
+def _stores(settings: Settings) -> tuple[ObjectStore, CounterStore]:
+    """The lake bucket and the live counters, without the ingestion's delivery stream."""
+    if settings.backend == "aws":
+        from audience.adapters.aws.dynamodb import DynamoCounterStore
+        from audience.adapters.aws.s3 import S3ObjectStore
+
+        if not settings.lake_bucket or not settings.counters_table:
+            raise RuntimeError("aws backend needs AUDIENCE_LAKE_BUCKET and AUDIENCE_COUNTERS_TABLE")
+        return (
+            S3ObjectStore(settings.lake_bucket),
+            DynamoCounterStore(settings.counters_table, dedup_ttl_seconds=settings.dedup_ttl_seconds),
+        )
+    p = ports()
+    return p.lake, p.counters
+
+
+@lru_cache(maxsize=1)
+def stores() -> tuple[ObjectStore, CounterStore]:
+    return _stores(get_settings())
+
+
+def _catalog(settings: Settings) -> CsvCatalog:
+    lake = stores()[0]
+
+    def load() -> bytes | None:
+        try:
+            return lake.get_object(CATALOG_KEY)
+        except FileNotFoundError:
+            if settings.backend == "local" and LOCAL_CATALOG.exists():
+                return LOCAL_CATALOG.read_bytes()
+            return None
+
+    return CsvCatalog(load)
+
+
+@lru_cache(maxsize=1)
+def lake_query() -> LakeQuery:
+    return build_lake_query(get_settings())
+
+
+@lru_cache(maxsize=1)
+def catalog() -> CsvCatalog:
+    return _catalog(get_settings())
+
+
+@lru_cache(maxsize=1)
+def insights_service() -> InsightService:
+    settings = get_settings()
+    objects, counters = stores()
+    return InsightService(
+        gatherer=Gatherer(lake_query(), counters, catalog()),
+        store=InsightStore(objects),
+        model=build_model(settings),
+        ttl_seconds=settings.insights_ttl_seconds,
+    )
+
+
+def reset() -> None:
+    stores.cache_clear()
+    lake_query.cache_clear()
+    catalog.cache_clear()
+    insights_service.cache_clear()
