@@ -59,6 +59,21 @@ class Settings(BaseSettings):
     local_buffer_records: int = Field(default=50_000, ge=1)
     local_buffer_seconds: float = Field(default=60, gt=0)
 
+    # Activation of Personalize segments (docs/activation.md)
+    activation_destination: Literal["files", "pinpoint", "connect"] = Field(
+        default="files",
+        description="Where segments go: Pinpoint import, Connect Customer Profiles, or files.",
+    )
+    activation_prefix: str = Field(
+        default="activation", description="Prefix of activation output in the lake."
+    )
+    endpoints_key: str = "activation/endpoints/endpoints.csv.gz"
+    pinpoint_application_id: str | None = None
+    pinpoint_import_role_arn: str | None = None
+    connect_domain_name: str | None = None
+    connect_data_expiry_days: int = Field(default=30, ge=1, le=1098)
+    segment_num_results: int = Field(default=250, ge=1, le=5_000_000)
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
