@@ -436,8 +436,10 @@ def build() -> dict[str, Any]:
         "Retry": [
             {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 2, "MaxAttempts": 3, "BackoffRate": 2.0}
         ],
+        "Catch": catch_to("Notify success"),
         "Next": "Succeeded",
     }
+    failure_handoff("Notify success")
     states["Succeeded"] = {"Type": "Succeed"}
     # Failure path: publish and notify best effort (their own failure must not hide the first one).
     states["Publish failure"] = {

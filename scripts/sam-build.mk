@@ -16,3 +16,10 @@ SAM_BUILD_SCRIPT := $(dir $(lastword $(MAKEFILE_LIST)))build_lambda.sh
 build-IngestFunction: | $(UV)
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: run this through sam build" >&2; exit 1; }
 	"$(SAM_BUILD_SCRIPT)" "$(ARTIFACTS_DIR)"
+
+# Personalize segments and activation (docs/activation.md): the same package, other handlers.
+.PHONY: build-ValidateQueriesFunction build-SegmentPostprocessFunction
+
+build-ValidateQueriesFunction build-SegmentPostprocessFunction: | $(UV)
+	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: run this through sam build" >&2; exit 1; }
+	"$(SAM_BUILD_SCRIPT)" "$(ARTIFACTS_DIR)"
