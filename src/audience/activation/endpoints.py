@@ -22,7 +22,7 @@ import gzip
 import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 from audience.ports import ObjectStore
 
@@ -31,8 +31,9 @@ MAPPING_COLUMNS: Final = ("user_id", "channel", "endpoint_id", "opt_in")
 PROFILE_CHANNEL: Final = "CUSTOMER_PROFILE"
 
 
-@dataclass(frozen=True)
-class Endpoint:
+class Endpoint(NamedTuple):
+    """One campaign endpoint of a user (a NamedTuple: a million of them are built per segment)."""
+
     user_id: str
     channel: str
     endpoint_id: str
