@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from audience.personalize.evaluate import evaluate_movielens
+from audience.personalize.export import export_datasets
 from audience.personalize.stage import run_segments
 from audience.settings import get_settings
 
@@ -19,6 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     seg = sub.add_parser("segments", help="export, train the local model, write segments, activate")
     seg.add_argument("--data", type=Path, default=ROOT / "data")
     seg.add_argument("--num-results", type=int, default=None)
+    ex = sub.add_parser("export", help="write interactions/items/users CSVs for Personalize's import jobs")
+    ex.add_argument("--data", type=Path, default=ROOT / "data")
+    ex.add_argument("--out", type=Path, default=None, help="default: $AUDIENCE_HOME/personalize/datasets")
     ml = sub.add_parser("evaluate-movielens", help="holdout evaluation on MovieLens ml-latest-small")
     ml.add_argument("path", type=Path, nargs="?", default=ROOT.parent / "shared" / "data" / "movielens-small")
     args = parser.parse_args(argv)
@@ -35,6 +39,11 @@ def main(argv: list[str] | None = None) -> int:
                 default=str,
             )
         )
+    elif args.command == "export":
+        settings = get_settings()
+        out = args.out or settings.home.resolve() / "personalize" / "datasets"
+        exported = export_datasets(settings.home.resolve() / "lake", args.data, out)
+        print(json.dumps({k: str(v) for k, v in exported.files.items()}, indent=2))
     else:
         print(json.dumps(evaluate_movielens(args.path).as_dict(), indent=2))
     return 0
