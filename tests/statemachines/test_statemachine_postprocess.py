@@ -32,18 +32,12 @@ OUTPUT = "\n".join(
 
 
 def _event() -> dict[str, Any]:
-    """The bus event the training workflow publishes (what the rule passes to this state machine)."""
-    return {
-        "version": "0",
-        "detail-type": "Batch segment job finished",
-        "source": "audience.personalize",
-        "detail": {
-            "job_name": "segments-run-1",
-            "output_key": OUTPUT_KEY,
-            "solution_version_arn": "arn:aws:personalize:us-east-1:123456789012:solution/s/v1",
-            "bucket": BUCKET,
-        },
-    }
+    """The bus event the training workflow publishes (events/segment_job_finished.json), for this test's bucket."""
+    event: dict[str, Any] = json.loads(
+        (Path(__file__).parents[2] / "events" / "segment_job_finished.json").read_text()
+    )
+    event["detail"].update(bucket=BUCKET, output_key=OUTPUT_KEY)
+    return event
 
 
 def _setup(harness: Any, output: str = OUTPUT) -> Any:
