@@ -159,7 +159,10 @@ def run(users: int = 1_000_000, segments: int = 1) -> dict[str, Any]:
     store.put_object(ENDPOINTS_KEY, mapping)
     results["connect"] = calls_per_segment(
         CustomerProfilesDestination(
-            domain_name="d", client=profiles, uploader=lambda *a: 200, sleep=lambda s: None
+            domain_name="d",
+            client=profiles,
+            uploader=lambda *a: _count(profiles, "PUT pre-signed URL"),
+            sleep=lambda s: None,
         ),
         profiles,
         store,

@@ -119,6 +119,33 @@ def _connect_stub(stub: Stubber, statuses: list[str]) -> None:
         {"DomainName": "audience", "JobId": JOB},
     )
     stub.add_response("start_upload_job", {}, {"DomainName": "audience", "JobId": JOB})
+    stub.add_response(
+        "create_segment_definition",
+        {"SegmentDefinitionName": "genres-action-2026-11-22"},
+        {
+            "DomainName": "audience",
+            "SegmentDefinitionName": "genres-action-2026-11-22",
+            "DisplayName": "genres-action-2026-11-22",
+            "Description": ANY,
+            "SegmentGroups": {
+                "Groups": [
+                    {
+                        "Dimensions": [
+                            {
+                                "ProfileAttributes": {
+                                    "Attributes": {
+                                        attribute: {"DimensionType": "INCLUSIVE", "Values": ["true"]}
+                                    }
+                                }
+                            }
+                        ],
+                        "Type": "ALL",
+                    }
+                ],
+                "Include": "ALL",
+            },
+        },
+    )
     for status in statuses:
         stub.add_response(
             "get_upload_job",
@@ -133,6 +160,7 @@ def _connect_stub(stub: Stubber, statuses: list[str]) -> None:
 
 def test_aws_customer_profiles_destination_runs_the_segment_import_and_defines_the_segment() -> None:
     # GIVEN Customer Profiles answering an upload job that is in progress twice, then succeeds
+    # (the segment definition is created right after the start: it fills as the upload lands)
     profiles = client("customer-profiles")
     uploads: list[tuple[str, bytes, Mapping[str, str]]] = []
 
@@ -142,36 +170,6 @@ def test_aws_customer_profiles_destination_runs_the_segment_import_and_defines_t
 
     with Stubber(profiles) as stub:
         _connect_stub(stub, ["CREATED", "IN_PROGRESS", "SUCCEEDED"])
-        stub.add_response(
-            "create_segment_definition",
-            {"SegmentDefinitionName": "genres-action-2026-11-22"},
-            {
-                "DomainName": "audience",
-                "SegmentDefinitionName": "genres-action-2026-11-22",
-                "DisplayName": "genres-action-2026-11-22",
-                "Description": ANY,
-                "SegmentGroups": {
-                    "Groups": [
-                        {
-                            "Dimensions": [
-                                {
-                                    "ProfileAttributes": {
-                                        "Attributes": {
-                                            "segment_genres_action_2026_11_22": {
-                                                "DimensionType": "INCLUSIVE",
-                                                "Values": ["true"],
-                                            }
-                                        }
-                                    }
-                                }
-                            ],
-                            "Type": "ALL",
-                        }
-                    ],
-                    "Include": "ALL",
-                },
-            },
-        )
         sleeps: list[float] = []
         destination = CustomerProfilesDestination(
             domain_name="audience",
@@ -210,7 +208,7 @@ def test_aws_customer_profiles_destination_reports_a_failed_upload_job() -> None
             uploader=lambda *a: 200,
             sleep=lambda s: None,
         )
-        # WHEN activated  THEN the failure and its reason surface (no segment definition is created)
+        # WHEN activated  THEN the failure and its reason surface
         with pytest.raises(RuntimeError, match="FAILED: VALIDATION_FAILURE"):
             destination.activate(_segment(PROFILE_CHANNEL))
         stub.assert_no_pending_responses()
@@ -221,3 +219,25 @@ def test_aws_customer_profiles_destination_refuses_an_out_of_range_expiry() -> N
     with pytest.raises(ValueError, match=r"1\.\.1098"):
         CustomerProfilesDestination(domain_name="audience", data_expiry_days=2000)
     assert sse_c_headers("not base64 !")["x-amz-server-side-encryption-customer-key"] == "not base64 !"
+
+
+def test_aws_customer_profiles_destination_reports_an_upload_still_running_after_its_polls() -> None:
+    # GIVEN an upload job that stays in progress, and a budget of two polls
+    profiles = client("customer-profiles")
+    sleeps: list[float] = []
+    with Stubber(profiles) as stub:
+        _connect_stub(stub, ["IN_PROGRESS", "IN_PROGRESS"])
+        destination = CustomerProfilesDestination(
+            domain_name="audience",
+            data_expiry_days=90,
+            client=profiles,
+            uploader=lambda *a: 200,
+            sleep=sleeps.append,
+            poll_seconds=1,
+            max_polls=2,
+        )
+        # WHEN activated
+        receipt = destination.activate(_segment(PROFILE_CHANNEL))
+        stub.assert_no_pending_responses()
+    # THEN the segment is defined, the upload reported as still running, and no sleep follows the last poll
+    assert receipt.status == "UPLOAD_IN_PROGRESS" and sleeps == [1]

@@ -11,12 +11,14 @@ import*:
 2. ``GetUploadJobPath``: a pre-signed S3 URL and a ``ClientToken``, the data key. The CSV is PUT to
    the URL with server-side encryption with a customer key: the token as
    ``x-amz-server-side-encryption-customer-key``, its MD5 and ``AES256`` as the algorithm.
-3. ``StartUploadJob``, then ``GetUploadJob`` until it is no longer ``CREATED``/``IN_PROGRESS``
-   (bounded polling with backoff).
+3. ``StartUploadJob``.
 4. ``CreateSegmentDefinition``: the segment campaigns target, the profiles whose membership
-   attribute is set.
+   attribute is set; created right away, it fills as the upload lands.
+5. ``GetUploadJob`` polled with exponential backoff, a few times (the function handles up to ten
+   segments within Lambda's 15 minutes): a failed upload raises, one still running is reported
+   as ``UPLOAD_IN_PROGRESS``.
 
-Six to a few more calls per segment (the polls), independent of its size.
+Six calls per segment plus the polls, independent of its size.
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ class CustomerProfilesDestination:
         client: Any | None = None,
         uploader: Uploader = put_presigned,
         poll_seconds: float = 2.0,
-        max_polls: int = 30,
+        max_polls: int = 6,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if not 1 <= data_expiry_days <= 1098:
@@ -136,42 +138,43 @@ class CustomerProfilesDestination:
             raise RuntimeError(f"upload of the segment file answered HTTP {status_code}")
         self.client.start_upload_job(DomainName=self.domain_name, JobId=job_id)
         calls += 1
+        # The definition is a filter on the membership attribute: created now, it fills as the
+        # upload lands, so a slow upload never holds the function (up to 10 segments per job).
+        self.client.create_segment_definition(
+            DomainName=self.domain_name,
+            SegmentDefinitionName=segment.name,
+            DisplayName=segment.name,
+            Description=f"Personalize item-attribute affinity: {segment.query}"[:4000],
+            SegmentGroups={
+                "Groups": [
+                    {
+                        "Dimensions": [
+                            {
+                                "ProfileAttributes": {
+                                    "Attributes": {
+                                        attribute: {"DimensionType": "INCLUSIVE", "Values": ["true"]}
+                                    }
+                                }
+                            }
+                        ],
+                        "Type": "ALL",
+                    }
+                ],
+                "Include": "ALL",
+            },
+        )
+        calls += 1
         status = "CREATED"
         job: dict[str, Any] = {}
         for attempt in range(self.max_polls):
             job = self.client.get_upload_job(DomainName=self.domain_name, JobId=job_id)
             calls += 1
             status = str(job.get("Status", ""))
-            if status in DONE:
+            if status in DONE or attempt == self.max_polls - 1:
                 break
             self.sleep(min(self.poll_seconds * 2**attempt, 30.0))
         if status in ("FAILED", "STOPPED"):
             raise RuntimeError(f"upload job {job_id} {status}: {job.get('StatusReason', 'no reason given')}")
-        if status in DONE:
-            self.client.create_segment_definition(
-                DomainName=self.domain_name,
-                SegmentDefinitionName=segment.name,
-                DisplayName=segment.name,
-                Description=f"Personalize item-attribute affinity: {segment.query}"[:4000],
-                SegmentGroups={
-                    "Groups": [
-                        {
-                            "Dimensions": [
-                                {
-                                    "ProfileAttributes": {
-                                        "Attributes": {
-                                            attribute: {"DimensionType": "INCLUSIVE", "Values": ["true"]}
-                                        }
-                                    }
-                                }
-                            ],
-                            "Type": "ALL",
-                        }
-                    ],
-                    "Include": "ALL",
-                },
-            )
-            calls += 1
         return ActivationReceipt(
             destination=self.name,
             segment=segment.name,
