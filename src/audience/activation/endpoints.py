@@ -80,24 +80,42 @@ def resolve(
     Memory is proportional to the segments' users, not to the mapping, which is streamed.
     """
     wanted = set(channels) if channels else None
-    where: dict[str, list[tuple[int, int]]] = {}
-    for s, users in enumerate(segments):
-        for rank, user in enumerate(users):
-            where.setdefault(user, []).append((s, rank))
-    found: list[list[tuple[int, Endpoint]]] = [[] for _ in segments]
-    seen_users: list[set[str]] = [set() for _ in segments]
+    # Every (segment, rank) gets a position; a user maps to its position (or positions, when the
+    # user is in several segments). Endpoints are collected per position, so the result comes out
+    # in rank order without sorting.
+    where: dict[str, int | list[int]] = {}
+    position = 0
+    for users in segments:
+        for user in users:
+            previous = where.get(user)
+            if previous is None:
+                where[user] = position
+            elif isinstance(previous, int):
+                where[user] = [previous, position]
+            else:
+                previous.append(position)
+            position += 1
+    slots: list[list[Endpoint] | None] = [None] * position
     for user_id, channel, endpoint_id, opt_in in mapping:
-        if not opt_in or (wanted is not None and channel not in wanted):
-            continue
-        places = where.get(user_id)
-        if places is None:
+        place = where.get(user_id)
+        if place is None or not opt_in or (wanted is not None and channel not in wanted):
             continue
         endpoint = Endpoint(user_id, channel, endpoint_id)
-        for s, rank in places:
-            found[s].append((rank, endpoint))
-            seen_users[s].add(user_id)
-    endpoints = [[e for _, e in sorted(f, key=lambda pair: pair[0])] for f in found]
-    unresolved = [len(set(users)) - len(seen_users[s]) for s, users in enumerate(segments)]
+        for q in (place,) if isinstance(place, int) else place:
+            slot = slots[q]
+            if slot is None:
+                slots[q] = [endpoint]
+            else:
+                slot.append(endpoint)
+    endpoints: list[list[Endpoint]] = []
+    unresolved: list[int] = []
+    start = 0
+    for users in segments:
+        mine = slots[start : start + len(users)]
+        endpoints.append([e for slot in mine if slot for e in slot])
+        resolved = {user for user, slot in zip(users, mine, strict=True) if slot}
+        unresolved.append(len(set(users)) - len(resolved))
+        start += len(users)
     return Resolution(endpoints=endpoints, unresolved_users=unresolved, api_calls=0)
 
 
