@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bench import features, ingest
+from bench import activation, features, ingest
 from bench import insights as insights_bench
 from bench.machine import describe
 
@@ -97,6 +97,36 @@ def main() -> None:
             20_000 if args.quick else 100_000, 10 if args.quick else 30, lambda message: console.log(message)
         )
     insights_bench.print_tables(insights_result, console, Table)
+    with console.status("segment post-processing: a 1,000,000-user job output…"):
+        act = activation.run(100_000 if args.quick else 1_000_000)
+    atable = Table(title=f"Segment post-processing ({act['users']:,} users, {act['segments']} segment)")
+    for column in (
+        "destination",
+        "users/s",
+        "baseline: parse JSON lines",
+        "time vs baseline",
+        "AWS API calls / segment",
+    ):
+        atable.add_column(column, justify="right" if column != "destination" else "left")
+    atable.add_row(
+        "files",
+        f"{act['files_users_per_s']:,.0f}",
+        f"{act['baseline_users_per_s']:,.0f}/s",
+        f"{act['files_vs_baseline']:.1f}x",
+        f"{act['files_api_calls_per_segment']:.0f}",
+    )
+    for name in ("pinpoint", "connect"):
+        atable.add_row(
+            name,
+            f"{act[name]['users_per_s']:,.0f}",
+            "",
+            f"{act[name]['seconds'] / act['baseline_parse_s']:.1f}x",
+            f"{act[name]['api_calls_per_segment']:.0f} ({', '.join(f'{k} {v}' for k, v in act[name]['api_calls'].items())})",
+        )
+    console.print(atable)
+    console.print(
+        f"the reference sample: {act['reference_sample_calls_per_segment']:,} API calls per segment (one per user)"
+    )
 
     RESULTS.mkdir(exist_ok=True)
     out = {
@@ -107,6 +137,7 @@ def main() -> None:
         "ingest_http": http,
         "features": feats,
         "insights": insights_result,
+        "activation": act,
     }
     (RESULTS / "latest.json").write_text(json.dumps(out, indent=2) + "\n")
     console.print(f"figures written to {RESULTS / 'latest.json'}")

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from schemas.engagement import SCHEMA_VERSION, EngagementEvent, LakeRecord
 from schemas.features import FEATURE_TABLES, FEATURES_PREFIX, PARTITION_KEY
+from schemas.personalize import avro_schemas
 
 GENERATED = Path(__file__).parent / "generated"
 
@@ -230,6 +231,7 @@ def documents() -> dict[str, Any]:
             "partition_keys": [{"Name": n, "Type": t} for n, t in LAKE_PARTITION_KEYS],
         },
         "feature_tables.json": feature_tables_document(),
+        "personalize_schemas.json": avro_schemas(),
     }
 
 

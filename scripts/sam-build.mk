@@ -6,19 +6,16 @@
 # (which would copy .venv and tools/ on every build). See docs/deploy.md.
 #
 # Every function ships the same package (functions/, audience/, schemas/ and the locked runtime
-# dependencies); only the dotted Handler differs. Add one line per new function.
+# dependencies); only the dotted Handler differs. Add each new function's logical id to LAMBDA_FUNCTIONS.
 
 SAM_BUILD_SCRIPT := $(dir $(lastword $(MAKEFILE_LIST)))build_lambda.sh
 
-.PHONY: build-IngestFunction
+# Every Lambda function in template.yaml (models, insights, activation ... share the one package).
+LAMBDA_FUNCTIONS := IngestFunction InsightsFunction ValidateQueriesFunction SegmentPostprocessFunction
+
+.PHONY: $(addprefix build-,$(LAMBDA_FUNCTIONS))
 
 # $(UV) is the root Makefile's pinned uv (installed on demand); the script finds it there by default.
-build-IngestFunction: | $(UV)
-	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: run this through sam build" >&2; exit 1; }
-	"$(SAM_BUILD_SCRIPT)" "$(ARTIFACTS_DIR)"
-
-.PHONY: build-InsightsFunction
-
-build-InsightsFunction: | $(UV)
+$(addprefix build-,$(LAMBDA_FUNCTIONS)): | $(UV)
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: run this through sam build" >&2; exit 1; }
 	"$(SAM_BUILD_SCRIPT)" "$(ARTIFACTS_DIR)"

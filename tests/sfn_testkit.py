@@ -35,6 +35,22 @@ from botocore.awsrequest import AWSResponse
 from botocore.model import OperationModel, Shape, StructureShape
 from moto import mock_aws
 from moto.core.config import default_user_config
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service_aws_sdk as _aws_sdk_tasks,
+)
+
+# Step Functions names aws-sdk errors "<Service>.<Exception>" with the service's own capitalisation
+# (Personalize.ResourceAlreadyExistsException); moto 5.2 knows only DynamoDb and Sfn and otherwise
+# uses the lower-case API name, which Catch/Retry matchers would never match.
+SERVICE_ERROR_NAMES = {
+    "personalize": "Personalize",
+    "athena": "Athena",
+    "eventbridge": "EventBridge",
+    "sns": "Sns",
+    "s3": "S3",
+    "customerprofiles": "CustomerProfiles",
+    "pinpoint": "Pinpoint",
+}
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -61,6 +77,15 @@ def _rename(value: Any, shape: Shape | None) -> Any:
     if isinstance(value, list) and shape is not None and shape.type_name == "list":
         return [_rename(item, shape.member) for item in value]  # type: ignore[attr-defined]
     return value
+
+
+def _plain(value: Any) -> Any:
+    """JSON for what botocore carries as bytes (a Lambda ``Payload``) or other objects."""
+    if isinstance(value, bytes | bytearray):
+        return value.decode("utf-8")
+    if hasattr(value, "read"):
+        return value.read().decode("utf-8")
+    return str(value)
 
 
 def pascal_keys(value: Any) -> Any:
@@ -101,7 +126,7 @@ class SfnHarness:
         key = (service, model.name)
         if key not in self.fakes:
             return None  # moto answers
-        params = json.loads(json.dumps(context.get("sfn_testkit_params", {}), default=str))
+        params = json.loads(json.dumps(context.get("sfn_testkit_params", {}), default=_plain))
         self.calls.append((service, model.name, params))
         try:
             parsed = self.fakes[key](params)
@@ -135,6 +160,8 @@ def _recase_hook(parsed: dict[str, Any], **_: Any) -> None:
 def sfn_harness(pascal_services: Sequence[str] = ()) -> Iterator[SfnHarness]:
     """moto with state machines executed, and the default session hooked as described above."""
     previous = dict(default_user_config.get("stepfunctions", {}))
+    previous_names = dict(_aws_sdk_tasks._SERVICE_ERROR_NAMES)
+    _aws_sdk_tasks._SERVICE_ERROR_NAMES.update(SERVICE_ERROR_NAMES)
     with mock_aws():
         default_user_config["stepfunctions"] = {"execute_state_machine": True}
         boto3.setup_default_session(region_name=REGION)
@@ -151,6 +178,8 @@ def sfn_harness(pascal_services: Sequence[str] = ()) -> Iterator[SfnHarness]:
             yield harness
         finally:
             default_user_config["stepfunctions"] = previous
+            _aws_sdk_tasks._SERVICE_ERROR_NAMES.clear()
+            _aws_sdk_tasks._SERVICE_ERROR_NAMES.update(previous_names)
             boto3.DEFAULT_SESSION = None
 
 
@@ -174,7 +203,8 @@ def run_execution(
     arn = sfn.create_state_machine(
         name=name, definition=text, roleArn=f"arn:aws:iam::{ACCOUNT}:role/sfn-under-test"
     )["stateMachineArn"]
-    execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps(payload))["executionArn"]
+    # Named explicitly: moto leaves $$.Execution.Name null when the name is left to the service.
+    execution = sfn.start_execution(stateMachineArn=arn, name=name, input=json.dumps(payload))["executionArn"]
     deadline = time.monotonic() + timeout
     while True:
         described = sfn.describe_execution(executionArn=execution)

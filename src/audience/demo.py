@@ -31,6 +31,7 @@ from rich.table import Table
 
 from audience.datagen import GeneratorConfig, generate
 from audience.local.client import PostOutcome, batched, post_all
+from audience.personalize.demo_stage import segment_stage
 from audience.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -137,6 +138,7 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
     summary = summarise(settings, outcomes, defects, sent, elapsed, console)
     if config.features:
         summary["features"] = build_features(settings, console)
+    summary["segments"] = segment_stage(settings, ROOT / "data", console)
     from audience.insights.demo import show_insights  # issue 7: insights stage
 
     summary["insights"] = show_insights(settings, console)

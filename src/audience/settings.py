@@ -68,6 +68,20 @@ class Settings(BaseSettings):
     )
     insights_ttl_seconds: float = Field(default=3600, ge=0, description="Serve a stored insight this long.")
     dashboard_refresh_seconds: int = Field(default=15, ge=1, description="Live figures' refresh period.")
+    # Activation of Personalize segments (docs/activation.md)
+    activation_destination: Literal["files", "pinpoint", "connect"] = Field(
+        default="files",
+        description="Where segments go: Pinpoint import, Connect Customer Profiles, or files.",
+    )
+    activation_prefix: str = Field(
+        default="activation", description="Prefix of activation output in the lake."
+    )
+    endpoints_key: str = "activation/endpoints/endpoints.csv.gz"
+    pinpoint_application_id: str | None = None
+    pinpoint_import_role_arn: str | None = None
+    connect_domain_name: str | None = None
+    connect_data_expiry_days: int = Field(default=30, ge=1, le=1098)
+    segment_num_results: int = Field(default=250, ge=1, le=5_000_000)
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

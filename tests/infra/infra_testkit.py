@@ -35,3 +35,16 @@ def sub_text(value: Any) -> str:
     text = value["Fn::Sub"] if isinstance(value, dict) else value
     assert isinstance(text, str), value
     return text.replace("${!", "${")
+
+
+def has_build_target(logical_id: str) -> bool:
+    """Whether ``sam build``'s ``make build-<logical_id>`` resolves (a dry run: nothing is built)."""
+    import subprocess
+
+    result = subprocess.run(
+        ["make", "-n", "--no-print-directory", f"build-{logical_id}", "ARTIFACTS_DIR=/nonexistent"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    return result.returncode == 0

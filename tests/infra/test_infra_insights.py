@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra_testkit import ROOT, props, resource, sub_text, template
+from infra_testkit import ROOT, has_build_target, props, resource, sub_text, template
 
 from audience.settings import Settings
 
@@ -68,7 +68,7 @@ def test_insights_function_is_wired() -> None:
     # THEN it is built like every function, its settings exist, and it reaches its resources
     assert function["Metadata"]["BuildMethod"] == "makefile"
     assert (ROOT / "functions" / "insights" / "app.py").is_file()
-    assert "build-InsightsFunction:" in (ROOT / "scripts" / "sam-build.mk").read_text()
+    assert has_build_target("InsightsFunction")
     fields = {name[len(prefix) :].lower() for name in env if name.startswith(prefix)}
     assert fields <= set(Settings.model_fields), fields - set(Settings.model_fields)
     assert env[f"{prefix}ATHENA_WORKGROUP"] == {"Ref": "LakeQueryWorkGroup"}

@@ -1,0 +1,171 @@
+"""Segment post-processing at scale: a 1,000,000-user batch segment job output.
+
+Measures, in one run:
+
+* the baseline: reading the ``.out`` file and parsing its JSON lines (the least any consumer does);
+* post-processing to the file destination (parse, name, resolve every user against a bulk endpoint
+  mapping of 1.2 M users x 2 channels in one pass, write CSV + JSON + manifest), in users/s;
+* the same to Pinpoint and to Customer Profiles with counting fakes, for the AWS API calls per
+  segment (the reference sample makes one GetUserEndpoints call per user: 1,000,000 per segment).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from audience.activation.destinations import FileDestination
+from audience.activation.endpoints import ENDPOINTS_KEY, PROFILE_CHANNEL, encode_mapping
+from audience.activation.postprocess import postprocess
+from audience.adapters.aws.customer_profiles import CustomerProfilesDestination
+from audience.adapters.aws.pinpoint import PinpointDestination
+from audience.adapters.local.objectstore import FolderObjectStore
+
+NOW = datetime(2026, 11, 22, tzinfo=UTC)
+
+
+class CountingStore:
+    """An in-memory bucket that counts S3 calls."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+        self.calls: Counter[str] = Counter()
+
+    def put_object(self, key: str, body: bytes, content_type: str = "application/octet-stream") -> None:
+        self.calls["PutObject"] += 1
+        self.objects[key] = body
+
+    def get_object(self, key: str) -> bytes:
+        self.calls["GetObject"] += 1
+        return self.objects[key]
+
+    def list_keys(self, prefix: str) -> list[str]:
+        self.calls["ListObjectsV2"] += 1
+        return sorted(k for k in self.objects if k.startswith(prefix))
+
+
+class CountingClient:
+    """Answers Pinpoint's and Customer Profiles' calls like the services, counting each."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+
+    def __getattr__(self, name: str) -> Any:
+        def call(**params: Any) -> dict[str, Any]:
+            self.calls[name] += 1
+            answers: dict[str, dict[str, Any]] = {
+                "create_import_job": {"ImportJobResponse": {"Id": "imp", "JobStatus": "CREATED"}},
+                "create_upload_job": {"JobId": "job"},
+                "get_upload_job_path": {"Url": "https://upload.example/x", "ClientToken": "a2V5"},
+                "get_upload_job": {"Status": "SUCCEEDED"},
+            }
+            return answers.get(name, {})
+
+        return call
+
+
+def _count(client: CountingClient, name: str) -> int:
+    client.calls[name] += 1
+    return 200
+
+
+def _output(users: int, segments: int) -> list[str]:
+    per = users // segments
+    return [
+        json.dumps(
+            {
+                "itemAttributes": f'ITEMS.genres = "Genre{s}"',
+                "output": {"recommendedUsers": [f"u-{i:07d}" for i in range(s * per, (s + 1) * per)]},
+            }
+        )
+        for s in range(segments)
+    ]
+
+
+def _mapping(users: int) -> bytes:
+    rows = []
+    for i in range(int(users * 1.2)):
+        user = f"u-{i:07d}"
+        rows.append((user, "EMAIL", f"ep-{i}", i % 10 != 0))  # 10% opted out
+        rows.append((user, PROFILE_CHANNEL, user, i % 10 != 0))
+    return encode_mapping(rows)
+
+
+def run(users: int = 1_000_000, segments: int = 1) -> dict[str, Any]:
+    lines = _output(users, segments)
+    text = "\n".join(lines)
+    mapping = _mapping(users)
+
+    # Baseline: parse the JSON lines and count the users.
+    t0 = time.perf_counter()
+    parsed_users = sum(len(json.loads(line)["output"]["recommendedUsers"]) for line in text.splitlines())
+    baseline_s = time.perf_counter() - t0
+    assert parsed_users == users
+
+    results: dict[str, Any] = {"users": users, "segments": segments, "baseline_parse_s": baseline_s}
+    with tempfile.TemporaryDirectory() as tmp:
+        lake = CountingStore()
+        lake.put_object(ENDPOINTS_KEY, mapping)
+        lake.calls.clear()
+        destination = FileDestination(FolderObjectStore(Path(tmp)), "segments")
+        t0 = time.perf_counter()
+        report = postprocess(text.splitlines(), job="bench", store=lake, destination=destination, now=NOW)
+        files_s = time.perf_counter() - t0
+    assert not report.failed
+    results.update(
+        files_s=files_s,
+        files_users_per_s=users / files_s,
+        baseline_users_per_s=users / baseline_s,
+        files_vs_baseline=files_s / baseline_s,
+        endpoints_written=sum(s.endpoints for s in report.segments),
+        files_api_calls_per_segment=report.api_calls_per_segment,
+    )
+
+    def calls_per_segment(destination: Any, client: CountingClient, store: CountingStore) -> dict[str, Any]:
+        store.calls.clear()
+        t0 = time.perf_counter()
+        r = postprocess(text.splitlines(), job="bench", store=store, destination=destination, now=NOW)
+        elapsed = time.perf_counter() - t0
+        assert not r.failed, r.failed
+        calls: Mapping[str, int] = {**store.calls, **client.calls}
+        return {
+            "seconds": elapsed,
+            "users_per_s": users / elapsed,
+            "api_calls": dict(calls),
+            "api_calls_per_segment": sum(calls.values()) / segments,
+        }
+
+    store, pinpoint = CountingStore(), CountingClient()
+    store.put_object(ENDPOINTS_KEY, mapping)
+    results["pinpoint"] = calls_per_segment(
+        PinpointDestination(
+            store=store,
+            bucket="b",
+            prefix="activation/pinpoint",
+            application_id="a",
+            role_arn="r",
+            client=pinpoint,
+        ),
+        pinpoint,
+        store,
+    )
+    store, profiles = CountingStore(), CountingClient()
+    store.put_object(ENDPOINTS_KEY, mapping)
+    results["connect"] = calls_per_segment(
+        CustomerProfilesDestination(
+            domain_name="d",
+            client=profiles,
+            uploader=lambda *a: _count(profiles, "PUT pre-signed URL"),
+            sleep=lambda s: None,
+        ),
+        profiles,
+        store,
+    )
+    results["reference_sample_calls_per_segment"] = users // segments  # one GetUserEndpoints per user
+    return results

@@ -1,0 +1,34 @@
+"""Validates a batch segment job's queries file before the job starts.
+
+Input: ``{"queries_key", "num_results"}``. The file is JSON lines, at most 10 queries, each exactly
+``{"itemAttributes": "<expression>"}``. A bad file raises :class:`QueryConfigError` with one reason
+per line, which the training workflow's Catch turns into a failure naming this step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field
+
+from audience.activation.wiring import lake_store
+from audience.observability import logger
+from audience.personalize.queries import check_num_results, read_queries
+from audience.settings import get_settings
+
+
+class ValidateInput(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    queries_key: str = Field(min_length=1)
+    num_results: int
+
+
+@logger.inject_lambda_context(log_event=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = ValidateInput.model_validate(event)
+    check_num_results(request.num_results)
+    body = lake_store(get_settings()).get_object(request.queries_key)
+    queries = read_queries(body.decode("utf-8").splitlines())
+    return {"queries": [q.text for q in queries], "count": len(queries), "num_results": request.num_results}

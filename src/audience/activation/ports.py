@@ -1,0 +1,54 @@
+"""The activation port: hand one named segment to a campaign tool, get a receipt back.
+
+Adapters: Amazon Pinpoint (S3 CSV + CreateImportJob), Amazon Connect Customer Profiles (upload job +
+segment definition) in :mod:`audience.adapters.aws`, and the plain file export
+(:class:`audience.activation.destinations.FileDestination`, a folder locally or an S3 prefix).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+from audience.activation.endpoints import Endpoint
+
+
+@dataclass(frozen=True)
+class SegmentExport:
+    """A segment ready to activate: users in rank order and their resolved, opted-in endpoints."""
+
+    name: str
+    query: str
+    users: Sequence[str]
+    endpoints: Sequence[Endpoint]
+    created_at: datetime
+    job: str
+    model_version: str | None = None
+
+    def definition(self) -> dict[str, Any]:
+        return {"query": self.query, "job": self.job, "users_in_segment": len(self.users)}
+
+
+@dataclass(frozen=True)
+class ActivationReceipt:
+    destination: str
+    segment: str
+    size: int
+    location: str
+    reference: str | None = None
+    status: str = "SUBMITTED"
+    api_calls: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@runtime_checkable
+class ActivationDestination(Protocol):
+    name: str
+    channels: Sequence[str] | None
+    """Endpoint channels this destination takes from the mapping (None: every channel)."""
+
+    def activate(self, segment: SegmentExport) -> ActivationReceipt: ...

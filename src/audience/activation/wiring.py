@@ -1,0 +1,76 @@
+"""Chooses the activation destination and the stores for the configured backend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from audience.activation.destinations import FileDestination
+from audience.activation.ports import ActivationDestination
+from audience.ports import ObjectStore
+from audience.settings import Settings
+
+
+@dataclass(frozen=True)
+class ActivationPorts:
+    lake: ObjectStore  # the job output and the endpoint mapping are read from here
+    destination: ActivationDestination
+
+
+def lake_store(settings: Settings) -> ObjectStore:
+    """The lake bucket (S3) or folder (local), without building a destination."""
+    if settings.backend == "aws":
+        from audience.adapters.aws.s3 import S3ObjectStore
+
+        if not settings.lake_bucket:
+            raise RuntimeError("aws backend needs AUDIENCE_LAKE_BUCKET")
+        return S3ObjectStore(settings.lake_bucket)
+    from audience.adapters.local.objectstore import FolderObjectStore
+
+    return FolderObjectStore(settings.home.resolve() / "lake")
+
+
+def build_activation(settings: Settings) -> ActivationPorts:
+    prefix = settings.activation_prefix.strip("/")
+    if settings.backend == "aws":
+        from audience.adapters.aws.s3 import S3ObjectStore
+
+        if not settings.lake_bucket:
+            raise RuntimeError("aws backend needs AUDIENCE_LAKE_BUCKET")
+        lake = S3ObjectStore(settings.lake_bucket)
+        destination: ActivationDestination
+        if settings.activation_destination == "pinpoint":
+            from audience.adapters.aws.pinpoint import PinpointDestination
+
+            if not (settings.pinpoint_application_id and settings.pinpoint_import_role_arn):
+                raise RuntimeError("pinpoint needs AUDIENCE_PINPOINT_APPLICATION_ID and _IMPORT_ROLE_ARN")
+            destination = PinpointDestination(
+                store=lake,
+                bucket=settings.lake_bucket,
+                prefix=f"{prefix}/pinpoint",
+                application_id=settings.pinpoint_application_id,
+                role_arn=settings.pinpoint_import_role_arn,
+            )
+        elif settings.activation_destination == "connect":
+            from audience.adapters.aws.customer_profiles import CustomerProfilesDestination
+
+            if not settings.connect_domain_name:
+                raise RuntimeError("connect needs AUDIENCE_CONNECT_DOMAIN_NAME")
+            destination = CustomerProfilesDestination(
+                domain_name=settings.connect_domain_name, data_expiry_days=settings.connect_data_expiry_days
+            )
+        else:
+            destination = FileDestination(
+                lake, f"{prefix}/files", location=f"s3://{settings.lake_bucket}/{prefix}/files"
+            )
+        return ActivationPorts(lake=lake, destination=destination)
+
+    from audience.adapters.local.objectstore import FolderObjectStore
+
+    home = settings.home.resolve()
+    # Locally every destination is the file export, under $AUDIENCE_HOME/activation/.
+    return ActivationPorts(
+        lake=FolderObjectStore(home / "lake"),
+        destination=FileDestination(
+            FolderObjectStore(home / "activation"), "segments", location=str(home / "activation" / "segments")
+        ),
+    )
