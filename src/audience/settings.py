@@ -59,6 +59,15 @@ class Settings(BaseSettings):
     local_buffer_records: int = Field(default=50_000, ge=1)
     local_buffer_seconds: float = Field(default=60, gt=0)
 
+    # Models (engagement and churn): SageMaker endpoints in AWS, $AUDIENCE_HOME/models locally
+    engagement_endpoint: str | None = None
+    churn_endpoint: str | None = None
+    model_label_days: int = Field(
+        default=14,
+        ge=1,
+        description="Days after a features day whose events label it (churn horizon, engagement window).",
+    )
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -69,6 +78,10 @@ class Settings(BaseSettings):
     @property
     def lake_dir(self) -> Path:
         return self.home / "lake"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
 
     @property
     def dedup_ttl_seconds(self) -> int:
