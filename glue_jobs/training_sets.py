@@ -6,7 +6,7 @@ anything; ``yesterday`` on the schedule) and ``H`` = ``--label_days``, the holdo
 ``T1 = T2 - H`` with labels from ``(T1, T2]``: training labels end where the holdout's begin. Features
 come from the feature tables of those days (``features/<table>/as_of=T/``, written by the daily jobs);
 labels from the deduplicated events (``features_lib.training``). Writes
-``<output_path>/<model>/as_of=D/training/`` and ``.../validation/`` (the SageMaker channels).
+``<output_path>/<model>/as_of=D/training/`` and ``.../validation/`` (the SageMaker channels; ``<model>/run=<run_id>/`` when ``--run_id`` is given).
 
 ``--mode score``: the features of ``--as_of`` for every user (churn) and for the candidate pairs
 (engagement), without labels, to ``<scoring_path>/<model>/as_of=D/``.
@@ -39,6 +39,7 @@ ARGUMENTS = (
     "top_content",
     "output_path",
     "scoring_path",
+    "run_id",
     "like_weight",
     "share_weight",
     "complete_weight",
@@ -162,7 +163,10 @@ def main(
             raise DataQualityError(failures)
         for name, df in outputs.items():
             model, split = name.split("/")
-            written[name] = _write(df, f"{output}/{model}/as_of={day}/{split}")
+            # The retraining workflow names its run (the channels' S3 prefixes must be known before the
+            # job resolves `yesterday`); local runs file the sets by their last label day.
+            folder = f"run={options['run_id']}" if options.get("run_id") else f"as_of={day}"
+            written[name] = _write(df, f"{output}/{model}/{folder}/{split}")
         return written
 
 

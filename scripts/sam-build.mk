@@ -16,3 +16,9 @@ SAM_BUILD_SCRIPT := $(dir $(lastword $(MAKEFILE_LIST)))build_lambda.sh
 build-IngestFunction: | $(UV)
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: run this through sam build" >&2; exit 1; }
 	"$(SAM_BUILD_SCRIPT)" "$(ARTIFACTS_DIR)"
+
+.PHONY: build-ModelGateFunction
+
+build-ModelGateFunction: | $(UV)
+	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: run this through sam build" >&2; exit 1; }
+	"$(SAM_BUILD_SCRIPT)" "$(ARTIFACTS_DIR)"

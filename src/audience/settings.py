@@ -61,6 +61,7 @@ class Settings(BaseSettings):
 
     # Models (engagement and churn): SageMaker endpoints in AWS, $AUDIENCE_HOME/models locally
     engagement_endpoint: str | None = None
+    model_bucket: str | None = Field(default=None, description="Training output and the in-service records.")
     churn_endpoint: str | None = None
     model_label_days: int = Field(
         default=14,

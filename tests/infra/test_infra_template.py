@@ -69,6 +69,8 @@ template = yaml_parse(open(sys.argv[1]).read())
 for res in template["Resources"].values():
     if res["Type"] == "AWS::Serverless::Function":
         res["Properties"]["CodeUri"] = "s3://bucket/key"  # what sam package would put there
+    if res["Type"] == "AWS::Serverless::StateMachine":
+        res["Properties"]["DefinitionUri"] = "s3://bucket/definition"  # likewise
 print(json.dumps(transform(template, {}, NoManagedPolicies())))
 """
 
