@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from glue_jobs.features_lib import io, training, transforms
 from glue_jobs.features_lib.params import REQUIRED, job_name, read_options, resolve_as_of
@@ -97,9 +98,10 @@ def main(
 
     with io.job_session(JOB, job_name(args), spark) as session, io.persisting() as keep:
         spark_ = session.spark
-        catalog = io._read_csv(spark_, f"{options['reference_path'].rstrip('/')}/content_catalog.csv").select(
-            "content_id", "content_type", "genres", "duration_seconds"
-        )
+        catalog = io._read_csv(spark_, f"{options['reference_path'].rstrip('/')}/content_catalog.csv")
+        # duration_seconds is optional in the catalog (null when absent: the models handle missing values).
+        duration = F.col("duration_seconds") if "duration_seconds" in catalog.columns else F.lit(None)
+        catalog = catalog.select("content_id", "content_type", "genres", duration.alias("duration_seconds"))
 
         def rows_of(as_of: date, candidates: DataFrame | None) -> tuple[DataFrame, DataFrame]:
             pairs = _table(spark_, lake, "user_content_features", as_of)
