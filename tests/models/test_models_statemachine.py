@@ -169,11 +169,13 @@ def _wire(
     return state
 
 
-def _run(harness: Any, state: dict[str, Any], name: str = "run-1") -> dict[str, Any]:
+def _run(
+    harness: Any, state: dict[str, Any], name: str = "run-1", overrides: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Create the machine and start one execution *named* ``name`` (the run id is the execution's name;
     ``run_execution`` leaves it unnamed), then wait for its end."""
     text = _definition_for_moto()
-    for key, value in {**SUBSTITUTIONS, "NotificationTopicArn": state["topic"]}.items():
+    for key, value in {**SUBSTITUTIONS, "NotificationTopicArn": state["topic"], **(overrides or {})}.items():
         text = text.replace("${" + key + "}", value)
     sfn = harness.client("stepfunctions")
     arn = sfn.create_state_machine(
@@ -278,6 +280,27 @@ def test_retrain_keeps_the_model_in_service_when_the_candidate_is_worse(
             results["churn"]["promoted"] is False
             and "below the model in service" in results["churn"]["reason"]
         )
+
+
+def test_retrain_deploys_on_instances_when_the_stack_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    with sfn_harness() as harness:
+        # GIVEN EndpointMode=instance (the template's Condition fills the instance parameters)
+        state = _wire(harness, monkeypatch, {"engagement": 0.2, "churn": 0.72}, endpoints=["stack-churn"])
+        instance = {"EndpointMode": "instance", "ServerlessMemoryMB": "0", "ServerlessMaxConcurrency": "0",
+                    "EndpointInstanceType": "ml.m5.large", "EndpointInstanceCount": "2"}  # fmt: skip
+        # WHEN the workflow runs
+        result = _run(harness, state, name="run-4", overrides=instance)
+        # THEN the endpoint configs name the instances, typed as the API wants them
+        assert result["status"] == "SUCCEEDED"
+        assert "Create serverless endpoint config" not in entered_states(result)
+        variants = [c["ProductionVariants"][0] for c in harness.called("sagemaker", "CreateEndpointConfig")]
+        assert {(v["InstanceType"], v["InitialInstanceCount"]) for v in variants} == {("ml.m5.large", 2)}
+        assert all("ServerlessConfig" not in v for v in variants)
+        # AND the existing churn endpoint is updated while the missing engagement one is created
+        assert [e["EndpointName"] for e in harness.called("sagemaker", "UpdateEndpoint")] == ["stack-churn"]
+        assert [e["EndpointName"] for e in harness.called("sagemaker", "CreateEndpoint")] == [
+            "stack-engagement"
+        ]
 
 
 def test_retrain_failure_notifies_and_fails_without_promoting(monkeypatch: pytest.MonkeyPatch) -> None:
