@@ -12,6 +12,7 @@ from rich.table import Table
 
 from bench import activation, features, ingest
 from bench import insights as insights_bench
+from bench import models as model_bench
 from bench.machine import describe
 
 RESULTS = Path(__file__).parent / "results"
@@ -127,6 +128,7 @@ def main() -> None:
     console.print(
         f"the reference sample: {act['reference_sample_calls_per_segment']:,} API calls per segment (one per user)"
     )
+    model_figures = run_models(console, args.quick)
 
     RESULTS.mkdir(exist_ok=True)
     out = {
@@ -138,9 +140,44 @@ def main() -> None:
         "features": feats,
         "insights": insights_result,
         "activation": act,
+        "models": model_figures,
     }
     (RESULTS / "latest.json").write_text(json.dumps(out, indent=2) + "\n")
     console.print(f"figures written to {RESULTS / 'latest.json'}")
+
+
+def run_models(console: Console, quick: bool) -> dict[str, object]:
+    """The models' training time at two sizes and handler latency (bench/models.py)."""
+    sizes = (
+        {"engagement": (4_000, 16_000), "churn": (2_000, 8_000)}
+        if quick
+        else {"engagement": (20_000, 80_000), "churn": (5_000, 20_000)}
+    )
+    with console.status("models: training and inference through the handlers…"):
+        figures = model_bench.run(sizes, progress=lambda message: console.log(message))
+    table = Table(title="Models (script-mode train(), handlers input_fn → predict_fn → output_fn)")
+    for column in ("model", "measure", "value", "baseline (same run)", "ratio"):
+        table.add_column(column, justify="left" if column in ("model", "measure") else "right")
+    for model, r in figures.items():
+        for run in r["training"]:
+            table.add_row(
+                model,
+                f"train {run['rows']:,} rows, s",
+                f"{run['seconds']:.2f}",
+                f"linear fit {run['linear_seconds']:.3f}",
+                f"{run['ratio']:.0f}x",
+            )
+        inf = r["inference"]
+        table.add_row(
+            model, "1 row per request, µs/row", f"{inf['single_row_us']:,.0f}",
+            f"predict {inf['single_row_direct_us']:,.0f}", f"{inf['single_ratio']:.1f}x",
+        )  # fmt: skip
+        table.add_row(
+            model, "1,000-row requests, µs/row", f"{inf['batch_row_us']:,.1f}",
+            f"predict {inf['batch_row_direct_us']:,.1f}", f"{inf['batch_ratio']:.1f}x",
+        )  # fmt: skip
+    console.print(table)
+    return figures
 
 
 if __name__ == "__main__":

@@ -40,13 +40,18 @@ def demo(
         False, help="Keep the existing local lake and counters instead of starting fresh."
     ),
     features: bool = typer.Option(True, help="Run the feature jobs (local Spark) after ingestion."),
+    models: bool = typer.Option(
+        True, help="Train, gate and score the engagement and churn models after the features."
+    ),
 ) -> None:
     """Generate data, run the local API, post everything over HTTP, flush the lake, print a summary."""
     from audience.demo import DemoConfig, run
 
     summary = run(
         get_settings(),
-        DemoConfig(events=events, seed=seed, workers=workers, fresh=not keep, features=features),
+        DemoConfig(
+            events=events, seed=seed, workers=workers, fresh=not keep, features=features, models=models
+        ),
     )
     raise typer.Exit(0 if summary["consistent"] else 1)
 

@@ -45,6 +45,7 @@ class DemoConfig:
     batch_size: int = 500
     fresh: bool = True
     features: bool = True
+    models: bool = True
 
 
 def _free_port() -> int:
@@ -87,9 +88,9 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
     console = console or Console()
     home = settings.home.resolve()
     if config.fresh:
-        for part in ("lake", "state"):
+        for part in ("lake", "state", "models"):
             shutil.rmtree(home / part, ignore_errors=True)
-        console.print(f"[dim]fresh state under {home} (lake/ and state/ cleared)[/dim]")
+        console.print(f"[dim]fresh state under {home} (lake/, state/ and models/ cleared)[/dim]")
 
     api_key = settings.api_key or "demo-key"
     port = _free_port()
@@ -138,6 +139,10 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
     summary = summarise(settings, outcomes, defects, sent, elapsed, console)
     if config.features:
         summary["features"] = build_features(settings, console)
+    if config.features and config.models:
+        from audience.models.stage import demo_stage
+
+        summary["models"] = demo_stage(settings, console)
     summary["segments"] = segment_stage(settings, ROOT / "data", console)
     from audience.insights.demo import show_insights  # issue 7: insights stage
 

@@ -82,6 +82,15 @@ class Settings(BaseSettings):
     connect_domain_name: str | None = None
     connect_data_expiry_days: int = Field(default=30, ge=1, le=1098)
     segment_num_results: int = Field(default=250, ge=1, le=5_000_000)
+    # Models (engagement and churn): SageMaker endpoints in AWS, $AUDIENCE_HOME/models locally
+    engagement_endpoint: str | None = None
+    model_bucket: str | None = Field(default=None, description="Training output and the in-service records.")
+    churn_endpoint: str | None = None
+    model_label_days: int = Field(
+        default=14,
+        ge=1,
+        description="Days after a features day whose events label it (churn horizon, engagement window).",
+    )
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
@@ -93,6 +102,10 @@ class Settings(BaseSettings):
     @property
     def lake_dir(self) -> Path:
         return self.home / "lake"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"
 
     @property
     def dedup_ttl_seconds(self) -> int:

@@ -31,6 +31,8 @@ JOB_SCRIPTS = {
     "UserFeaturesJob": "glue_jobs/user_features.py",
     "ContentFeaturesJob": "glue_jobs/content_features.py",
 }
+# Glue jobs of later stages, with their own roles and tests (the models' training sets: tests/models).
+OTHER_JOB_SCRIPTS = {"TrainingSetsJob": "glue_jobs/training_sets.py"}
 # The jobs' own arguments (glue_jobs/features_lib/params.py) and their deployed defaults.
 JOB_ARGUMENTS = {
     "--lake_path": {"Fn::Sub": "s3://${LakeBucket}"},
@@ -114,7 +116,8 @@ def test_every_job_is_a_glue_5_spark_job_run_one_at_a_time() -> None:
     # WHEN their runtime settings are read
     # THEN they are the three feature jobs: Spark (glueetl) on Glue 5.0 with Python 3, sized by
     # parameters, with a timeout, never two runs of a job at once, and the feature role
-    assert set(jobs) == set(JOB_SCRIPTS)
+    assert set(jobs) == set(JOB_SCRIPTS) | set(OTHER_JOB_SCRIPTS)
+    jobs = {name: job for name, job in jobs.items() if name in JOB_SCRIPTS}
     for name, job in jobs.items():
         assert job["GlueVersion"] == "5.0", name
         assert job["Command"]["Name"] == "glueetl", name
@@ -466,9 +469,9 @@ def test_sam_deploy_uploads_job_scripts_but_not_extra_py_files() -> None:
     result = json.loads(proc.stdout)
     jobs = result["jobs"]
     # THEN only Command.ScriptLocation is packaged: each script is uploaded and replaced by its S3 URI
-    assert set(jobs) == set(JOB_SCRIPTS)
+    assert set(jobs) == set(JOB_SCRIPTS) | set(OTHER_JOB_SCRIPTS)
     assert sorted(Path(p).resolve() for p in result["uploaded"]) == sorted(
-        (ROOT / s).resolve() for s in JOB_SCRIPTS.values()
+        (ROOT / s).resolve() for s in (*JOB_SCRIPTS.values(), *OTHER_JOB_SCRIPTS.values())
     )
     for name, job in jobs.items():
         assert job["exporters"] == ["Command.ScriptLocation"], name
