@@ -44,6 +44,7 @@ class DemoConfig:
     batch_size: int = 500
     fresh: bool = True
     features: bool = True
+    segments: bool = True
 
 
 def _free_port() -> int:
@@ -137,6 +138,10 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
     summary = summarise(settings, outcomes, defects, sent, elapsed, console)
     if config.features:
         summary["features"] = build_features(settings, console)
+    if config.segments:
+        from audience.explorer.demo_stage import run_stage
+
+        summary["segments"] = run_stage(settings, console)
     return summary
 
 

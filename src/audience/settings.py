@@ -59,6 +59,14 @@ class Settings(BaseSettings):
     local_buffer_records: int = Field(default=50_000, ge=1)
     local_buffer_seconds: float = Field(default=60, gt=0)
 
+    # Audience Affinity Explorer
+    explorer_min_users: int = Field(
+        default=30, ge=1, description="Affinity below this many engaged users in a segment is low-confidence."
+    )
+    explorer_refresh_seconds: float = Field(
+        default=30, ge=0, description="How often the Explorer looks for a newer segmentation run."
+    )
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

@@ -47,3 +47,6 @@ def vendor_file(name: str):  # type: ignore[no-untyped-def]
 def register(app: Flask, settings: Settings) -> None:
     """Mount every UI blueprint on ``app`` (the local server's Flask app, or the web function's)."""
     app.register_blueprint(vendor)
+    from audience.web.explorer import init_explorer
+
+    init_explorer(app, settings)

@@ -1,0 +1,69 @@
+"""The Explorer's stage of ``make demo``: run the segmentation job on the demo's lake and show it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from audience.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def run_stage(settings: Settings, console: Console) -> dict[str, object]:
+    from audience.adapters.local.objectstore import FolderObjectStore
+    from audience.explorer.job import JobConfig, run
+    from audience.explorer.profiles import RICH_FILE
+
+    console.print()
+    console.rule("Audience segments: the Explorer's segmentation job")
+    config = JobConfig(
+        profiles_csv=ROOT / "data" / RICH_FILE,
+        users_csv=ROOT / "data" / "users.csv",
+        min_users=settings.explorer_min_users,
+    )
+    report = run(
+        config,
+        FolderObjectStore(settings.home.resolve() / "lake"),
+        progress=lambda m: console.print(f"  {m}"),
+    )
+    summary: dict[str, object] = {"model_version": report.model_version}
+    for method, result in report.results.items():
+        ari = "" if result.ari is None else f", adjusted Rand index vs planted segments {result.ari:.3f}"
+        table = Table(title=f"{method} segments ({result.params.get('k', 'density')}{ari})")
+        for column in ("segment", "name", "users", "share"):
+            table.add_column(column, justify="right" if column in ("users", "share") else "left")
+        for s in result.segments:
+            table.add_row(s.segment_id, s.name, f"{s.size:,}", f"{s.share:.1%}")
+        console.print(table)
+        summary[f"{method}_ari"] = result.ari
+        summary[f"{method}_segments"] = sum(not s.is_noise for s in result.segments)
+
+    kmeans = report.results.get("kmeans")
+    scores = report.affinity.get("kmeans", [])
+    if kmeans and scores:
+        channels = list(dict.fromkeys(a.channel for a in scores))
+        cell = {(a.segment_id, a.channel): a for a in scores}
+        table = Table(title="Affinity (k-means): ≥120 sweet spot, ≤80 de-prioritise, * low confidence")
+        table.add_column("segment")
+        for channel in channels:
+            table.add_column(channel.replace("platform:", ""), justify="right")
+        for s in kmeans.segments:
+            row = []
+            for channel in channels:
+                a = cell.get((s.segment_id, channel))
+                if a is None or a.score is None:
+                    row.append("n/a")
+                    continue
+                style = "green" if a.band == "sweet_spot" else "red" if a.band == "deprioritise" else ""
+                text = f"{a.score:.0f}{'*' if a.low_confidence else ''}"
+                row.append(f"[{style}]{text}[/{style}]" if style else text)
+            table.add_row(s.name, *row)
+        console.print(table)
+    console.print(
+        "[dim]Explorer: `make serve`, then open http://127.0.0.1:8000/explorer "
+        f"(segments under {settings.home.resolve() / 'lake' / 'segments'})[/dim]"
+    )
+    return summary
