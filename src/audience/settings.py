@@ -67,6 +67,12 @@ class Settings(BaseSettings):
         default=30, ge=0, description="How often the Explorer looks for a newer segmentation run."
     )
 
+    # Web sign-in (Cognito hosted UI; API Gateway's authorizer checks the token). Unset: no sign-in.
+    auth_user_pool_id: str | None = None
+    auth_domain: str | None = Field(default=None, description="<prefix>.auth.<region>.amazoncognito.com")
+    auth_client_name: str = "explorer-web"
+    auth_client_id: str | None = Field(default=None, description="Skips the lookup of the client by name.")
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

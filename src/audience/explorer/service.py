@@ -9,6 +9,7 @@ segment-detail p95 in milliseconds (``bench/explorer.py``). Errors a caller can 
 from __future__ import annotations
 
 import math
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -19,13 +20,14 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from audience.activation.files import AudienceManifest, write_export
+from audience.activation.files import AudienceManifest, safe_name, write_export
 from audience.explorer import lakeio
 from audience.explorer.lookalike import SeedError, build
 from audience.explorer.segmentation import METHODS
 from audience.ports import ObjectStore
 
 MAX_SEED_IDS: Final = 100_000
+EXPORTS_PREFIX: Final = "exports"
 
 
 class RequestError(ValueError):
@@ -170,9 +172,11 @@ def _distinctiveness(row: dict[str, Any]) -> float:
 
 
 class ExplorerService:
-    def __init__(self, store: ObjectStore, exports_dir: Path, refresh_seconds: float = 30.0) -> None:
+    def __init__(self, store: ObjectStore, exports: ObjectStore, refresh_seconds: float = 30.0) -> None:
         self.store = store
-        self.exports_dir = exports_dir
+        self.exports = exports
+        """Where exports go, under ``exports/``: ``$AUDIENCE_HOME`` locally, the lake bucket in AWS
+        (a download may reach another Lambda instance than the export did)."""
         self.refresh_seconds = refresh_seconds
         self._snap: Snapshot | None = None
         self._checked = 0.0
@@ -386,11 +390,26 @@ class ExplorerService:
         else:
             raise RequestError("give segment_id, or lookalike: {seed, size}")
         rows = [{"user_id": u} for u in ids]
-        return write_export(
-            self.exports_dir,
-            name=name,
-            definition=definition,
-            rows=rows,
-            source="explorer",
-            model_version=version,
-        )
+        with tempfile.TemporaryDirectory() as tmp:
+            manifest = write_export(
+                Path(tmp),
+                name=name,
+                definition=definition,
+                rows=rows,
+                source="explorer",
+                model_version=version,
+            )
+            # Data files first, manifest last: a reader that sees the manifest finds both files.
+            for file in sorted(Path(tmp).iterdir(), key=lambda p: p.name.endswith(".manifest.json")):
+                kind = "application/json" if file.suffix == ".json" else "text/csv"
+                self.exports.put_object(f"{EXPORTS_PREFIX}/{file.name}", file.read_bytes(), kind)
+        return manifest
+
+    def export_file(self, name: str) -> bytes:
+        """An exported file's bytes (``name`` as the manifest lists it)."""
+        if safe_name(name) != name or not name.endswith((".csv", ".json")):
+            raise NotFoundError(f"no export {name!r}")
+        try:
+            return self.exports.get_object(f"{EXPORTS_PREFIX}/{name}")
+        except FileNotFoundError:
+            raise NotFoundError(f"no export {name!r}") from None

@@ -47,6 +47,8 @@ def vendor_file(name: str):  # type: ignore[no-untyped-def]
 def register(app: Flask, settings: Settings) -> None:
     """Mount every UI blueprint on ``app`` (the local server's Flask app, or the web function's)."""
     app.register_blueprint(vendor)
+    from audience.web.auth import init_auth
     from audience.web.explorer import init_explorer
 
+    init_auth(app, settings)
     init_explorer(app, settings)

@@ -9,23 +9,12 @@ listens on 127.0.0.1, and in AWS API Gateway authorises every request before the
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from flask import (
-    Blueprint,
-    Flask,
-    Response,
-    abort,
-    current_app,
-    jsonify,
-    render_template,
-    request,
-    send_from_directory,
-)
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 
-from audience.activation.files import safe_name
 from audience.explorer.service import ExplorerService, NoRunError, NotFoundError, RequestError
+from audience.ports import ObjectStore
 from audience.settings import Settings
 
 explorer = Blueprint(
@@ -46,10 +35,15 @@ def init_explorer(app: Flask, settings: Settings) -> None:
     """Register the blueprint with a service over the lake (local folder or S3 bucket)."""
     from audience.container import build_lake_store
 
+    lake = build_lake_store(settings)
+    if settings.backend == "aws":
+        exports: ObjectStore = lake
+    else:
+        from audience.adapters.local.objectstore import FolderObjectStore
+
+        exports = FolderObjectStore(settings.home)
     app.extensions[_SERVICE_KEY] = ExplorerService(
-        build_lake_store(settings),
-        settings.home / "exports",
-        refresh_seconds=settings.explorer_refresh_seconds,
+        lake, exports, refresh_seconds=settings.explorer_refresh_seconds
     )
     app.register_blueprint(explorer)
 
@@ -129,16 +123,16 @@ def lookalike() -> Response:
 def export() -> tuple[Response, int]:
     manifest = service().export(_json_body())
     out = manifest.model_dump(mode="json")
+    # Relative to the app's root (pages add their base: the API Gateway stage, or nothing locally).
     out["download"] = f"/api/explorer/exports/{manifest.files['csv']}"
     return jsonify(out), 201
 
 
 @explorer.get("/api/explorer/exports/<name>")
 def download(name: str) -> Response:
-    if safe_name(name) != name or not name.endswith((".csv", ".json")):
-        abort(404)
-    folder: Path = service().exports_dir
-    if not (folder / name).is_file():
-        raise NotFoundError(f"no export {name!r}")
+    body = service().export_file(name)
     mimetype = "text/csv" if name.endswith(".csv") else "application/json"
-    return send_from_directory(folder.resolve(), name, as_attachment=True, mimetype=mimetype)
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -9,7 +9,7 @@
   const color = d3.scaleOrdinal(["#38bdf8", "#f97316", "#a78bfa", "#34d399", "#f472b6", "#facc15", "#60a5fa", "#fb7185", "#2dd4bf", "#c084fc", "#fbbf24", "#4ade80"]);
 
   async function api(path, options) {
-    const response = await fetch(path, options);
+    const response = await window.audienceAuth.fetch(path, options);
     const body = await response.json().catch(() => ({}));
     if (!response.ok) throw new Error(body.error || response.statusText);
     return body;
@@ -239,12 +239,17 @@
 
   async function exportAudience(body) {
     const manifest = await api("/api/explorer/exports", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    // Fetched (with the sign-in token, if any) and saved from a blob: a plain link would carry no token.
+    const response = await window.audienceAuth.fetch(manifest.download);
+    if (!response.ok) throw new Error("download failed: " + response.status);
+    const url = URL.createObjectURL(await response.blob());
     const a = document.createElement("a");
-    a.href = manifest.download;
+    a.href = url;
     a.download = manifest.files.csv;
     document.body.appendChild(a);
     a.click();
     a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
     return manifest;
   }
 
