@@ -26,10 +26,13 @@ import tempfile
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from audience.explorer.job import JobConfig, JobReport, run
 from audience.explorer.profiles import RICH_FILE
-from audience.ports import ObjectStore
+
+if TYPE_CHECKING:  # the port is only a type here: the Glue job ships without schemas/
+    from audience.ports import ObjectStore
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:

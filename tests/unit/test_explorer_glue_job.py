@@ -13,6 +13,8 @@ from audience.explorer import lakeio
 from audience.explorer.profiles import RICH_FILE, write_rich_csv
 from glue_jobs import explorer_segmentation
 
+ROOT = Path(__file__).parents[2]
+
 
 def _reference(folder: Path) -> Path:
     config = small_config(600)
@@ -78,3 +80,27 @@ def test_explorer_glue_job_reads_and_writes_s3(tmp_path: Path, monkeypatch: pyte
     assert "segments/assignments/as_of=2026-11-20/part-00000.parquet" in keys
     assert "segments/runs/as_of=2026-11-20/run.json" in keys
     assert report.results["kmeans"].ari is not None
+
+
+def test_explorer_glue_library_zip_holds_the_job_code_and_nothing_local(tmp_path: Path) -> None:
+    # GIVEN the packager of the job's --extra-py-files
+    import importlib.util
+    import zipfile
+
+    spec = importlib.util.spec_from_file_location(
+        "package_explorer", ROOT / "scripts" / "package_explorer.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    # WHEN it builds the zip twice
+    first = module.build(tmp_path / "a.zip").read_bytes()
+    names = zipfile.ZipFile(tmp_path / "a.zip").namelist()
+    second = module.build(tmp_path / "b.zip").read_bytes()
+    # THEN the job's imports are there, the local backend and the web UI are not, and it is reproducible
+    for needed in ("audience/explorer/job.py", "audience/adapters/aws/s3.py", "audience/datagen/users.py"):
+        assert needed in names
+    assert not [
+        n for n in names if n.startswith(("audience/local/", "audience/web/", "audience/adapters/local/"))
+    ]
+    assert first == second

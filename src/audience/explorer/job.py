@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -22,18 +22,18 @@ import pyarrow as pa
 from audience.explorer import lakeio
 from audience.explorer.affinity import PROFILE_CHANNELS, Affinity, affinity_scores
 from audience.explorer.frame import AudienceFrame, FloatArray, from_profiles, join_behaviour
+from audience.explorer.kinds import METHODS, NOISE_ID, Method
 from audience.explorer.profiles import load_rich_csv
 from audience.explorer.segmentation import (
-    METHODS,
-    NOISE_ID,
-    Method,
     ProfileRow,
     Segmentation,
     encode,
     segment,
     signature,
 )
-from audience.ports import ObjectStore
+
+if TYPE_CHECKING:  # the port is only a type here: the Glue job ships without schemas/
+    from audience.ports import ObjectStore
 
 BEHAVIOUR_COLUMNS = ("events", "active_days", "watch_time_seconds", "engagement_score", "completion_ratio")
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 import io
 import json
 import re
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from audience.ports import ObjectStore
+if TYPE_CHECKING:  # the port is only a type here: the Glue job ships without schemas/
+    from audience.ports import ObjectStore
 
 _AS_OF: Final = re.compile(r"/as_of=(\d{4}-\d{2}-\d{2})/")
 

@@ -36,14 +36,12 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 from audience.explorer.frame import CATEGORICAL, CLUSTER_EXCLUDE, NUMERIC, SKEWED, AudienceFrame, FloatArray
+from audience.explorer.kinds import NOISE_ID, Method
 
-Method = Literal["kmeans", "hdbscan"]
-METHODS: Final[tuple[Method, ...]] = ("kmeans", "hdbscan")
 EMBED_DIMS: Final = 16
 DENSITY_DIMS: Final = 4
 """HDBSCAN runs on this many leading components (measured on data/: 3-4 give adjusted Rand 0.55, 5+ fall
 apart: density needs few dimensions, and the planted segments are overlapping blobs, k-means' case)."""
-NOISE_ID: Final = "hdb-noise"
 MATCH_DISTANCE: Final = 0.35
 """Max RMS log-lift distance for a segment to inherit a previous run's id."""
 

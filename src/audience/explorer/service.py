@@ -22,8 +22,8 @@ import numpy.typing as npt
 
 from audience.activation.files import AudienceManifest, safe_name, write_export
 from audience.explorer import lakeio
+from audience.explorer.kinds import METHODS
 from audience.explorer.lookalike import SeedError, build
-from audience.explorer.segmentation import METHODS
 from audience.ports import ObjectStore
 
 MAX_SEED_IDS: Final = 100_000
