@@ -15,7 +15,16 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from audience.explorer.profiles import EVENT_GENRES, PARTNER_CATEGORIES, RichProfile
+from audience.explorer.profiles import (
+    EDUCATION_LEVELS,
+    EVENT_GENRES,
+    HOMEOWNER_STATUSES,
+    INCOME_BRACKETS,
+    MARITAL_STATUSES,
+    PARTNER_CATEGORIES,
+    TRAVELER_TYPES,
+    RichProfile,
+)
 
 FloatArray = npt.NDArray[np.float64]
 StrArray = npt.NDArray[np.str_]
@@ -57,6 +66,17 @@ CATEGORICAL: Final = (
     "presence_of_children",
     "churned_in_last_90_days",
 )
+LEVELS: Final[Mapping[str, list[str]]] = {
+    "age_group": ["18-24", "25-34", "35-44", "45-54", "55-64", "65+"],
+    "income_bracket": list(INCOME_BRACKETS),
+    "traveler_type": list(TRAVELER_TYPES),
+    "education_level": list(EDUCATION_LEVELS),
+    "marital_status": list(MARITAL_STATUSES),
+    "homeowner_status": list(HOMEOWNER_STATUSES),
+    "presence_of_children": ["false", "true"],
+    "churned_in_last_90_days": ["false", "true"],
+}
+"""Each categorical attribute's vocabulary (the contract's levels), in a fixed order."""
 CLUSTER_EXCLUDE: Final = frozenset({"churned_in_last_90_days"})
 """An outcome, not a trait: clustering on it splits every segment into churned and retained halves
 (churn risk is shown per segment instead)."""

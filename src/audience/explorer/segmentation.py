@@ -35,7 +35,15 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
-from audience.explorer.frame import CATEGORICAL, CLUSTER_EXCLUDE, NUMERIC, SKEWED, AudienceFrame, FloatArray
+from audience.explorer.frame import (
+    CATEGORICAL,
+    CLUSTER_EXCLUDE,
+    LEVELS,
+    NUMERIC,
+    SKEWED,
+    AudienceFrame,
+    FloatArray,
+)
 from audience.explorer.kinds import NOISE_ID, Method
 
 EMBED_DIMS: Final = 16
@@ -133,27 +141,49 @@ class Segmentation:
 
 
 def log1p(values: npt.ArrayLike) -> FloatArray:
-    """``log(1 + x)`` of an object column (the design matrix mixes numbers and labels)."""
+    """``log(1 + x)`` (a named function, so a fitted pipeline can be pickled)."""
     return np.log1p(np.asarray(values, dtype=np.float64))
 
 
-def _design(frame: AudienceFrame) -> tuple[npt.NDArray[np.object_], ColumnTransformer, list[str]]:
-    numeric = list(NUMERIC)
-    multi = sorted(frame.multi)
-    categorical = [c for c in CATEGORICAL if c not in CLUSTER_EXCLUDE]
-    columns = numeric + multi + categorical
-    data = np.empty((len(frame), len(columns)), dtype=object)
+def _columns(frame: AudienceFrame) -> tuple[list[str], list[str], list[str]]:
+    return list(NUMERIC), sorted(frame.multi), [c for c in CATEGORICAL if c not in CLUSTER_EXCLUDE]
+
+
+def _levels(frame: AudienceFrame) -> dict[str, list[str]]:
+    known = {**LEVELS}
+    for name in _columns(frame)[2]:
+        if name not in known:  # an attribute without a fixed vocabulary: the levels present
+            known[name] = sorted(set(frame.categorical[name].tolist()))
+    return known
+
+
+def _design(frame: AudienceFrame, rows: npt.NDArray[np.intp]) -> FloatArray:
+    """The design matrix of some users, all numbers: categories as their index in the vocabulary
+    (-1 for a level outside it, which the one-hot encoder ignores). Numbers keep the matrix compact
+    and fast where object arrays of labels would not be, at a million users."""
+    numeric, multi, categorical = _columns(frame)
+    levels = _levels(frame)
+    data = np.empty((len(rows), len(numeric) + len(multi) + len(categorical)), dtype=np.float64)
     for j, name in enumerate(numeric):
-        data[:, j] = frame.numeric[name]
+        data[:, j] = frame.numeric[name][rows]
     for j, name in enumerate(multi, start=len(numeric)):
-        data[:, j] = frame.multi[name]
+        data[:, j] = frame.multi[name][rows]
     for j, name in enumerate(categorical, start=len(numeric) + len(multi)):
-        data[:, j] = frame.categorical[name]
+        uniq, inverse = np.unique(frame.categorical[name][rows], return_inverse=True)
+        index = {level: i for i, level in enumerate(levels[name])}
+        codes = np.array([index.get(str(u), -1) for u in uniq], dtype=np.float64)
+        data[:, j] = codes[inverse] if len(uniq) else codes
+    return data
+
+
+def _transformer(frame: AudienceFrame) -> ColumnTransformer:
+    numeric, multi, categorical = _columns(frame)
+    levels = _levels(frame)
     skewed = [j for j, n in enumerate(numeric) if n in SKEWED]
     plain = [j for j, n in enumerate(numeric) if n not in SKEWED]
     multi_idx = list(range(len(numeric), len(numeric) + len(multi)))
-    cat_idx = list(range(len(numeric) + len(multi), len(columns)))
-    transformer = ColumnTransformer(
+    cat_idx = list(range(len(numeric) + len(multi), len(numeric) + len(multi) + len(categorical)))
+    return ColumnTransformer(
         [
             (
                 "log",
@@ -161,25 +191,42 @@ def _design(frame: AudienceFrame) -> tuple[npt.NDArray[np.object_], ColumnTransf
                 skewed,
             ),
             ("num", StandardScaler(), plain),
+            # 0/1 as they are: scaled to unit variance, 16 mostly-noise columns would outweigh the
+            # behaviour that defines a segment (measured: adjusted Rand 0.70 scaled, 0.98 not).
             ("multi", "passthrough", multi_idx),
-            ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), cat_idx),
+            (
+                "cat",
+                OneHotEncoder(
+                    categories=[list(map(float, range(len(levels[c])))) for c in categorical],
+                    handle_unknown="ignore",
+                    sparse_output=False,
+                ),
+                cat_idx,
+            ),
         ],
         sparse_threshold=0.0,
     )
-    return data, transformer, columns
 
 
-def encode(frame: AudienceFrame, *, seed: int = 7, fit_sample: int = 200_000) -> Encoded:
-    """Scale, encode and project onto ``EMBED_DIMS`` principal components (fitted on a sample)."""
-    data, transformer, _ = _design(frame)
+def encode(
+    frame: AudienceFrame, *, seed: int = 7, fit_sample: int = 200_000, chunk: int = 100_000
+) -> Encoded:
+    """Scale, encode and project onto ``EMBED_DIMS`` principal components (fitted on a sample).
+
+    Everyone is transformed in chunks, so memory stays flat whatever the audience size.
+    """
+    transformer = _transformer(frame)
     rng = np.random.default_rng(seed)
-    sample = rng.choice(len(frame), size=min(len(frame), fit_sample), replace=False)
+    sample = np.sort(rng.choice(len(frame), size=min(len(frame), fit_sample), replace=False))
     dims = min(EMBED_DIMS, len(sample) - 1)
     pipeline = Pipeline(
-        [("encode", transformer), ("pca", PCA(n_components=dims, random_state=seed, svd_solver="randomized"))]
+        [("encode", transformer), ("pca", PCA(n_components=dims, random_state=seed, svd_solver="covariance_eigh"))]
     )
-    pipeline.fit(data[sample].astype(object))
-    embedding = pipeline.transform(data).astype(np.float64)
+    pipeline.fit(_design(frame, sample))
+    embedding = np.empty((len(frame), dims), dtype=np.float64)
+    for start in range(0, len(frame), chunk):
+        rows = np.arange(start, min(len(frame), start + chunk))
+        embedding[rows] = pipeline.transform(_design(frame, rows))
     pca: PCA = pipeline.named_steps["pca"]
     names = [str(n) for n in transformer.get_feature_names_out()]
     return Encoded(embedding, names, float(pca.explained_variance_ratio_.sum()), pipeline)
