@@ -141,7 +141,7 @@
     const channels = o.channels;
     const names = Object.fromEntries(o.segments.map((s) => [s.segment_id, s.name]));
     const cell = new Map(o.affinity.map((a) => [a.segment_id + "|" + a.channel, a]));
-    const left = 230, top = 70, cw = Math.max(44, Math.min(70, 520 / Math.max(1, channels.length))), ch = 26;
+    const left = 250, top = 78, cw = Math.max(40, Math.min(70, 560 / Math.max(1, channels.length))), ch = 26;
     const svg = d3.select("#heatmap").attr("viewBox", [0, 0, left + cw * channels.length + 10, top + ch * segs.length + 8])
       .attr("height", top + ch * segs.length + 8);
     svg.selectAll("*").remove();
@@ -152,7 +152,8 @@
     svg.append("g").selectAll("text").data(segs).join("text").attr("class", "row-label")
       .attr("x", left - 8).attr("y", (d, i) => top + i * ch + ch / 2 + 4).attr("text-anchor", "end")
       .attr("fill", "#cbd5e1").attr("font-size", 11.5).style("cursor", "pointer")
-      .text((d) => (names[d].length > 34 ? names[d].slice(0, 33) + "…" : names[d])).on("click", (e, d) => select(d));
+      .text((d) => (names[d].length > 30 ? names[d].slice(0, 29) + "…" : names[d])).on("click", (e, d) => select(d))
+      .append("title").text((d) => names[d]);
     const cells = [];
     segs.forEach((s, i) => channels.forEach((c, j) => cells.push({ i, j, a: cell.get(s + "|" + c) })));
     const g = svg.append("g").selectAll("g").data(cells).join("g")
