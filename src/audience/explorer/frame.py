@@ -99,6 +99,15 @@ class AudienceFrame:
     """Lake features (NaN where a user has none): shown in profiles, not clustered on."""
     planted: StrArray | None = None
     """The generator's planted segment, when known (for the adjusted Rand index)."""
+    _codes: dict[str, tuple[list[str], npt.NDArray[np.intp]]] = field(default_factory=dict, repr=False)
+
+    def codes(self, name: str) -> tuple[list[str], npt.NDArray[np.intp]]:
+        """A categorical column as (its sorted levels, each user's index into them), computed once:
+        sorting a million strings is the slowest step of profiling a large audience."""
+        if name not in self._codes:
+            uniq, inverse = np.unique(self.categorical[name], return_inverse=True)
+            self._codes[name] = ([str(u) for u in uniq.tolist()], inverse.astype(np.intp))
+        return self._codes[name]
 
     def __len__(self) -> int:
         return len(self.user_ids)

@@ -169,10 +169,10 @@ def _design(frame: AudienceFrame, rows: npt.NDArray[np.intp]) -> FloatArray:
     for j, name in enumerate(multi, start=len(numeric)):
         data[:, j] = frame.multi[name][rows]
     for j, name in enumerate(categorical, start=len(numeric) + len(multi)):
-        uniq, inverse = np.unique(frame.categorical[name][rows], return_inverse=True)
+        present, inverse = frame.codes(name)
         index = {level: i for i, level in enumerate(levels[name])}
-        codes = np.array([index.get(str(u), -1) for u in uniq], dtype=np.float64)
-        data[:, j] = codes[inverse] if len(uniq) else codes
+        codes = np.array([index.get(level, -1) for level in present], dtype=np.float64)
+        data[:, j] = codes[inverse[rows]]
     return data
 
 
@@ -283,10 +283,10 @@ def hdbscan_labels(
 def _profile_columns(frame: AudienceFrame) -> Iterator[tuple[str, str, Literal["mean", "share"], FloatArray]]:
     for name, values in frame.numeric.items():
         yield name, "", "mean", values
-    for name, labels in frame.categorical.items():
-        uniq, inverse = np.unique(labels, return_inverse=True)
-        for code, level in enumerate(uniq.tolist()):
-            yield name, str(level), "share", (inverse == code).astype(np.float64)
+    for name in frame.categorical:
+        levels, inverse = frame.codes(name)
+        for code, level in enumerate(levels):
+            yield name, level, "share", (inverse == code).astype(np.float64)
     for key, values in frame.multi.items():
         attribute, level = key.split("=", 1)
         yield attribute, level, "share", values
@@ -413,10 +413,15 @@ def build_segments(
     previous: Mapping[str, Mapping[str, float]] | None = None,
 ) -> Segmentation:
     """Profiles, names, stable ids and map positions for a labelling."""
-    values = sorted(set(labels.tolist()))
-    order = sorted(values, key=lambda v: (v == -1, -int((labels == v).sum())))
+    uniq, counts = np.unique(labels, return_counts=True)
+    size = {int(v): int(c) for v, c in zip(uniq, counts, strict=True)}
+    values = sorted(size)
+    order = sorted(values, key=lambda v: (v == -1, -size[v]))
     remap = {v: i for i, v in enumerate(order)}
-    new_labels = np.array([remap[v] for v in labels.tolist()], dtype=np.intp)
+    lookup = np.zeros(max(values) + 2, dtype=np.intp)  # index -1 (noise) lands on the last slot
+    for v, i in remap.items():
+        lookup[v] = i
+    new_labels = lookup[labels]
     segments: list[Segment] = []
     sigs: list[dict[str, float]] = []
     profiles = segment_profiles(frame, new_labels, len(order))
