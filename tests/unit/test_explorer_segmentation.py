@@ -84,3 +84,6 @@ def test_segmentation_hdbscan_labels_everyone(frame) -> None:  # type: ignore[no
     # THEN every user has a segment (noise is one too) and the noise segment has its fixed id
     assert sum(s.size for s in result.segments) == len(frame)
     assert all(s.segment_id.startswith("hdb-") for s in result.segments)
+    # AND it finds real structure, if far less than k-means (measured 0.23 here, 0.55 on data/;
+    # chance is 0): the planted segments are overlapping blobs, not density islands
+    assert result.ari is not None and result.ari > 0.15, result.ari
