@@ -465,12 +465,17 @@ def test_sam_deploy_uploads_job_scripts_but_not_extra_py_files() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
-    jobs = result["jobs"]
+    # (the Explorer's segmentation job is packaged the same way, with its own library zip)
+    explorer_script = (ROOT / "glue_jobs" / "explorer_segmentation.py").resolve()
+    jobs = {k: v for k, v in result["jobs"].items() if k != "ExplorerSegmentationJob"}
     # THEN only Command.ScriptLocation is packaged: each script is uploaded and replaced by its S3 URI
     assert set(jobs) == set(JOB_SCRIPTS)
     assert sorted(Path(p).resolve() for p in result["uploaded"]) == sorted(
-        (ROOT / s).resolve() for s in JOB_SCRIPTS.values()
+        [*((ROOT / s).resolve() for s in JOB_SCRIPTS.values()), explorer_script]
     )
+    assert result["jobs"]["ExplorerSegmentationJob"]["extra_py_files"] == {
+        "Fn::Sub": "s3://${LakeBucket}/artifacts/glue/explorer_lib.zip"
+    }
     for name, job in jobs.items():
         assert job["exporters"] == ["Command.ScriptLocation"], name
         assert re.fullmatch(r"s3://package-bucket/audience-dev/[0-9a-f]{32}", job["script"]), job
