@@ -197,3 +197,59 @@ def test_explorer_api_over_real_http(home: Path) -> None:
     assert page.status_code == 200 and "/static/vendor/d3.min.js" in page.text
     assert overview.status_code == 200 and len(overview.json()["segments"]) == 6
     assert bad.status_code == 400
+
+
+def test_explorer_api_shows_churn_risk_and_predicted_engagement_when_the_models_have_run(
+    tmp_path: Path,
+) -> None:
+    # GIVEN a segmentation and the models' prediction tables of the agreed shape
+    from datetime import UTC, datetime
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    report = prepare_home(tmp_path, n_users=600)
+    result = report.results["kmeans"]
+    ids = result.ids_per_user()
+    users = [f"u-{i + 1:06d}" for i in range(600)]
+    first = result.segments[0].segment_id
+    # members of the first segment are high risk (0.9), everyone else low (0.1)
+    probability = [0.9 if sid == first else 0.1 for sid in ids]
+    now = datetime(2026, 11, 20, 6, tzinfo=UTC)
+    churn = pa.table(
+        {
+            "user_id": users,
+            "churn_probability": probability,
+            "risk_band": ["high" if p > 0.5 else "low" for p in probability],
+            "model_version": ["churn-v1"] * 600,
+            "scored_at": [now] * 600,
+        }
+    )
+    engagement = pa.table(
+        {
+            "user_id": users * 2,
+            "content_id": ["c-000001"] * 600 + ["c-000002"] * 600,
+            "predicted_engagement": [1.0] * 600 + [3.0] * 600,
+            "model_version": ["eng-v7"] * 1200,
+            "scored_at": [now] * 1200,
+        }
+    )
+    for table, data in (("churn_scores", churn), ("engagement_scores", engagement)):
+        folder = tmp_path / "lake" / "predictions" / table / "as_of=2026-11-20"
+        folder.mkdir(parents=True)
+        pq.write_table(data, folder / "part-0.parquet")
+    app = Flask("with-models")
+    register(app, Settings(home=tmp_path, backend="local"))
+    # WHEN the overview is fetched
+    body = app.test_client().get("/api/explorer/segments").get_json()
+    # THEN each segment carries its churn risk and mean predicted engagement, with the models' versions
+    assert body["predictions"] == {"churn": "churn-v1", "engagement": "eng-v7"}
+    by_id = {s["segment_id"]: s for s in body["segments"]}
+    assert by_id[first]["churn_risk"] == {
+        "mean_probability": 0.9,
+        "high_risk_share": 1.0,
+        "scored_users": by_id[first]["size"],
+    }
+    other = next(s for s in body["segments"] if s["segment_id"] != first)
+    assert other["churn_risk"]["mean_probability"] == 0.1 and other["churn_risk"]["high_risk_share"] == 0.0
+    assert other["predicted_engagement"] == {"mean": 2.0, "scored_users": other["size"]}
