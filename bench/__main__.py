@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bench import activation, features, ingest
+from bench import activation, explorer, features, ingest
 from bench import insights as insights_bench
 from bench import models as model_bench
 from bench.machine import describe
@@ -129,6 +129,7 @@ def main() -> None:
         f"the reference sample: {act['reference_sample_calls_per_segment']:,} API calls per segment (one per user)"
     )
     model_figures = run_models(console, args.quick)
+    explorer_figures = explorer_tables(console, args.quick)
 
     RESULTS.mkdir(exist_ok=True)
     out = {
@@ -141,6 +142,7 @@ def main() -> None:
         "insights": insights_result,
         "activation": act,
         "models": model_figures,
+        "explorer": explorer_figures,
     }
     (RESULTS / "latest.json").write_text(json.dumps(out, indent=2) + "\n")
     console.print(f"figures written to {RESULTS / 'latest.json'}")
@@ -178,6 +180,46 @@ def run_models(console: Console, quick: bool) -> dict[str, object]:
         )  # fmt: skip
     console.print(table)
     return figures
+
+
+def explorer_tables(console: Console, quick: bool) -> dict[str, object]:
+    sizes = (20_000, 100_000) if quick else (100_000, 1_000_000)
+    with console.status("explorer: segmentation…"):
+        seg = explorer.segmentation(sizes, progress=lambda message: console.log(message))
+    with console.status("explorer: segment-detail API…"):
+        api = explorer.api_latency(200 if quick else 500)
+    table = Table(title="Explorer segmentation (k=6; baseline: k-means fitted on every user, same run)")
+    for column in (
+        "users",
+        "ours (encode + k-means + profiles)",
+        "k-means: sample fit",
+        "baseline full fit",
+        "speed-up",
+        "agreement ARI",
+        "ARI vs planted",
+        "k search",
+        "HDBSCAN",
+    ):
+        table.add_column(column, justify="right")
+    for r in seg.values():
+        table.add_row(
+            f"{r['users']:,}",
+            f"{r['ours_total_s']:.1f} s ({r['users_per_s']:,}/s)",
+            f"{r['kmeans_sample_fit_predict_s']:.1f} s",
+            f"{r['baseline_kmeans_full_fit_s']:.1f} s",
+            f"{r['kmeans_speedup_vs_full_fit']}x",
+            f"{r['agreement_ari_sample_vs_full']:.3f}",
+            f"{r['ari_vs_planted']:.3f}",
+            f"{r['choose_k_s']:.1f} s",
+            f"{r['hdbscan_s']:.1f} s",
+        )
+    console.print(table)
+    console.print(
+        f"segment-detail API: p50 {api['detail_p50_ms']} ms, p95 {api['detail_p95_ms']} ms "
+        f"({api['p95_vs_health']}x /health's p95 {api['health_p95_ms']} ms); "
+        f"lookalike of 1,000 over 5,000 users {api['lookalike_5000_users_ms']} ms"
+    )
+    return {"segmentation": seg, "api": api}
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ def _timed(fn: Any) -> float:
 def training(model: str, rows: int, root: Path) -> dict[str, Any]:
     import train_churn  # type: ignore[import-not-found]
     import train_engagement  # type: ignore[import-not-found]
-    from sklearn.linear_model import LinearRegression, LogisticRegression  # type: ignore[import-untyped]
+    from sklearn.linear_model import LinearRegression, LogisticRegression
 
     module = train_churn if model == "churn" else train_engagement
     train_set, holdout = frame(model, rows, "2026-11-10", 1), frame(model, rows // 3, "2026-11-12", 2)

@@ -41,8 +41,12 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # 1. Runtime dependencies exactly as locked (hashes checked), wheels only, for Lambda's platform.
+# LAMBDA_EXTRAS (space-separated optional-dependency groups of pyproject.toml) adds what one function
+# needs beyond the runtime dependencies, e.g. `web` for WebFunction (Flask, apig-wsgi, numpy, pyarrow).
+extras=()
+for extra in ${LAMBDA_EXTRAS:-}; do extras+=(--extra "$extra"); done
 (cd "$root" && "$uv" export --quiet --frozen --no-dev --no-emit-project --format requirements.txt \
-    --output-file "$work/requirements.txt")
+    "${extras[@]}" --output-file "$work/requirements.txt")
 "$uv" pip install --quiet --python "$python" --target "$artifacts" \
     --python-platform "$platform" --python-version "$python_version" \
     --only-binary :all: --no-deps --require-hashes --requirement "$work/requirements.txt"
@@ -50,6 +54,18 @@ trap 'rm -rf "$work"' EXIT
 # Console scripts point at the build machine's interpreter, and pycountry's translations (22 MB of
 # gettext catalogues) are never used: the contract only looks up ISO 3166-1 alpha-2 codes.
 rm -rf "$artifacts/bin" "$artifacts/pycountry/locales"
+
+# LAMBDA_SLIM_PYARROW=1: pyarrow's wheel alone is 170 MB unzipped, and Lambda allows 250 MB in all.
+# The web function only reads Parquet from bytes (pyarrow.parquet), so Flight, the S3/GCS/Azure/HDFS
+# file systems, ORC, the C++ headers and tests go, and so do copies of libraries that exist only as
+# unversioned names (the extensions link the .so.<major> files).
+if [[ -n ${LAMBDA_SLIM_PYARROW:-} && -d $artifacts/pyarrow ]]; then
+    (cd "$artifacts/pyarrow" && rm -rf tests include \
+        libarrow_flight.so.* libarrow_python_flight.so* _flight.*.so \
+        libarrow_s3.so.* _s3fs.*.so _gcsfs.*.so _azurefs.*.so _hdfs.*.so _orc.*.so _dataset_orc.*.so \
+        _pyarrow_cpp_tests.*.so libarrow_python.so libarrow_python.so.*.*.* \
+        libarrow_python_parquet_encryption.so libarrow_python_parquet_encryption.so.*.*.*)
+fi
 
 # 2. Our packages, without caches or tests.
 copy_package() {  # copy_package SRC DEST [EXTRA_TAR_EXCLUDES...]
@@ -64,6 +80,15 @@ copy_package functions functions
 copy_package src/audience audience --exclude=./local --exclude=./adapters/local --exclude=./datagen \
     --exclude=./cli.py --exclude=./demo.py
 copy_package schemas schemas
+
+# LAMBDA_WEB_VENDOR=1: the UI's npm libraries (D3), from node_modules as `npm ci` installed them, into
+# the folder audience.web.vendor_dir() serves from when it is packaged (never a CDN).
+if [[ -n ${LAMBDA_WEB_VENDOR:-} ]]; then
+    d3=$root/node_modules/d3/dist/d3.min.js
+    [[ -f $d3 ]] || die "$d3 is missing (run: make setup, which runs npm ci)"
+    mkdir -p "$artifacts/audience/web/vendor/d3/dist"
+    cp "$d3" "$artifacts/audience/web/vendor/d3/dist/d3.min.js"
+fi
 
 # 3. Byte-code compiled once, here, for 3.13: /var/task is read-only, so Lambda could never cache
 # it and would recompile pydantic, botocore and the rest on every cold start. Hash-based .pyc files

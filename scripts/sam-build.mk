@@ -20,3 +20,9 @@ LAMBDA_FUNCTIONS := IngestFunction InsightsFunction ValidateQueriesFunction Segm
 $(addprefix build-,$(LAMBDA_FUNCTIONS)): | $(UV)
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: run this through sam build" >&2; exit 1; }
 	"$(SAM_BUILD_SCRIPT)" "$(ARTIFACTS_DIR)"
+
+# The web UI (Explorer and other blueprints): the same package plus the `web` extra and D3.
+.PHONY: build-WebFunction
+build-WebFunction: | $(UV)
+	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: run this through sam build" >&2; exit 1; }
+	LAMBDA_EXTRAS=web LAMBDA_WEB_VENDOR=1 LAMBDA_SLIM_PYARROW=1 "$(SAM_BUILD_SCRIPT)" "$(ARTIFACTS_DIR)"

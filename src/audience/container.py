@@ -62,6 +62,19 @@ def build_ports(settings: Settings) -> Ports:
     )
 
 
+def build_lake_store(settings: Settings) -> ObjectStore:
+    """Just the lake (the Explorer's web function has no stream or counters to configure)."""
+    if settings.backend == "aws":
+        from audience.adapters.aws.s3 import S3ObjectStore
+
+        if not settings.lake_bucket:
+            raise RuntimeError("aws backend needs AUDIENCE_LAKE_BUCKET")
+        return S3ObjectStore(settings.lake_bucket)
+    from audience.adapters.local.objectstore import FolderObjectStore
+
+    return FolderObjectStore(settings.lake_dir)
+
+
 def limits(settings: Settings) -> IngestLimits:
     return IngestLimits(
         max_events=settings.max_events,

@@ -46,6 +46,7 @@ class DemoConfig:
     fresh: bool = True
     features: bool = True
     models: bool = True
+    segments: bool = True
 
 
 def _free_port() -> int:
@@ -143,7 +144,11 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
         from audience.models.stage import demo_stage
 
         summary["models"] = demo_stage(settings, console)
-    summary["segments"] = segment_stage(settings, ROOT / "data", console)
+    if config.segments:
+        from audience.explorer.demo_stage import run_stage
+
+        summary["explorer"] = run_stage(settings, console)
+    summary["activation"] = segment_stage(settings, ROOT / "data", console)
     from audience.insights.demo import show_insights  # issue 7: insights stage
 
     summary["insights"] = show_insights(settings, console)

@@ -92,6 +92,20 @@ class Settings(BaseSettings):
         description="Days after a features day whose events label it (churn horizon, engagement window).",
     )
 
+    # Audience Affinity Explorer
+    explorer_min_users: int = Field(
+        default=30, ge=1, description="Affinity below this many engaged users in a segment is low-confidence."
+    )
+    explorer_refresh_seconds: float = Field(
+        default=30, ge=0, description="How often the Explorer looks for a newer segmentation run."
+    )
+
+    # Web sign-in (Cognito hosted UI; API Gateway's authorizer checks the token). Unset: no sign-in.
+    auth_user_pool_id: str | None = None
+    auth_domain: str | None = Field(default=None, description="<prefix>.auth.<region>.amazoncognito.com")
+    auth_client_name: str = "explorer-web"
+    auth_client_id: str | None = Field(default=None, description="Skips the lookup of the client by name.")
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

@@ -112,12 +112,12 @@ def role_statements() -> dict[str, dict[str, Any]]:
 
 def test_every_job_is_a_glue_5_spark_job_run_one_at_a_time() -> None:
     # GIVEN the Glue jobs of the template
-    jobs = resources_of("AWS::Glue::Job")
+    jobs = {k: v for k, v in resources_of("AWS::Glue::Job").items() if k in JOB_SCRIPTS}
     # WHEN their runtime settings are read
     # THEN they are the three feature jobs: Spark (glueetl) on Glue 5.0 with Python 3, sized by
     # parameters, with a timeout, never two runs of a job at once, and the feature role
-    assert set(jobs) == set(JOB_SCRIPTS) | set(OTHER_JOB_SCRIPTS)
-    jobs = {name: job for name, job in jobs.items() if name in JOB_SCRIPTS}
+    # (the Explorer's segmentation job has its own role and size: tests/infra/test_infra_explorer.py)
+    assert set(jobs) == set(JOB_SCRIPTS)
     for name, job in jobs.items():
         assert job["GlueVersion"] == "5.0", name
         assert job["Command"]["Name"] == "glueetl", name
@@ -216,7 +216,7 @@ def test_job_log_groups_are_the_custom_prefix_groups_with_retention() -> None:
 
 def test_trigger_starts_every_job_on_the_schedule_parameter() -> None:
     # GIVEN the Glue triggers
-    (trigger,) = resources_of("AWS::Glue::Trigger").values()
+    trigger = resources_of("AWS::Glue::Trigger")["FeatureScheduleTrigger"]
     parameter = template()["Parameters"]["FeatureSchedule"]
     # WHEN the trigger and its parameter are read
     started = {action["JobName"]["Ref"] for action in trigger["Actions"]}
@@ -467,12 +467,20 @@ def test_sam_deploy_uploads_job_scripts_but_not_extra_py_files() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
-    jobs = result["jobs"]
+    # (the Explorer's segmentation job is packaged the same way, with its own library zip)
+    explorer_script = (ROOT / "glue_jobs" / "explorer_segmentation.py").resolve()
+    jobs = {k: v for k, v in result["jobs"].items() if k != "ExplorerSegmentationJob"}
     # THEN only Command.ScriptLocation is packaged: each script is uploaded and replaced by its S3 URI
     assert set(jobs) == set(JOB_SCRIPTS) | set(OTHER_JOB_SCRIPTS)
     assert sorted(Path(p).resolve() for p in result["uploaded"]) == sorted(
-        (ROOT / s).resolve() for s in (*JOB_SCRIPTS.values(), *OTHER_JOB_SCRIPTS.values())
+        [
+            *((ROOT / s).resolve() for s in (*JOB_SCRIPTS.values(), *OTHER_JOB_SCRIPTS.values())),
+            explorer_script,
+        ]
     )
+    assert result["jobs"]["ExplorerSegmentationJob"]["extra_py_files"] == {
+        "Fn::Sub": "s3://${LakeBucket}/artifacts/glue/explorer_lib.zip"
+    }
     for name, job in jobs.items():
         assert job["exporters"] == ["Command.ScriptLocation"], name
         assert re.fullmatch(r"s3://package-bucket/audience-dev/[0-9a-f]{32}", job["script"]), job

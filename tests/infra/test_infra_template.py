@@ -248,14 +248,17 @@ def test_usage_plan_throttles_and_meters_the_api_key(transformed: dict[str, Any]
 def test_api_stage_has_access_logging_and_tracing(transformed: dict[str, Any]) -> None:
     # GIVEN the generated stage
     stages = [r for r in transformed["Resources"].values() if r["Type"] == "AWS::ApiGateway::Stage"]
-    # WHEN its settings are read
-    (stage,) = stages
-    access = stage["Properties"]["AccessLogSetting"]
-    # THEN it is named by the Stage parameter, logs every request as JSON and is traced
-    assert stage["Properties"]["StageName"] == {"Ref": "Stage"}
-    assert access["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
-    assert json.loads(access["Format"])["requestId"] == "$context.requestId"
-    assert stage["Properties"]["TracingEnabled"] is True
+    # WHEN its settings are read (the ingestion API's; the web API, WebApi, has its own log group)
+    logs = {"IngestApi": "ApiAccessLogGroup", "WebApi": "WebApiAccessLogGroup"}
+    assert len(stages) == len(logs)
+    for stage in stages:
+        access = stage["Properties"]["AccessLogSetting"]
+        api = stage["Properties"]["RestApiId"]["Ref"]
+        # THEN it is named by the Stage parameter, logs every request as JSON and is traced
+        assert stage["Properties"]["StageName"] == {"Ref": "Stage"}
+        assert access["DestinationArn"] == {"Fn::GetAtt": [logs[api], "Arn"]}
+        assert json.loads(access["Format"])["requestId"] == "$context.requestId"
+        assert stage["Properties"]["TracingEnabled"] is True
 
 
 def test_cors_has_no_wildcard_origin() -> None:

@@ -15,6 +15,8 @@ from audience.adapters.local.lakesql import DuckDBLakeQuery
 from audience.insights.catalog import CsvCatalog
 from audience.insights.dashboard import DashboardService
 from audience.web import dashboard as web_dashboard
+from audience.web import vendor as web_vendor
+from audience.web.auth import auth as web_auth
 from schemas.engagement import LakeRecord
 
 
@@ -33,6 +35,8 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Any:
     web_dashboard.service = lambda: svc  # type: ignore[assignment]
     app = Flask("test")
     app.register_blueprint(web_dashboard.dashboard)
+    app.register_blueprint(web_vendor)  # the page links D3 and the shared sign-in script
+    app.register_blueprint(web_auth)
     yield app.test_client()
     web_dashboard.service = original
 

@@ -45,8 +45,15 @@ def vendor_file(name: str):  # type: ignore[no-untyped-def]
 
 
 def register(app: Flask, settings: Settings) -> None:
-    """Mount every UI blueprint on ``app`` (the local server's Flask app, or the web function's)."""
-    app.register_blueprint(vendor)
-    from audience.web.dashboard import dashboard  # issue 7: dashboard page and API
+    """Mount every UI blueprint on ``app`` (the local server's Flask app, or the web function's).
 
+    Sign-in (``init_auth``) comes first, so it guards every ``/api/`` route registered after it.
+    """
+    from audience.web.auth import init_auth
+    from audience.web.dashboard import dashboard
+    from audience.web.explorer import init_explorer
+
+    app.register_blueprint(vendor)
+    init_auth(app, settings)
+    init_explorer(app, settings)
     app.register_blueprint(dashboard)

@@ -17,7 +17,8 @@
   }
 
   async function getJson(url) {
-    const response = await fetch(url, { headers: { accept: "application/json" } });
+    // Through the shared sign-in helper: relative to the app's root, with the token when signed in.
+    const response = await window.audienceAuth.fetch(url, { headers: { accept: "application/json" } });
     const body = await response.json();
     if (!response.ok) {
       const reasons = (body.reasons || []).map((r) => `${r.parameter}: ${r.reason}`).join("; ");
