@@ -101,9 +101,10 @@ build: setup-sam ## sam build (needs python3.13, found via pyenv)
 	@test -n "$(PY313_BIN)" || { echo "python3.13 not found: install it (pyenv install 3.13) for sam build"; exit 1; }
 	PATH="$(PY313_BIN):$$PATH" $(SAM) build
 
-deploy: build ## sam deploy (CONFIG_ENV=prod for production), then upload the Glue library and reference data
+deploy: build ## sam deploy (CONFIG_ENV=prod for production), then upload the Glue libraries, reference data and training code
 	$(SAM) deploy --config-env $${CONFIG_ENV:-default}
 	$(MAKE) --no-print-directory glue-upload
+	$(MAKE) --no-print-directory models-upload
 
 bench: setup ## Run the benchmarks and print ratios against same-run baselines
 	$(PY) -m bench
