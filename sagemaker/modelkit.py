@@ -18,6 +18,7 @@ import hashlib
 import json
 import math
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,62 @@ def common_args(description: str) -> argparse.ArgumentParser:
     parser.add_argument("--output-data-dir", default=os.environ.get("SM_OUTPUT_DATA_DIR", "output"))
     parser.add_argument("--random-state", type=int, default=7)
     return parser
+
+
+BOOSTING_ARGS = ("max_iter", "learning_rate", "max_leaf_nodes", "min_samples_leaf", "l2_regularization")
+"""The gradient-boosting hyperparameters both models take, as flags (``--max-iter``) and attributes."""
+
+
+def add_boosting_args(
+    parser: argparse.ArgumentParser, *, max_iter: int, max_leaf_nodes: int, min_samples_leaf: int
+) -> None:
+    """The shared boosting flags; each model passes its own defaults for the size-dependent ones."""
+    parser.add_argument("--max-iter", type=int, default=max_iter)
+    parser.add_argument("--learning-rate", type=float, default=0.05)
+    parser.add_argument("--max-leaf-nodes", type=int, default=max_leaf_nodes)
+    parser.add_argument("--min-samples-leaf", type=int, default=min_samples_leaf)
+    parser.add_argument("--l2-regularization", type=float, default=1.0)
+
+
+def boosting_params(args: Any) -> dict[str, Any]:
+    """The boosting hyperparameters from parsed arguments, ready for ``HistGradientBoosting*``."""
+    return {name: getattr(args, name) for name in BOOSTING_ARGS}
+
+
+def run_metrics(
+    *,
+    model: str,
+    primary_metric: str,
+    holdout_figures: dict[str, float | None],
+    baseline_name: str,
+    baseline_figures: dict[str, float | None],
+    train_set: pd.DataFrame,
+    holdout: pd.DataFrame,
+    contract: dict[str, Any],
+    hyperparameters: dict[str, Any],
+    started: float,
+) -> dict[str, Any]:
+    """The ``metrics.json`` of a run: model and baseline on the holdout, data, split and versions.
+
+    ``beats_baseline`` compares the primary metric (higher is better for both models); a missing
+    figure (a holdout with one class, say) never beats anything.
+    """
+    ours, theirs = holdout_figures.get(primary_metric), baseline_figures.get(primary_metric)
+    return {
+        "model": model,
+        "primary_metric": primary_metric,
+        "higher_is_better": True,
+        "holdout": holdout_figures,
+        "baseline": {"name": baseline_name, **baseline_figures},
+        "beats_baseline": ours is not None and (theirs is None or ours > theirs),
+        "rows": {"train": len(train_set), "holdout": len(holdout)},
+        "split": {"train_as_of": split_dates(train_set), "holdout_as_of": split_dates(holdout)},
+        "feature_set_version": contract["feature_set_version"],
+        "sklearn_version": contract["sklearn_version"],
+        "hyperparameters": hyperparameters,
+        "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "train_seconds": round(time.time() - started, 3),
+    }
 
 
 def read_channel(path: str | Path) -> pd.DataFrame:

@@ -33,14 +33,7 @@ def train(args: Any) -> dict[str, Any]:
             raise modelkit.FeatureMismatchError(f"the {name} channel lacks the {BASELINE} column")
     contract = modelkit.feature_contract(train_set, MODEL)
     y_train = train_set[modelkit.TARGET].to_numpy(dtype=int)
-    booster = HistGradientBoostingClassifier(
-        max_iter=args.max_iter,
-        learning_rate=args.learning_rate,
-        max_leaf_nodes=args.max_leaf_nodes,
-        min_samples_leaf=args.min_samples_leaf,
-        l2_regularization=args.l2_regularization,
-        random_state=args.random_state,
-    )
+    booster = HistGradientBoostingClassifier(**modelkit.boosting_params(args), random_state=args.random_state)
     model = CalibratedClassifierCV(booster, method=args.calibration, cv=args.calibration_folds)
     model.fit(modelkit.align(train_set, contract), y_train)
 
@@ -51,46 +44,29 @@ def train(args: Any) -> dict[str, Any]:
     baseline_proba = recency.predict_proba(holdout[[BASELINE]].to_numpy(dtype=float))[:, 1]
     model_figures = modelkit.classification_metrics(y_true, proba)
     baseline_figures = modelkit.classification_metrics(y_true, np.asarray(baseline_proba))
-    metrics = {
-        "model": MODEL,
-        "primary_metric": "roc_auc",
-        "higher_is_better": True,
-        "holdout": model_figures,
-        "baseline": {
-            "name": "recency only (logistic regression on days since last event)",
-            **baseline_figures,
-        },
-        "beats_baseline": (model_figures["roc_auc"] or 0.0) > (baseline_figures["roc_auc"] or 0.0),
-        "rows": {"train": len(train_set), "holdout": len(holdout)},
-        "split": {
-            "train_as_of": modelkit.split_dates(train_set),
-            "holdout_as_of": modelkit.split_dates(holdout),
-        },
-        "feature_set_version": contract["feature_set_version"],
-        "sklearn_version": contract["sklearn_version"],
-        "hyperparameters": {
-            "max_iter": args.max_iter,
-            "learning_rate": args.learning_rate,
-            "max_leaf_nodes": args.max_leaf_nodes,
-            "min_samples_leaf": args.min_samples_leaf,
-            "l2_regularization": args.l2_regularization,
+    metrics = modelkit.run_metrics(
+        model=MODEL,
+        primary_metric="roc_auc",
+        holdout_figures=model_figures,
+        baseline_name="recency only (logistic regression on days since last event)",
+        baseline_figures=baseline_figures,
+        train_set=train_set,
+        holdout=holdout,
+        contract=contract,
+        hyperparameters={
+            **modelkit.boosting_params(args),
             "calibration": args.calibration,
             "calibration_folds": args.calibration_folds,
         },
-        "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "train_seconds": round(time.time() - started, 3),
-    }
+        started=started,
+    )
     modelkit.save_run(Path(args.model_dir), Path(args.output_data_dir), model, contract, metrics)
     return metrics
 
 
 def parse_args(argv: list[str] | None = None) -> Any:
     parser = modelkit.common_args(__doc__ or MODEL)
-    parser.add_argument("--max-iter", type=int, default=200)
-    parser.add_argument("--learning-rate", type=float, default=0.05)
-    parser.add_argument("--max-leaf-nodes", type=int, default=15)
-    parser.add_argument("--min-samples-leaf", type=int, default=30)
-    parser.add_argument("--l2-regularization", type=float, default=1.0)
+    modelkit.add_boosting_args(parser, max_iter=200, max_leaf_nodes=15, min_samples_leaf=30)
     parser.add_argument("--calibration", choices=("sigmoid", "isotonic"), default="sigmoid")
     parser.add_argument("--calibration-folds", type=int, default=3)
     args, _unknown = parser.parse_known_args(argv)

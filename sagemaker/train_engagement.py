@@ -27,14 +27,7 @@ def train(args: Any) -> dict[str, Any]:
     train_set = modelkit.read_channel(args.train)
     holdout = modelkit.read_channel(args.validation)
     contract = modelkit.feature_contract(train_set, MODEL)
-    model = HistGradientBoostingRegressor(
-        max_iter=args.max_iter,
-        learning_rate=args.learning_rate,
-        max_leaf_nodes=args.max_leaf_nodes,
-        min_samples_leaf=args.min_samples_leaf,
-        l2_regularization=args.l2_regularization,
-        random_state=args.random_state,
-    )
+    model = HistGradientBoostingRegressor(**modelkit.boosting_params(args), random_state=args.random_state)
     model.fit(modelkit.align(train_set, contract), train_set[modelkit.TARGET].to_numpy(dtype=float))
 
     y_true = holdout[modelkit.TARGET].to_numpy(dtype=float)
@@ -46,41 +39,25 @@ def train(args: Any) -> dict[str, Any]:
         raise modelkit.FeatureMismatchError(f"the validation channel lacks the {BASELINE} column")
     model_figures = modelkit.regression_metrics(y_true, predicted)
     baseline_figures = modelkit.regression_metrics(y_true, np.asarray(baseline))
-    metrics = {
-        "model": MODEL,
-        "primary_metric": "r2",
-        "higher_is_better": True,
-        "holdout": model_figures,
-        "baseline": {"name": "the user's mean pair score up to the features' day", **baseline_figures},
-        "beats_baseline": (model_figures["r2"] or -1e9) > (baseline_figures["r2"] or -1e9),
-        "rows": {"train": len(train_set), "holdout": len(holdout)},
-        "split": {
-            "train_as_of": modelkit.split_dates(train_set),
-            "holdout_as_of": modelkit.split_dates(holdout),
-        },
-        "feature_set_version": contract["feature_set_version"],
-        "sklearn_version": contract["sklearn_version"],
-        "hyperparameters": {
-            "max_iter": args.max_iter,
-            "learning_rate": args.learning_rate,
-            "max_leaf_nodes": args.max_leaf_nodes,
-            "min_samples_leaf": args.min_samples_leaf,
-            "l2_regularization": args.l2_regularization,
-        },
-        "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "train_seconds": round(time.time() - started, 3),
-    }
+    metrics = modelkit.run_metrics(
+        model=MODEL,
+        primary_metric="r2",
+        holdout_figures=model_figures,
+        baseline_name="the user's mean pair score up to the features' day",
+        baseline_figures=baseline_figures,
+        train_set=train_set,
+        holdout=holdout,
+        contract=contract,
+        hyperparameters=modelkit.boosting_params(args),
+        started=started,
+    )
     modelkit.save_run(Path(args.model_dir), Path(args.output_data_dir), model, contract, metrics)
     return metrics
 
 
 def parse_args(argv: list[str] | None = None) -> Any:
     parser = modelkit.common_args(__doc__ or MODEL)
-    parser.add_argument("--max-iter", type=int, default=300)
-    parser.add_argument("--learning-rate", type=float, default=0.05)
-    parser.add_argument("--max-leaf-nodes", type=int, default=31)
-    parser.add_argument("--min-samples-leaf", type=int, default=40)
-    parser.add_argument("--l2-regularization", type=float, default=1.0)
+    modelkit.add_boosting_args(parser, max_iter=300, max_leaf_nodes=31, min_samples_leaf=40)
     args, _unknown = parser.parse_known_args(argv)
     return args
 

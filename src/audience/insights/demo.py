@@ -107,7 +107,9 @@ def show_insights(settings: Settings, console: Console, port: int = 8000) -> dic
             segments_query = q.query("segments")
             segments = lake.run(segments_query.sql, [])
             if segments:
-                segment_id = str(segments[0]["segment_id"])
+                # The Explorer's default method (k-means) first: its segments are the ones people see.
+                chosen = next((s for s in segments if s.get("method") == "kmeans"), segments[0])
+                segment_id = str(chosen["segment_id"])
                 try:
                     record, _ = service.insight(
                         InsightRequest(segment_id=segment_id, time_range=TIME_RANGE, refresh=True)

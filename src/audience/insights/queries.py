@@ -188,7 +188,8 @@ def _build() -> dict[str, Query]:
     )
     built["segments"] = Query(
         "segments",
-        f"SELECT s.segment_id AS segment_id, max(s.segment_name) AS segment_name, count(DISTINCT s.user_id) AS members "
+        f"SELECT s.segment_id AS segment_id, max(s.segment_name) AS segment_name, max(s.method) AS method, "
+        "count(DISTINCT s.user_id) AS members "
         f"FROM {SEGMENTS} s WHERE s.as_of = (SELECT max(m.as_of) FROM {SEGMENTS} m) "
         "GROUP BY 1 ORDER BY members DESC, segment_id LIMIT 100",
         (),
