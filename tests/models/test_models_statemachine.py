@@ -332,7 +332,7 @@ def test_retrain_definition_passes_asl_validator_and_matches_the_template() -> N
     # WHEN asl-validator checks it
     validator = ROOT / "node_modules" / ".bin" / "asl-validator"
     if not validator.exists():
-        pytest.skip("asl-validator is installed by make setup (npm ci)")
+        pytest.fail("asl-validator missing: run `make setup` (npm ci)")
     done = subprocess.run(
         [str(validator), "--json-definition", filled], capture_output=True, text=True, check=False
     )
