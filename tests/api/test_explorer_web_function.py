@@ -103,3 +103,31 @@ def test_web_auth_client_id_is_found_by_name_across_pages(monkeypatch: pytest.Mo
         # AND a missing client is a clear error
         with pytest.raises(ClientNotFoundError, match="explorer-web"):
             find_client_id("pool", "explorer-web", client=cognito)
+
+
+def test_web_function_handler_answers_and_logs_one_structured_line_per_request(
+    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN the deployed handler on the local backend over a prepared home
+    from audience.container import reset
+    from audience.local.apigw import LocalContext
+    from functions.web import app as web_app
+
+    monkeypatch.setenv("AUDIENCE_HOME", str(home))
+    monkeypatch.setenv("AUDIENCE_BACKEND", "local")
+    monkeypatch.delenv("AUDIENCE_AUTH_USER_POOL_ID", raising=False)
+    reset()
+    web_app._wsgi_handler.cache_clear()
+    try:
+        # WHEN a segments request comes in
+        capsys.readouterr()
+        answer = web_app.handler(_event("/api/explorer/segments", {"method": "kmeans"}), LocalContext())
+        logged = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    finally:
+        reset()
+        web_app._wsgi_handler.cache_clear()
+    # THEN it answers, and one log line names the route and status without the query
+    assert answer["statusCode"] == 200
+    (line,) = [entry for entry in logged if entry.get("message") == "web request"]
+    assert (line["method"], line["status"]) == ("GET", 200)
+    assert "kmeans" not in json.dumps(line)
