@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from schemas.engagement import SCHEMA_VERSION, EngagementEvent, LakeRecord
 from schemas.features import FEATURE_TABLES, FEATURES_PREFIX, PARTITION_KEY
+from schemas.lake_tables import LAKE_TABLES
 from schemas.personalize import avro_schemas
 
 GENERATED = Path(__file__).parent / "generated"
@@ -119,6 +120,20 @@ def feature_tables_document() -> dict[str, Any]:
             "partition_keys": [{"Name": PARTITION_KEY[0], "Type": PARTITION_KEY[1]}],
         }
         for table in FEATURE_TABLES
+    }
+
+
+def lake_tables_document() -> dict[str, Any]:
+    """The tables shared between stages (predictions, segments): location, columns, partition key."""
+    return {
+        table.name: {
+            "description": (table.model.__doc__ or "").strip(),
+            "writer": table.writer,
+            "location": table.location,
+            "columns": glue_columns(table.model),
+            "partition_keys": [{"Name": PARTITION_KEY[0], "Type": PARTITION_KEY[1]}],
+        }
+        for table in LAKE_TABLES
     }
 
 
@@ -231,6 +246,7 @@ def documents() -> dict[str, Any]:
             "partition_keys": [{"Name": n, "Type": t} for n, t in LAKE_PARTITION_KEYS],
         },
         "feature_tables.json": feature_tables_document(),
+        "lake_tables.json": lake_tables_document(),
         "personalize_schemas.json": avro_schemas(),
     }
 

@@ -24,6 +24,8 @@ from typing import Any
 import pytest
 from infra_testkit import ROOT, SAM_PYTHON, SAMCONFIG, TEMPLATE, props, sub_text, template
 
+from schemas.lake_tables import LAKE_TABLES
+
 FEATURE_TABLES = ROOT / "schemas" / "generated" / "feature_tables.json"
 
 JOB_SCRIPTS = {
@@ -392,7 +394,12 @@ def test_feature_role_reads_only_its_own_scripts_catalog_and_logs() -> None:
     assert scripts["Condition"] == {"StringEquals": {"s3:ResourceAccount": {"Ref": "AWS::AccountId"}}}
     # AND the catalog is read only, for the lake database, the events table and the feature tables
     assert set(catalog["Action"]) == {"glue:GetDatabase", "glue:GetTable"}
-    table_refs = {k for k, v in template()["Resources"].items() if v["Type"] == "AWS::Glue::Table"}
+    shared = {t.name for t in LAKE_TABLES}  # predictions and segments: other stages' tables
+    table_refs = {
+        k
+        for k, v in template()["Resources"].items()
+        if v["Type"] == "AWS::Glue::Table" and v["Properties"]["TableInput"]["Name"] not in shared
+    }
     assert tables == {"${" + name + "}" for name in table_refs}
     assert not [r for r in catalog["Resource"] if "*" in sub_text(r)]
     # AND logs go to the jobs' own log groups, metrics to Glue's namespace only

@@ -15,6 +15,7 @@ from audience.adapters.local.predictor import InProcessPredictor
 from audience.models import runner
 from audience.models.ports import ModelUnavailableError, PredictionRejectedError
 from audience.models.registry import LocalRegistry
+from schemas.lake_tables import ChurnScores
 
 DAY = date(2026, 11, 22)
 
@@ -60,6 +61,10 @@ def test_train_promote_serve_and_score_churn_locally(tmp_path: Path) -> None:
     rows = [tuple(r.values()) for r in table.to_pylist()]
     assert {r[3] for r in rows} == {run.version}
     assert all(0 <= r[1] <= 1 and r[2] in ("low", "medium", "high") for r in rows)
+    # AND the rows are exactly the shared contract that the Explorer and Athena read
+    assert table.column_names == list(ChurnScores.model_fields)
+    for row in table.to_pylist():
+        ChurnScores.model_validate(row)
 
 
 def test_a_worse_retrain_leaves_current_and_serving_unchanged(tmp_path: Path) -> None:

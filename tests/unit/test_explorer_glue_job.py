@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from explorer_testkit import small_config
 from moto import mock_aws
@@ -12,6 +14,7 @@ from audience.datagen.writers import write_users_csv
 from audience.explorer import lakeio
 from audience.explorer.profiles import RICH_FILE, write_rich_csv
 from glue_jobs import explorer_segmentation
+from schemas.lake_tables import SegmentAssignments
 
 ROOT = Path(__file__).parents[2]
 
@@ -76,9 +79,16 @@ def test_explorer_glue_job_reads_and_writes_s3(tmp_path: Path, monkeypatch: pyte
             ]
         )
         keys = [o["Key"] for o in s3.list_objects_v2(Bucket="lake", Prefix="segments/")["Contents"]]
+        assignments = pq.read_table(
+            io.BytesIO(store.get_object("segments/assignments/as_of=2026-11-20/part-00000.parquet"))
+        )
     # THEN the assignments (with the agreed columns) and the run document are in the bucket
     assert "segments/assignments/as_of=2026-11-20/part-00000.parquet" in keys
     assert "segments/runs/as_of=2026-11-20/run.json" in keys
+    # AND the assignments are exactly the shared contract (schemas/lake_tables.py) that Athena reads
+    assert assignments.column_names == list(SegmentAssignments.model_fields)
+    for row in assignments.slice(0, 50).to_pylist():
+        SegmentAssignments.model_validate(row)
     assert report.results["kmeans"].ari is not None
 
 
