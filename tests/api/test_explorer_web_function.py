@@ -106,28 +106,38 @@ def test_web_auth_client_id_is_found_by_name_across_pages(monkeypatch: pytest.Mo
 
 
 def test_web_function_handler_answers_and_logs_one_structured_line_per_request(
-    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # GIVEN the deployed handler on the local backend over a prepared home
+    # GIVEN the deployed handler on the local backend over a prepared home, its log records captured
+    import logging
+
     from audience.container import reset
     from audience.local.apigw import LocalContext
     from functions.web import app as web_app
 
+    records: list[logging.LogRecord] = []
+
+    class Grab(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    grab = Grab()
     monkeypatch.setenv("AUDIENCE_HOME", str(home))
     monkeypatch.setenv("AUDIENCE_BACKEND", "local")
     monkeypatch.delenv("AUDIENCE_AUTH_USER_POOL_ID", raising=False)
     reset()
     web_app._wsgi_handler.cache_clear()
+    web_app.logger.addHandler(grab)
     try:
         # WHEN a segments request comes in
-        capsys.readouterr()
         answer = web_app.handler(_event("/api/explorer/segments", {"method": "kmeans"}), LocalContext())
-        logged = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
     finally:
+        web_app.logger.removeHandler(grab)
         reset()
         web_app._wsgi_handler.cache_clear()
-    # THEN it answers, and one log line names the route and status without the query
+    # THEN it answers, and one structured line names the route and status, without the query
     assert answer["statusCode"] == 200
-    (line,) = [entry for entry in logged if entry.get("message") == "web request"]
-    assert (line["method"], line["status"]) == ("GET", 200)
+    (record,) = [r for r in records if r.getMessage() == "web request"]
+    line = json.loads(web_app.logger.registered_formatter.format(record))
+    assert (line["method"], line["status"], line["route"]) == ("GET", 200, "/api/{proxy+}")
     assert "kmeans" not in json.dumps(line)
