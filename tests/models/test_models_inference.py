@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import inference
 import modelkit
@@ -13,54 +14,22 @@ import train_churn
 import train_engagement
 
 
+def _trained(root: Path, script: Any, frame: Any) -> Path:
+    """A small model trained by the script's own entry point (as SageMaker would run it)."""
+    train, holdout = kit.write_channels(root, frame(400, "2026-11-10", 1), frame(200, "2026-11-12", 2))
+    args = ["--model-dir", str(root / "model"), "--train", str(train), "--validation", str(holdout)]
+    script.train(script.parse_args([*args, "--output-data-dir", str(root / "out"), "--max-iter", "10"]))
+    return root / "model"
+
+
 @pytest.fixture(scope="module")
 def churn_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("churn")
-    train, holdout = kit.write_channels(
-        root, kit.churn_frame(400, "2026-11-10", 1), kit.churn_frame(200, "2026-11-12", 2)
-    )
-    train_churn.train(
-        train_churn.parse_args(
-            [
-                "--model-dir",
-                str(root / "model"),
-                "--train",
-                str(train),
-                "--validation",
-                str(holdout),
-                "--output-data-dir",
-                str(root / "out"),
-                "--max-iter",
-                "10",
-            ]
-        )
-    )
-    return root / "model"
+    return _trained(tmp_path_factory.mktemp("churn"), train_churn, kit.churn_frame)
 
 
 @pytest.fixture(scope="module")
 def engagement_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("engagement")
-    train, holdout = kit.write_channels(
-        root, kit.engagement_frame(400, "2026-11-10", 1), kit.engagement_frame(200, "2026-11-12", 2)
-    )
-    train_engagement.train(
-        train_engagement.parse_args(
-            [
-                "--model-dir",
-                str(root / "model"),
-                "--train",
-                str(train),
-                "--validation",
-                str(holdout),
-                "--output-data-dir",
-                str(root / "out"),
-                "--max-iter",
-                "10",
-            ]
-        )
-    )
-    return root / "model"
+    return _trained(tmp_path_factory.mktemp("engagement"), train_engagement, kit.engagement_frame)
 
 
 def _invoke(model_dir: Path, body: str | bytes, content_type: str) -> dict:
