@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -37,8 +39,5 @@ def post(
 def shared_data() -> Path:
     """The reference data beside the checkout (``../shared/data``); ``AUDIENCE_SHARED_DATA`` overrides it
     (a worktree nested deeper than a clone)."""
-    import os
-    from pathlib import Path
-
     default = Path(__file__).resolve().parents[2].parent / "shared" / "data"
     return Path(os.environ.get("AUDIENCE_SHARED_DATA", default))

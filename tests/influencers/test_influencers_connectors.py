@@ -84,8 +84,8 @@ def test_jetstream_stream_resumes_from_its_cursor(tmp_path: Path) -> None:
     assert second.start_cursor == first.cursor and second.malformed == 1
     assert cursors.load("bluesky") == 1767614400000000 + 8_000_000
     sent = [
-        json.loads(l)["post_id"].rsplit("/", 1)[1]
-        for l in (tmp_path / "posts.jsonl").read_text().splitlines()
+        json.loads(line)["post_id"].rsplit("/", 1)[1]
+        for line in (tmp_path / "posts.jsonl").read_text().splitlines()
     ]
     assert set(sent) == {"3lroot1", "3lrp1", "3lquote", "3lreply", "3lrp2"}
 

@@ -57,7 +57,7 @@ def test_score_command_writes_cascades_and_influencers(tmp_path: Path) -> None:
     done = _run(tmp_path, posts)
     # THEN it succeeds and writes one line per original post seen by as_of
     assert done.returncode == 0, done.stderr
-    cascades = [json.loads(l) for l in (tmp_path / "out" / "cascades.jsonl").read_text().splitlines()]
+    cascades = [json.loads(line) for line in (tmp_path / "out" / "cascades.jsonl").read_text().splitlines()]
     by_root = {c["root_post_id"]: c for c in cascades}
     assert set(by_root) == {"r1", "r2"}
     r1 = by_root["r1"]
@@ -65,14 +65,14 @@ def test_score_command_writes_cascades_and_influencers(tmp_path: Path) -> None:
     assert r1["predicted_final_size"] >= 7
     # pairwise distances (hub, 5 fans, c1 under fan0): Wiener = s(n-s) per edge = 2*5 + 4*(1*6) + 1*6 = 40
     assert abs(r1["structural_virality"] - 40 / 21) < 1e-6
-    influencers = [json.loads(l) for l in (tmp_path / "out" / "influencers.jsonl").read_text().splitlines()]
+    influencers = [json.loads(line) for line in (tmp_path / "out" / "influencers.jsonl").read_text().splitlines()]
     assert [i["rank"] for i in influencers] == list(range(1, len(influencers) + 1))
     top = influencers[0]
     assert top["author_id"] == "hub" and top["signals"]["unique_resharers"] == 5
     assert abs(sum(top["score_shares"].values()) - 1) < 1e-3 and top["flags"] == []
     # the 100k-follower account nobody reshared ranks below the reshared one
     assert {i["author_id"]: i["rank"] for i in influencers}["quiet"] > 1
-    rejected = [json.loads(l) for l in (tmp_path / "out" / "rejected.jsonl").read_text().splitlines()]
+    rejected = [json.loads(line) for line in (tmp_path / "out" / "rejected.jsonl").read_text().splitlines()]
     assert rejected[0]["line"] == 10 and rejected[0]["reasons"][0]["field"] == "platform"
 
 
