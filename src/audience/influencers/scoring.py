@@ -238,20 +238,41 @@ def run_document(
             if r["flags"]
         ][:200],
         "rings": result.flags.rings,
-        "candidates": [
+        "candidates": candidate_section(result, influencers),
+    }
+
+
+def candidate_section(
+    result: ScoreResult, influencers: list[dict[str, Any]], *, limit: int = 300, audience_cap: int = 400
+) -> list[dict[str, Any]]:
+    """The allocator's input: the top candidates and the accounts that engaged with them (authentic
+    resharers, with their countries), bounded so the run document stays small."""
+    posts = result.posts
+    author_of = pd.Series(posts["author_id"].to_numpy(), index=posts["post_key"].to_numpy())
+    country_of = posts.dropna(subset=["author_country"]).groupby("author_id")["author_country"].last()
+    flagged = set(result.flags.reasons)
+    reshares = posts.loc[posts["tree_parent"].notna(), ["author_id", "tree_parent"]].copy()
+    reshares["parent_author"] = reshares["tree_parent"].map(author_of)
+    reshares = reshares.loc[
+        (reshares["parent_author"] != reshares["author_id"]) & ~reshares["author_id"].isin(flagged)
+    ].drop_duplicates(["parent_author", "author_id"])
+    audiences = reshares.groupby("parent_author")["author_id"].agg(list)
+    out = []
+    for r in influencers[:limit]:
+        audience = sorted(audiences.get(r["author_id"], []))[:audience_cap]
+        out.append(
             {
                 "author_id": r["author_id"],
                 "influence_score": r["influence_score"],
                 "followers": r["signals"]["followers"],
                 "country": r["country"],
                 "expected_engagements": expected_engagements(r),
-                "audience": sorted(r.get("resharer_countries", {})),
+                "audience": [[a, country_of.get(a)] for a in audience],
                 "hashtags": sorted(r.get("hashtags", {})),
                 "flagged": bool(r["flags"]),
             }
-            for r in influencers[:2000]
-        ],
-    }
+        )
+    return out
 
 
 def expected_engagements(record: dict[str, Any]) -> float:
