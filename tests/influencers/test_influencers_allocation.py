@@ -17,7 +17,9 @@ from audience.influencers.allocation import (
 )
 
 
-def _cand(author: str, followers: int, audience: list[str], country: str = "AU", audience_country: str = "AU") -> Candidate:
+def _cand(
+    author: str, followers: int, audience: list[str], country: str = "AU", audience_country: str = "AU"
+) -> Candidate:
     return Candidate(author, followers, country, tuple((a, audience_country) for a in audience))
 
 

@@ -65,7 +65,9 @@ def test_score_command_writes_cascades_and_influencers(tmp_path: Path) -> None:
     assert r1["predicted_final_size"] >= 7
     # pairwise distances (hub, 5 fans, c1 under fan0): Wiener = s(n-s) per edge = 2*5 + 4*(1*6) + 1*6 = 40
     assert abs(r1["structural_virality"] - 40 / 21) < 1e-6
-    influencers = [json.loads(line) for line in (tmp_path / "out" / "influencers.jsonl").read_text().splitlines()]
+    influencers = [
+        json.loads(line) for line in (tmp_path / "out" / "influencers.jsonl").read_text().splitlines()
+    ]
     assert [i["rank"] for i in influencers] == list(range(1, len(influencers) + 1))
     top = influencers[0]
     assert top["author_id"] == "hub" and top["signals"]["unique_resharers"] == 5

@@ -31,7 +31,13 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_array
 
-DEFAULT_TIERS: tuple[tuple[int, float], ...] = ((0, 50.0), (1_000, 150.0), (10_000, 600.0), (100_000, 2_500.0), (1_000_000, 10_000.0))
+DEFAULT_TIERS: tuple[tuple[int, float], ...] = (
+    (0, 50.0),
+    (1_000, 150.0),
+    (10_000, 600.0),
+    (100_000, 2_500.0),
+    (1_000_000, 10_000.0),
+)
 """Cost of one sponsored post by follower tier (followers >= threshold): a plain market-rate card."""
 
 
@@ -133,7 +139,11 @@ def parse_rate_card(text: str) -> dict[str, float]:
 def parse_tiers(text: str) -> tuple[tuple[int, float], ...]:
     """``"0:50,1000:150,10000:600"``: cost per post for accounts with at least that many followers."""
     try:
-        tiers = tuple(sorted((int(a), float(b)) for a, b in (part.split(":") for part in text.split(",") if part.strip())))
+        tiers = tuple(
+            sorted(
+                (int(a), float(b)) for a, b in (part.split(":") for part in text.split(",") if part.strip())
+            )
+        )
     except ValueError:
         raise AllocationError("tiers must look like 0:50,1000:150,10000:600 (followers:cost)") from None
     if not tiers or tiers[0][0] != 0 or any(cost <= 0 for _, cost in tiers):
@@ -149,7 +159,8 @@ def _eligible(candidates: Iterable[Candidate], request: AllocationRequest) -> li
         if c.flagged and not request.include_flagged:
             continue
         if countries and not (
-            (c.country or "").upper() in countries or any((k or "").upper() in countries for _, k in c.audience)
+            (c.country or "").upper() in countries
+            or any((k or "").upper() in countries for _, k in c.audience)
         ):
             continue
         if topics and not topics & {h.lower() for h in c.hashtags}:
@@ -162,7 +173,7 @@ def _eligible(candidates: Iterable[Candidate], request: AllocationRequest) -> li
 def _coverage(
     chosen: Sequence[int], members: Sequence[frozenset[int]], weights: np.ndarray, countries: Sequence[str]
 ) -> tuple[float, dict[str, float]]:
-    picked = set(chosen)
+    picked = frozenset(chosen)
     reach = 0.0
     by_country: dict[str, float] = defaultdict(float)
     for g, who in enumerate(members):
@@ -185,12 +196,13 @@ def allocate(
     if cost_of is not None:
         pool = [c for c in pool if c.author_id in cost_of]
     costs = np.array(
-        [cost_of[c.author_id] if cost_of is not None else tier_cost(c.followers, tiers) for c in pool], dtype="float64"
+        [cost_of[c.author_id] if cost_of is not None else tier_cost(c.followers, tiers) for c in pool],
+        dtype="float64",
     )
     target = {k.upper() for k in request.countries}
 
     # Accounts reached by the same candidates (and in the same country) form one group.
-    reached_by: dict[tuple[str, str], set[int]] = defaultdict(set)
+    reached_by: dict[tuple[str, str], set[int]] = defaultdict(set)  # (account, country) -> candidates
     for i, c in enumerate(pool):
         for account, country in c.audience:
             reached_by[(account, (country or "??").upper())].add(i)
@@ -220,16 +232,20 @@ def allocate(
 
     if n == 0 or m == 0:
         empty = Plan([], 0.0, 0.0, {})
-        return AllocationResult(empty, empty, "no eligible candidates", n, m, time.perf_counter() - started, [])
+        return AllocationResult(
+            empty, empty, "no eligible candidates", n, m, time.perf_counter() - started, []
+        )
 
     # Variables: x (n binaries) then z (m continuous in [0, 1]).
     objective = np.concatenate([np.zeros(n), -weights])
-    rows, cols, vals = [], [], []
-    for g, who in enumerate(members):
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    for g, group in enumerate(members):
         rows.append(g)
         cols.append(n + g)
         vals.append(1.0)
-        for i in who:
+        for i in group:
             rows.append(g)
             cols.append(i)
             vals.append(-1.0)
@@ -255,7 +271,12 @@ def allocate(
 
     def plan(indices: list[int]) -> Plan:
         reach, by_country = _coverage(indices, members, weights, countries)
-        return Plan([pool[i].author_id for i in indices], float(costs[indices].sum()) if indices else 0.0, reach, by_country)
+        return Plan(
+            [pool[i].author_id for i in indices],
+            float(costs[indices].sum()) if indices else 0.0,
+            reach,
+            by_country,
+        )
 
     optimal, naive_plan = plan(chosen), plan(naive)
     rows_out = []

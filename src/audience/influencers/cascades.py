@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
-import pandas as pd
+import pandas as pd  # type: ignore[import-untyped]
 
 POST_COLUMNS: Final = ("post_key", "parent_key", "author_id", "created_ts", "followers")
 RESHARE_MILESTONES: Final = (1, 10, 50)
@@ -137,7 +137,8 @@ def kernel_mass(elapsed: np.ndarray, params: SeismicParams) -> np.ndarray:
     elapsed = np.maximum(elapsed, 0.0)
     early = c0 * elapsed
     late = c0 * s0 + (c0 * s0 / theta) * (1.0 - np.power(np.maximum(elapsed, s0) / s0, -theta))
-    return np.where(elapsed <= s0, early, late)
+    mass: np.ndarray = np.where(elapsed <= s0, early, late)
+    return mass
 
 
 def cascade_metrics(members: pd.DataFrame, as_of: float, params: SeismicParams | None = None) -> pd.DataFrame:
@@ -223,7 +224,8 @@ def _seismic(m: pd.DataFrame, out: pd.DataFrame, as_of: float, params: SeismicPa
     window_mass = sums["window"].to_numpy()
     infectiousness = np.where(window_mass > 0, sums["recent"].to_numpy() / np.maximum(window_mass, 1e-9), 0.0)
     predicted = size + infectiousness * sums["left"].to_numpy()
-    return np.round(np.minimum(predicted, size * params.max_growth), 3)
+    capped: np.ndarray = np.round(np.minimum(predicted, size * params.max_growth), 3)
+    return capped
 
 
 def metrics_for_rows(rows: Mapping[str, list[object]], as_of: float) -> pd.DataFrame:

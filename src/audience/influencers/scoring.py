@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-import pandas as pd
+import pandas as pd  # type: ignore[import-untyped]
 
 from audience.influencers.cascades import SeismicParams, cascade_metrics, resolve_roots
 from audience.influencers.ports import SentimentScorer

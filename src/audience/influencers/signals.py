@@ -18,7 +18,7 @@ from typing import Any, Final
 
 import networkx as nx
 import numpy as np
-import pandas as pd
+import pandas as pd  # type: ignore[import-untyped]
 
 SCORE_WEIGHTS: Final[dict[str, float]] = {
     "authentic_reshares": 0.25,

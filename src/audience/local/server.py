@@ -138,8 +138,8 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, threads
     import waitress
     from waitress import wasyncore
 
-    from audience.adapters.local.lake import LakeWriter, LocalSpool
-    from audience.container import ports
+    from audience.adapters.local.lake import LakeWriter, LocalSpool, social_lake_writer
+    from audience.container import ports, social_ports
     from functions.ingest.app import handler
 
     api_key = resolve_api_key(settings)
@@ -156,6 +156,16 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, threads
         if recovered.rows:
             print(f"recovered {recovered.rows} spooled events from an interrupted delivery", flush=True)
         writer.start()
+        social_spool = social_ports().sink
+        assert isinstance(social_spool, LocalSpool)
+        social_writer = social_lake_writer(
+            social_spool,
+            settings.lake_dir,
+            buffer_records=settings.local_buffer_records,
+            buffer_seconds=settings.local_buffer_seconds,
+        )
+        social_writer.recover()
+        social_writer.start()
 
         server = waitress.create_server(
             create_app(settings, api_key, handler),
@@ -188,6 +198,11 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, threads
         wasyncore.close_all(server._map)
         loop.join(timeout=5)
         report = writer.stop()
-        print(f"stopped; delivered {report.rows} events in {report.files} files to the lake", flush=True)
+        social = social_writer.stop()
+        print(
+            f"stopped; delivered {report.rows} events in {report.files} files and {social.rows} social posts "
+            "to the lake",
+            flush=True,
+        )
         sys.stdout.flush()
     return 0
