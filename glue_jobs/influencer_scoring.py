@@ -119,6 +119,20 @@ def read_window(spark: SparkSession, lake_path: str, as_of: datetime, window_hou
     )
 
 
+CASCADE_RESULT_DDL = (
+    "root_post_id string, author_id string, size bigint, depth bigint, structural_virality double, "
+    "predicted_final_size double, breadth bigint, platform string, created_at string, last_reshare_at string"
+)
+"""Columns of ``influencers/cascades/``: schemas.social.InfluencerCascadeRow (a test holds them equal)."""
+SCORE_RESULT_DDL = (
+    "author_id string, rank bigint, influence_score double, posts double, original_posts double, "
+    "followers double, following double, reshares_received double, authentic_reshares double, "
+    "likes_received double, replies_received double, unique_resharers double, resharer_reach double, "
+    "cascade_reach double, engagement_rate double, pagerank double, sentiment double, "
+    "flag_codes array<string>, flag_reasons array<string>"
+)
+"""Columns of ``influencers/scores/``: schemas.social.InfluencerScoreRow."""
+
 FRAME_SCHEMA = (
     "post_key string, post_id string, platform string, parent_key string, author_id string, created_ts double, "
     "followers double, following double, author_country string, like_count double, reply_count double, "
@@ -216,6 +230,10 @@ def score_window(
     return ScoreResult(as_of, local_posts, local_cascades, authors, flags, sentiment_series), cascades
 
 
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
+
+
 def write_results(spark: SparkSession, lake_path: str, result: ScoreResult) -> dict[str, int]:
     partition = f"as_of={result.as_of:%Y-%m-%d-%H-%M}"
     cascades = pd.DataFrame(cascade_records(result))
@@ -233,15 +251,17 @@ def write_results(spark: SparkSession, lake_path: str, result: ScoreResult) -> d
         ]
     )
     base = f"{lake_path.rstrip('/')}/{RESULTS_PREFIX}"
-    if len(cascades):
-        flat = cascades.drop(columns=["time_to_first_reshares_s"])
-        spark.createDataFrame(flat).coalesce(1).write.mode("overwrite").parquet(
-            f"{base}/cascades/{partition}"
-        )
-    if len(scores):
-        spark.createDataFrame(scores).coalesce(1).write.mode("overwrite").parquet(
-            f"{base}/scores/{partition}"
-        )
+    for name, frame, ddl in (
+        ("cascades", cascades, CASCADE_RESULT_DDL),
+        ("scores", scores, SCORE_RESULT_DDL),
+    ):
+        if not len(frame):
+            continue
+        columns = [c.split()[0] for c in ddl.split(", ")]
+        ordered = frame[columns].astype(object)
+        rows = [tuple(None if _missing(v) else v for v in row) for row in ordered.itertuples(index=False)]
+        out = spark.createDataFrame(rows, ddl)
+        out.coalesce(1).write.mode("overwrite").parquet(f"{base}/{name}/{partition}")
     return {"cascades": len(cascades), "authors": len(scores)}
 
 

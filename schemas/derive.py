@@ -21,7 +21,7 @@ from schemas.engagement import SCHEMA_VERSION, EngagementEvent, LakeRecord
 from schemas.features import FEATURE_TABLES, FEATURES_PREFIX, PARTITION_KEY
 from schemas.lake_tables import LAKE_TABLES
 from schemas.personalize import avro_schemas
-from schemas.social import SOCIAL_POSTS_PREFIX, SocialLakeRecord, SocialPost
+from schemas.social import RESULT_TABLES, SOCIAL_POSTS_PREFIX, SocialLakeRecord, SocialPost
 
 GENERATED = Path(__file__).parent / "generated"
 
@@ -100,6 +100,14 @@ def social_glue_document() -> dict[str, Any]:
         "location": f"{SOCIAL_POSTS_PREFIX}/",
         "columns": glue_columns(SocialLakeRecord),
         "partition_keys": [{"Name": n, "Type": t} for n, t in LAKE_PARTITION_KEYS],
+        "results": {
+            name: {
+                "location": f"influencers/{name}/",
+                "columns": glue_columns(model),
+                "partition_keys": [{"Name": "as_of", "Type": "string"}],
+            }
+            for name, model in RESULT_TABLES.items()
+        },
     }
 
 

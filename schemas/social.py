@@ -237,3 +237,50 @@ class SocialLakeRecord(BaseModel):
             if value is not None:
                 body[name] = value
         return SocialPost.model_validate(body)
+
+
+class InfluencerCascadeRow(BaseModel):
+    """One cascade of a scoring run (``influencers/cascades/as_of=YYYY-MM-DD-HH-mm/``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    root_post_id: str
+    author_id: str
+    size: int
+    depth: int
+    structural_virality: float | None
+    predicted_final_size: float | None
+    breadth: int
+    platform: str
+    created_at: str | None
+    last_reshare_at: str | None
+
+
+class InfluencerScoreRow(BaseModel):
+    """One author of a scoring run (``influencers/scores/as_of=YYYY-MM-DD-HH-mm/``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    author_id: str
+    rank: int
+    influence_score: float | None
+    posts: float | None
+    original_posts: float | None
+    followers: float | None
+    following: float | None
+    reshares_received: float | None
+    authentic_reshares: float | None
+    likes_received: float | None
+    replies_received: float | None
+    unique_resharers: float | None
+    resharer_reach: float | None
+    cascade_reach: float | None
+    engagement_rate: float | None
+    pagerank: float | None
+    sentiment: float | None
+    flag_codes: list[str]
+    flag_reasons: list[str]
+
+
+RESULT_TABLES: Final = {"cascades": InfluencerCascadeRow, "scores": InfluencerScoreRow}
+"""The scoring job's lake tables under ``influencers/<name>/``, partitioned by ``as_of``."""
