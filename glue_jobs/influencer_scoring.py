@@ -22,6 +22,7 @@ Locally: ``make influencers`` (``python glue_jobs/influencer_scoring.py --lake_p
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -199,7 +200,13 @@ def measure_cascades(resolved: DataFrame, as_of: float, params: SeismicParams) -
     def per_cascade(group: pd.DataFrame) -> pd.DataFrame:
         return cascade_metrics(group, as_of, params)
 
-    return resolved.select(*columns).groupBy("root_key").applyInPandas(per_cascade, CASCADE_SCHEMA)
+    # Whole cascades per group, many cascades per group: one pandas call per bucket, not per cascade
+    # (the function measures any number of cascades at once).
+    buckets = max(1, resolved.sparkSession.sparkContext.defaultParallelism * 4)
+    bucketed = resolved.select(*columns).withColumn("_bucket", F.abs(F.hash("root_key")) % buckets)
+    return bucketed.groupBy("_bucket").applyInPandas(
+        lambda g: per_cascade(g.drop(columns="_bucket")), CASCADE_SCHEMA
+    )
 
 
 def _sentiment_scorer(kind: str) -> Any:
@@ -308,4 +315,4 @@ if __name__ == "__main__":
     from glue_jobs.features_lib.io import configure_logging
 
     configure_logging()
-    print(main())
+    print(json.dumps(main()))

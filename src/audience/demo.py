@@ -47,6 +47,7 @@ class DemoConfig:
     features: bool = True
     models: bool = True
     segments: bool = True
+    influencers: bool = True
 
 
 def _free_port() -> int:
@@ -131,6 +132,11 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
                 workers=config.workers,
                 on_done=lambda o: progress.advance(task, o.events),
             )
+        if config.influencers:
+            from audience.influencers.demo_stage import post_network
+
+            console.print("posting the generated social network to POST /social/posts …")
+            social = post_network(f"http://127.0.0.1:{port}", api_key, seed=config.seed)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=300)
@@ -152,6 +158,14 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
     from audience.insights.demo import show_insights  # issue 7: insights stage
 
     summary["insights"] = show_insights(settings, console)
+    if config.influencers:
+        from audience.influencers.demo_stage import run_stage as influencers_stage
+        from audience.influencers.settings import InfluencerSettings
+        from audience.report import write_section
+
+        figures = influencers_stage(InfluencerSettings(home=home), *social, console)
+        write_section(home, "influencers", figures)
+        summary["influencers"] = figures
     return summary
 
 

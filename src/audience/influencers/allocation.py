@@ -63,7 +63,10 @@ class AllocationRequest:
     topics: tuple[str, ...] = ()
     country_minimums: Mapping[str, float] = field(default_factory=dict)
     include_flagged: bool = False
-    time_limit_seconds: float = 30.0
+    time_limit_seconds: float = 8.0
+    relative_gap: float = 0.01
+    """HiGHS stops within 1% of the optimum, or at the time limit with the best plan found and its
+    proven gap (both reported)."""
 
 
 @dataclass
@@ -178,8 +181,8 @@ def _coverage(
     by_country: dict[str, float] = defaultdict(float)
     for g, who in enumerate(members):
         if who & picked:
-            reach += weights[g]
-            by_country[countries[g]] += weights[g]
+            reach += float(weights[g])
+            by_country[countries[g]] += float(weights[g])
     return reach, dict(by_country)
 
 
@@ -236,34 +239,54 @@ def allocate(
             empty, empty, "no eligible candidates", n, m, time.perf_counter() - started, []
         )
 
-    # Variables: x (n binaries) then z (m continuous in [0, 1]).
-    objective = np.concatenate([np.zeros(n), -weights])
+    # Accounts only one candidate reaches are that candidate's own: their weight goes straight onto
+    # x_i. Only accounts shared by several candidates need a coverage variable z_g (and a row).
+    country_arr = np.array(countries)
+    own = np.zeros(n)
+    own_by_country: dict[str, np.ndarray] = {k.upper(): np.zeros(n) for k in request.country_minimums}
+    shared = []
+    for g, group in enumerate(members):
+        if len(group) == 1:
+            (i,) = group
+            own[i] += weights[g]
+            if country_arr[g] in own_by_country:
+                own_by_country[country_arr[g]][i] += weights[g]
+        else:
+            shared.append(g)
+    k = len(shared)
+    shared_weights = weights[shared] if k else np.zeros(0)
+    # Variables: x (n binaries) then z (k continuous in [0, 1]).
+    objective = np.concatenate([-own, -shared_weights])
     rows: list[int] = []
     cols: list[int] = []
     vals: list[float] = []
-    for g, group in enumerate(members):
-        rows.append(g)
-        cols.append(n + g)
+    for row, g in enumerate(shared):
+        rows.append(row)
+        cols.append(n + row)
         vals.append(1.0)
-        for i in group:
-            rows.append(g)
+        for i in members[g]:
+            rows.append(row)
             cols.append(i)
             vals.append(-1.0)
-    cover = coo_array((vals, (rows, cols)), shape=(m, n + m)).tocsr()
     constraints = [
-        LinearConstraint(cover, -np.inf, 0.0),
-        LinearConstraint(np.concatenate([costs, np.zeros(m)])[None, :], -np.inf, request.budget),
+        LinearConstraint(np.concatenate([costs, np.zeros(k)])[None, :], -np.inf, request.budget),
     ]
+    if k:
+        constraints.append(
+            LinearConstraint(coo_array((vals, (rows, cols)), shape=(k, n + k)).tocsr(), -np.inf, 0.0)
+        )
     for country, minimum in request.country_minimums.items():
-        row = np.concatenate([np.zeros(n), np.where(np.array(countries) == country.upper(), weights, 0.0)])
-        constraints.append(LinearConstraint(row[None, :], minimum, np.inf))
-    integrality = np.concatenate([np.ones(n), np.zeros(m)])
+        key = country.upper()
+        shared_part = np.where(country_arr[shared] == key, shared_weights, 0.0) if k else np.zeros(0)
+        row_values = np.concatenate([own_by_country[key], shared_part])
+        constraints.append(LinearConstraint(row_values[None, :], minimum, np.inf))
+    integrality = np.concatenate([np.ones(n), np.zeros(k)])
     solved = milp(
         objective,
         constraints=constraints,
         integrality=integrality,
-        bounds=Bounds(np.zeros(n + m), np.ones(n + m)),
-        options={"time_limit": request.time_limit_seconds, "mip_rel_gap": 1e-6},
+        bounds=Bounds(np.zeros(n + k), np.ones(n + k)),
+        options={"time_limit": request.time_limit_seconds, "mip_rel_gap": request.relative_gap},
     )
     if solved.x is None:
         raise AllocationError(f"no allocation satisfies the constraints ({solved.message})")
@@ -292,7 +315,10 @@ def allocate(
                 "in_naive": i in set(naive),
             }
         )
-    status = "optimal" if solved.status == 0 else f"best found ({solved.message})"
+    gap = getattr(solved, "mip_gap", None)
+    status = "optimal" if solved.status == 0 else "best found within the time limit"
+    if gap is not None:
+        status += f" (gap {float(gap):.2%})"
     return AllocationResult(optimal, naive_plan, status, n, m, time.perf_counter() - started, rows_out)
 
 

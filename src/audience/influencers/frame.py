@@ -102,24 +102,3 @@ def read_posts_jsonl(lines: Iterable[str], report: ReadReport) -> Iterator[Socia
             continue
         report.accepted += 1
         yield post
-
-
-LAKE_FRAME_SQL: Final = """
-SELECT
-    post_key, post_id, platform,
-    CASE WHEN coalesce(reshare_of, quote_of) IS NULL THEN NULL
-         ELSE platform || ':' || coalesce(reshare_of, quote_of) END AS parent_key,
-    author.id AS author_id,
-    epoch_us(created_at) / 1e6 AS created_ts,
-    CAST(author.followers AS DOUBLE) AS followers,
-    CAST(author.following AS DOUBLE) AS following,
-    author.country AS author_country,
-    CAST(like_count AS DOUBLE) AS like_count,
-    CAST(reply_count AS DOUBLE) AS reply_count,
-    CAST(reshare_count AS DOUBLE) AS reshare_count,
-    text, lang, hashtags, country
-FROM ({source})
-QUALIFY row_number() OVER (PARTITION BY post_key ORDER BY ingested_at, created_at) = 1
-"""
-"""Lake rows (``social-posts/`` Parquet) as the frame, deduplicated, in DuckDB (Athena's local role).
-``{source}`` is a relation, e.g. ``SELECT * FROM read_parquet('.../social-posts/**/*.parquet')``."""

@@ -257,8 +257,11 @@ def candidate_section(
         (reshares["parent_author"] != reshares["author_id"]) & ~reshares["author_id"].isin(flagged)
     ].drop_duplicates(["parent_author", "author_id"])
     audiences = reshares.groupby("parent_author")["author_id"].agg(list)
+    # The top by score and the top by followers: the naive plan must be able to pick the big accounts.
+    by_followers = sorted(influencers, key=lambda r: -(r["signals"]["followers"] or 0))[:limit]
+    pool = list({r["author_id"]: r for r in [*influencers[:limit], *by_followers]}.values())
     out = []
-    for r in influencers[:limit]:
+    for r in pool:
         audience = sorted(audiences.get(r["author_id"], []))[:audience_cap]
         out.append(
             {

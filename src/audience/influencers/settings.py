@@ -32,6 +32,7 @@ class InfluencerSettings(BaseSettings):
     jetstream_url: str = "wss://jetstream2.us-east.bsky.network/subscribe"
     window_hours: float = Field(default=24.0, gt=0, description="The scoring job's sliding window.")
     comprehend_language: str = "en"
+    project_root: Path = Field(default_factory=lambda: find_project_root(), description="The checkout.")
 
     @property
     def state_dir(self) -> Path:
@@ -40,3 +41,12 @@ class InfluencerSettings(BaseSettings):
     @property
     def lake_dir(self) -> Path:
         return self.home / "lake"
+
+
+def find_project_root(start: Path | None = None) -> Path:
+    """The checkout holding ``pyproject.toml`` and ``glue_jobs/`` (the local Glue runner's cwd)."""
+    here = (start or Path(__file__)).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "pyproject.toml").is_file() and (folder / "glue_jobs").is_dir():
+            return folder
+    return Path.cwd()

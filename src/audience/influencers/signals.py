@@ -21,12 +21,12 @@ import numpy as np
 import pandas as pd  # type: ignore[import-untyped]
 
 SCORE_WEIGHTS: Final[dict[str, float]] = {
-    "authentic_reshares": 0.25,
-    "pagerank": 0.20,
-    "unique_resharers": 0.15,
-    "cascade_reach": 0.15,
+    "authentic_reshares": 0.30,
+    "unique_resharers": 0.20,
+    "pagerank": 0.15,
     "resharer_reach": 0.10,
     "likes_received": 0.10,
+    "engagement_rate": 0.10,
     "followers": 0.05,
 }
 """Weights of the log-scaled, max-normalised signals; the shares shown on the page are
@@ -207,22 +207,21 @@ def author_signals(
     author_of = pd.Series(p["author_id"].to_numpy(), index=p["post_key"].to_numpy())
     reshares = p.loc[p["tree_parent"].notna()].copy()
     reshares["parent_author"] = reshares["tree_parent"].map(author_of)
-    reshares = reshares.loc[reshares["parent_author"] != reshares["author_id"]]
+    reshares["root_author"] = reshares["root_key"].map(author_of)
     flagged = set(flags.reasons)
     reshares["authentic"] = ~reshares["author_id"].isin(flagged)
-    by_parent = reshares.groupby("parent_author")
-    out["reshares_received"] = by_parent.size()
-    out["authentic_reshares"] = reshares.loc[reshares["authentic"]].groupby("parent_author").size()
-    out["unique_resharers"] = (
-        reshares.loc[reshares["authentic"]].groupby("parent_author")["author_id"].nunique()
-    )
-    resharer_followers = out["followers"]
-    pairs = reshares.loc[reshares["authentic"], ["parent_author", "author_id"]].drop_duplicates()
-    pairs["reach"] = pairs["author_id"].map(resharer_followers)
-    out["resharer_reach"] = pairs.groupby("parent_author")["reach"].sum(min_count=1)
+    direct = reshares.loc[reshares["parent_author"] != reshares["author_id"]]
+    out["reshares_received"] = direct.groupby("parent_author").size()
+    # What the author's own posts set off: every authentic reshare anywhere in the cascades they
+    # started (a hub that passes someone else's post along is credited through PageRank, not here).
+    spread = reshares.loc[reshares["authentic"] & (reshares["root_author"] != reshares["author_id"])]
+    out["authentic_reshares"] = spread.groupby("root_author").size()
+    out["unique_resharers"] = spread.groupby("root_author")["author_id"].nunique()
+    pairs = spread[["root_author", "author_id"]].drop_duplicates()
+    pairs["reach"] = pairs["author_id"].map(out["followers"])
+    out["resharer_reach"] = pairs.groupby("root_author")["reach"].sum(min_count=1)
     roots = cascades.set_index("root_key")
-    reach = (roots["size"] - 1).groupby(roots["author_id"]).sum()
-    out["cascade_reach"] = reach
+    out["cascade_reach"] = (roots["size"] - 1).groupby(roots["author_id"]).sum()
     out["likes_received"] = p.groupby("author_id")["like_count"].sum(min_count=1)
     out["replies_received"] = p.groupby("author_id")["reply_count"].sum(min_count=1)
     engagements = (
@@ -236,7 +235,10 @@ def author_signals(
 
     graph = nx.DiGraph()
     graph.add_nodes_from(authors)
-    weighted = reshares.loc[reshares["authentic"]].groupby(["author_id", "parent_author"]).size()
+    # Reshare graph: resharer -> the author reshared, so authority flows to accounts that influential
+    # accounts reshare (direct, authentic reshares only).
+    authentic_direct = direct.loc[direct["authentic"]]
+    weighted = authentic_direct.groupby(["author_id", "parent_author"]).size()
     graph.add_weighted_edges_from((a, b, float(w)) for (a, b), w in weighted.items())
     rank = nx.pagerank(graph, alpha=0.85, weight="weight") if graph.number_of_edges() else {}
     out["pagerank"] = pd.Series(rank, dtype="float64").reindex(authors).fillna(0.0) * len(authors)

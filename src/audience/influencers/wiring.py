@@ -6,6 +6,9 @@ laptop never needs AWS credentials.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from audience.influencers.ports import CursorStore, PostSink, ResultStore, SentimentScorer
 from audience.influencers.settings import InfluencerSettings
 from audience.influencers.stream import FrameSource
@@ -76,3 +79,39 @@ def post_sink(s: InfluencerSettings, out: str | None = None) -> PostSink:
     if not key:
         raise RuntimeError("no API key: set AUDIENCE_API_KEY or start the local server once (make serve)")
     return ApiSink(s.api_url, key)
+
+
+def run_scoring_job(
+    s: InfluencerSettings, as_of: str, window_hours: float | None = None
+) -> dict[str, object]:
+    """The Glue scoring script on local Spark over the local lake, storing the run for the page."""
+    from audience.influencers.adapters.local.glue import run_scoring_job as run
+
+    return run(
+        s.project_root,
+        s.lake_dir.resolve(),
+        as_of,
+        store=f"sqlite:{(s.state_dir / 'influencers.db').resolve()}",
+        window_hours=window_hours or s.window_hours,
+    )
+
+
+def score_lake(s: InfluencerSettings, as_of: datetime, window_hours: float | None = None) -> dict[str, Any]:
+    """The DuckDB path over the local lake: the same functions as the Glue job, in-process (the demo's
+    fast path and the benchmark's peer); the run goes to the serving store."""
+    from datetime import timedelta
+
+    from audience.influencers.adapters.local.lake import read_posts_frame
+    from audience.influencers.scoring import cascade_records, influencer_records, run_document, score
+
+    since = as_of - timedelta(hours=window_hours or s.window_hours)
+    result = score(read_posts_frame(s.lake_dir, since), as_of, sentiment_scorer(s))
+    influencers = influencer_records(result)
+    document = run_document(result, influencers, cascade_records(result))
+    result_store(s).save_run(document)
+    return {
+        "as_of": as_of.isoformat(),
+        "posts": len(result.posts),
+        "cascades": len(result.cascades),
+        "authors": len(influencers),
+    }
