@@ -282,5 +282,8 @@ class InfluencerScoreRow(BaseModel):
     flag_reasons: list[str]
 
 
-RESULT_TABLES: Final[dict[str, type[BaseModel]]] = {"cascades": InfluencerCascadeRow, "scores": InfluencerScoreRow}
+RESULT_TABLES: Final[dict[str, type[BaseModel]]] = {
+    "cascades": InfluencerCascadeRow,
+    "scores": InfluencerScoreRow,
+}
 """The scoring job's lake tables under ``influencers/<name>/``, partitioned by ``as_of``."""

@@ -216,30 +216,41 @@ def run_document(
             for h, r in hourly.iterrows()
         ]
 
-    return {
-        "run_id": f"run-{result.as_of.strftime('%Y%m%dT%H%M%SZ')}",
-        "as_of": result.as_of.isoformat().replace("+00:00", "Z"),
-        "summary": {
-            "posts": len(posts),
-            "authors": len(influencers),
-            "cascades": len(cascades),
-            "flagged_accounts": len(flagged),
-            "rings": len(result.flags.rings),
-        },
-        "leaderboard": leaders,
-        "graph": graph,
-        "cascades": trees,
-        "rising": rising,
-        "geography": geography,
-        "sentiment": sentiment_series,
-        "flagged": [
-            {"author_id": r["author_id"], "rank": r["rank"], "flags": r["flags"]}
-            for r in influencers
-            if r["flags"]
-        ][:200],
-        "rings": result.flags.rings,
-        "candidates": candidate_section(result, influencers),
-    }
+    return _finite(
+        {
+            "run_id": f"run-{result.as_of.strftime('%Y%m%dT%H%M%SZ')}",
+            "as_of": result.as_of.isoformat().replace("+00:00", "Z"),
+            "summary": {
+                "posts": len(posts),
+                "authors": len(influencers),
+                "cascades": len(cascades),
+                "flagged_accounts": len(flagged),
+                "rings": len(result.flags.rings),
+            },
+            "leaderboard": leaders,
+            "graph": graph,
+            "cascades": trees,
+            "rising": rising,
+            "geography": geography,
+            "sentiment": sentiment_series,
+            "flagged": [
+                {"author_id": r["author_id"], "rank": r["rank"], "flags": r["flags"]}
+                for r in influencers
+                if r["flags"]
+            ][:200],
+            "rings": result.flags.rings,
+            "candidates": candidate_section(result, influencers),
+        }
+    )
+
+
+def _finite(value: Any) -> Any:
+    """JSON without NaN (browsers' JSON.parse rejects it): NaN and numpy scalars made plain."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return _clean(value)
 
 
 def candidate_section(
