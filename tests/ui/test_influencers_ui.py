@@ -62,7 +62,7 @@ def test_ui_influencers_page_renders_and_allocates(chromium: Any, server: Server
     followers = page.eval_on_selector_all(
         "#inf-leaderboard tbody tr", "rows => rows.map(r => r.children[7].textContent)"
     )
-    values = [float(v.replace(",", "")) for v in followers if v != "–"]
+    values = [float(v.replace(",", "")) for v in followers if v != "\u2013"]
     assert values == sorted(values, reverse=True)
     # WHEN a budget is allocated
     page.fill("input[name=budget]", "1500")

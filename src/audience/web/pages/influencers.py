@@ -150,8 +150,9 @@ def allocate_budget() -> Response | tuple[Response, int]:
 
 @influencers.post("/api/influencers/export")
 def export() -> Response | tuple[Response, int]:
-    body = request.get_json(silent=True)
-    rows = body.get("rows") if isinstance(body, dict) else None
+    raw = request.get_json(silent=True)
+    body: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    rows = body.get("rows")
     if (
         not isinstance(rows, list)
         or not rows
