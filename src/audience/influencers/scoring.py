@@ -216,7 +216,7 @@ def run_document(
             for h, r in hourly.iterrows()
         ]
 
-    return _finite(
+    document: dict[str, Any] = _finite(
         {
             "run_id": f"run-{result.as_of.strftime('%Y%m%dT%H%M%SZ')}",
             "as_of": result.as_of.isoformat().replace("+00:00", "Z"),
@@ -242,6 +242,7 @@ def run_document(
             "candidates": candidate_section(result, influencers),
         }
     )
+    return document
 
 
 def _finite(value: Any) -> Any:
