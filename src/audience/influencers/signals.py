@@ -195,7 +195,9 @@ def author_signals(
     ``posts`` is the resolved frame with attributes; ``sentiment`` maps ``post_key`` to a compound
     score in [-1, 1] (missing: no text or not scored).
     """
-    p = posts
+    p = posts.copy()
+    for column in ("followers", "following", "like_count", "reply_count"):
+        p[column] = pd.to_numeric(p[column], errors="coerce").astype("float64")
     authors = pd.Index(sorted(p["author_id"].unique()), name="author_id")
     out = pd.DataFrame(index=authors)
     out["posts"] = p.groupby("author_id").size()
@@ -229,9 +231,7 @@ def author_signals(
         + out["likes_received"].fillna(0)
         + out["replies_received"].fillna(0)
     )
-    out["engagement_rate"] = np.where(
-        out["followers"].fillna(0) > 0, engagements / (out["posts"] * out["followers"].fillna(1)), np.nan
-    )
+    out["engagement_rate"] = engagements / (out["posts"] * out["followers"].where(out["followers"] > 0))
 
     graph = nx.DiGraph()
     graph.add_nodes_from(authors)
