@@ -113,7 +113,7 @@ def twitter15(limit: int | None = None) -> dict[str, Any]:
 def auspol() -> dict[str, Any]:
     if not AUSPOL.exists():
         return {"skipped": f"reference data absent: {AUSPOL}"}
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     root_author: dict[str, str] = {}
     root_followers: dict[str, float] = {}
     with AUSPOL.open() as handle:
@@ -379,14 +379,14 @@ if __name__ == "__main__":
     console = Console()
     console.print(f"machine: {describe()}")
     if args.only:
-        fn = {
+        runners: dict[str, Callable[[], dict[str, Any]]] = {
             "twitter15": twitter15,
             "auspol": auspol,
             "generated": generated,
             "speed": lambda: speed(100_000 if args.quick else 1_000_000),
             "allocation": lambda: allocation_speed(2_000 if args.quick else 10_000),
-        }[args.only]
-        console.print_json(json.dumps(fn(), default=str))
+        }
+        console.print_json(json.dumps(runners[args.only](), default=str))
     else:
         figures = run(args.quick)
         print_tables(figures, console, Table)
