@@ -25,7 +25,7 @@ from audience.activation.endpoints import ENDPOINTS_KEY, PROFILE_CHANNEL, encode
 from audience.activation.postprocess import postprocess
 from audience.adapters.aws.customer_profiles import CustomerProfilesDestination
 from audience.adapters.aws.pinpoint import PinpointDestination
-from audience.adapters.local.objectstore import FolderObjectStore
+from audience.core.objectstore.adapters.local import FolderObjectStore
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 

@@ -82,7 +82,7 @@ def in_process(n_batches: int = 40) -> dict[str, Any]:
         return time.perf_counter() - start
 
     floor = min(timed(lambda body: json.dumps(json.loads(body))) for _ in range(3))
-    from audience.settings import get_settings
+    from audience.core.settings import get_settings
 
     limits = container.limits(get_settings())
     ctx = RequestContext(request_id="bench")

@@ -25,7 +25,7 @@ from flask import Flask
 
 from audience.adapters.local.counters import SqliteCounterStore
 from audience.adapters.local.lakesql import DuckDBLakeQuery
-from audience.adapters.local.objectstore import FolderObjectStore
+from audience.core.objectstore.adapters.local import FolderObjectStore
 from audience.insights import queries as q
 from audience.insights.catalog import CsvCatalog
 from audience.insights.dashboard import METRICS, DashboardService

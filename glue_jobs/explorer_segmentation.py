@@ -51,11 +51,11 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
 def store_for(path: str) -> tuple[ObjectStore, str]:
     """The object store and key prefix for ``s3://bucket/prefix`` or a local folder."""
     if path.startswith("s3://"):
-        from audience.adapters.aws.s3 import S3ObjectStore
+        from audience.core.objectstore.adapters.aws import S3ObjectStore
 
         bucket, _, prefix = path[len("s3://") :].partition("/")
         return S3ObjectStore(bucket), prefix.strip("/")
-    from audience.adapters.local.objectstore import FolderObjectStore
+    from audience.core.objectstore.adapters.local import FolderObjectStore
 
     return FolderObjectStore(Path(path)), ""
 

@@ -13,9 +13,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from audience.activation.wiring import lake_store
-from audience.observability import logger
+from audience.core.observability import logger
+from audience.core.settings import get_settings
 from audience.personalize.queries import check_num_results, read_queries
-from audience.settings import get_settings
 
 
 class ValidateInput(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from audience.settings import get_settings
+from audience.core.settings import get_settings
 
 app = typer.Typer(
     help="Audience Intelligence & Activation Platform: local commands.",

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 
+from audience.core.settings import Settings, get_settings
 from audience.domain.ingest import IngestLimits, IngestService
 from audience.ports import CounterStore, EventSink, ObjectStore
-from audience.settings import Settings, get_settings
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ def build_ports(settings: Settings) -> Ports:
     if settings.backend == "aws":
         from audience.adapters.aws.dynamodb import DynamoCounterStore
         from audience.adapters.aws.firehose import FirehoseSink
-        from audience.adapters.aws.s3 import S3ObjectStore
+        from audience.core.objectstore.adapters.aws import S3ObjectStore
 
         missing = [
             name
@@ -50,7 +50,7 @@ def build_ports(settings: Settings) -> Ports:
 
     from audience.adapters.local.counters import SqliteCounterStore
     from audience.adapters.local.lake import LocalSpool
-    from audience.adapters.local.objectstore import FolderObjectStore
+    from audience.core.objectstore.adapters.local import FolderObjectStore
 
     home = settings.home
     return Ports(
@@ -65,12 +65,12 @@ def build_ports(settings: Settings) -> Ports:
 def build_lake_store(settings: Settings) -> ObjectStore:
     """Just the lake (the Explorer's web function has no stream or counters to configure)."""
     if settings.backend == "aws":
-        from audience.adapters.aws.s3 import S3ObjectStore
+        from audience.core.objectstore.adapters.aws import S3ObjectStore
 
         if not settings.lake_bucket:
             raise RuntimeError("aws backend needs AUDIENCE_LAKE_BUCKET")
         return S3ObjectStore(settings.lake_bucket)
-    from audience.adapters.local.objectstore import FolderObjectStore
+    from audience.core.objectstore.adapters.local import FolderObjectStore
 
     return FolderObjectStore(settings.lake_dir)
 

@@ -29,10 +29,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from audience.core.settings import Settings
 from audience.datagen import GeneratorConfig, generate
 from audience.local.client import PostOutcome, batched, post_all
 from audience.personalize.demo_stage import segment_stage
-from audience.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,7 @@ from aws_testkit import LAKE_BUCKET, STREAM, TABLE
 
 from audience.adapters.aws.dynamodb import DynamoCounterStore
 from audience.adapters.aws.firehose import FirehoseSink
-from audience.adapters.aws.s3 import S3ObjectStore
+from audience.core.objectstore.adapters.aws import S3ObjectStore
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pytest
 from aws_testkit import LAKE_BUCKET, client
 from botocore.stub import Stubber
 
-from audience.adapters.aws.s3 import S3ObjectStore
+from audience.core.objectstore.adapters.aws import S3ObjectStore
 from audience.ports import ObjectStore
 
 

@@ -12,9 +12,9 @@ from apig_wsgi import make_lambda_handler
 from botocore.stub import Stubber
 from explorer_testkit import prepare_home
 
-from audience.adapters.aws import client_config, new_client
 from audience.adapters.aws.cognito import ClientNotFoundError, find_client_id
-from audience.settings import Settings
+from audience.core.aws import client_config, new_client
+from audience.core.settings import Settings
 from audience.web.app import create_app
 
 EVENT = Path(__file__).parents[2] / "events" / "web_explorer_segments.json"

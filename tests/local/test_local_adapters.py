@@ -13,7 +13,7 @@ from builders import NOW, make_event
 
 from audience.adapters.local.counters import SqliteCounterStore
 from audience.adapters.local.lake import EVENTS_PREFIX, LakeWriter, LocalSpool, lake_schema
-from audience.adapters.local.objectstore import FolderObjectStore
+from audience.core.objectstore.adapters.local import FolderObjectStore
 from schemas.derive import glue_columns
 from schemas.engagement import EngagementEvent, LakeRecord
 

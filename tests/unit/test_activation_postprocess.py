@@ -19,7 +19,7 @@ from audience.activation.endpoints import (
 )
 from audience.activation.postprocess import postprocess
 from audience.activation.segments import parse_output, segment_name
-from audience.adapters.local.objectstore import FolderObjectStore
+from audience.core.objectstore.adapters.local import FolderObjectStore
 
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 LINES = [

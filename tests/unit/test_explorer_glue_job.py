@@ -8,7 +8,7 @@ import pytest
 from explorer_testkit import small_config
 from moto import mock_aws
 
-from audience.adapters.aws.s3 import S3ObjectStore
+from audience.core.objectstore.adapters.aws import S3ObjectStore
 from audience.datagen.users import users
 from audience.datagen.writers import write_users_csv
 from audience.explorer import lakeio

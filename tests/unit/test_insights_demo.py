@@ -10,8 +10,8 @@ import insights_lake
 from rich.console import Console
 
 from audience.adapters.local.counters import SqliteCounterStore
+from audience.core.settings import Settings
 from audience.insights.demo import show_insights
-from audience.settings import Settings
 from schemas.engagement import LakeRecord
 
 

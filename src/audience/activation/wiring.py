@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from audience.activation.destinations import FileDestination
 from audience.activation.ports import ActivationDestination
+from audience.core.settings import Settings
 from audience.ports import ObjectStore
-from audience.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -19,12 +19,12 @@ class ActivationPorts:
 def lake_store(settings: Settings) -> ObjectStore:
     """The lake bucket (S3) or folder (local), without building a destination."""
     if settings.backend == "aws":
-        from audience.adapters.aws.s3 import S3ObjectStore
+        from audience.core.objectstore.adapters.aws import S3ObjectStore
 
         if not settings.lake_bucket:
             raise RuntimeError("aws backend needs AUDIENCE_LAKE_BUCKET")
         return S3ObjectStore(settings.lake_bucket)
-    from audience.adapters.local.objectstore import FolderObjectStore
+    from audience.core.objectstore.adapters.local import FolderObjectStore
 
     return FolderObjectStore(settings.home.resolve() / "lake")
 
@@ -32,7 +32,7 @@ def lake_store(settings: Settings) -> ObjectStore:
 def build_activation(settings: Settings) -> ActivationPorts:
     prefix = settings.activation_prefix.strip("/")
     if settings.backend == "aws":
-        from audience.adapters.aws.s3 import S3ObjectStore
+        from audience.core.objectstore.adapters.aws import S3ObjectStore
 
         if not settings.lake_bucket:
             raise RuntimeError("aws backend needs AUDIENCE_LAKE_BUCKET")
@@ -64,7 +64,7 @@ def build_activation(settings: Settings) -> ActivationPorts:
             )
         return ActivationPorts(lake=lake, destination=destination)
 
-    from audience.adapters.local.objectstore import FolderObjectStore
+    from audience.core.objectstore.adapters.local import FolderObjectStore
 
     home = settings.home.resolve()
     # Locally every destination is the file export, under $AUDIENCE_HOME/activation/.

@@ -41,9 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"wrote {args.out / RICH_FILE} ({count:,} users)")
         return 0
 
-    from audience.adapters.local.objectstore import FolderObjectStore
+    from audience.core.objectstore.adapters.local import FolderObjectStore
+    from audience.core.settings import get_settings
     from audience.explorer.job import JobConfig, run
-    from audience.settings import get_settings
 
     settings = get_settings()
     config = JobConfig(

@@ -7,13 +7,13 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from audience.settings import Settings
+from audience.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def run_stage(settings: Settings, console: Console) -> dict[str, object]:
-    from audience.adapters.local.objectstore import FolderObjectStore
+    from audience.core.objectstore.adapters.local import FolderObjectStore
     from audience.explorer.job import JobConfig, run
     from audience.explorer.profiles import RICH_FILE
 

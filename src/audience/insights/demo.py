@@ -14,7 +14,8 @@ from rich.table import Table
 
 from audience.adapters.local.counters import SqliteCounterStore
 from audience.adapters.local.lakesql import DuckDBLakeQuery
-from audience.adapters.local.objectstore import FolderObjectStore
+from audience.core.objectstore.adapters.local import FolderObjectStore
+from audience.core.settings import Settings
 from audience.insights import queries as q
 from audience.insights.catalog import CsvCatalog
 from audience.insights.gather import ALL_FILTERS, Gatherer, SubjectNotFoundError, Window
@@ -23,7 +24,6 @@ from audience.insights.numbers import check_insight, figures, texts
 from audience.insights.service import InsightService
 from audience.insights.store import InsightStore
 from audience.insights.wiring import LOCAL_CATALOG
-from audience.settings import Settings
 
 TIME_RANGE: TimeRange = "7d"
 DAYS = 7

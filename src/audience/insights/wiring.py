@@ -12,13 +12,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from audience.container import ports
+from audience.core.settings import Settings, get_settings
 from audience.insights.catalog import CsvCatalog
 from audience.insights.gather import Gatherer
 from audience.insights.ports import InsightModel, LakeQuery
 from audience.insights.service import InsightService
 from audience.insights.store import InsightStore
 from audience.ports import CounterStore, ObjectStore
-from audience.settings import Settings, get_settings
 
 CATALOG_KEY = "reference/content_catalog.csv"
 LOCAL_CATALOG = Path(__file__).resolve().parents[3] / "data" / "content_catalog.csv"
@@ -52,7 +52,7 @@ def _stores(settings: Settings) -> tuple[ObjectStore, CounterStore]:
     """The lake bucket and the live counters, without the ingestion's delivery stream."""
     if settings.backend == "aws":
         from audience.adapters.aws.dynamodb import DynamoCounterStore
-        from audience.adapters.aws.s3 import S3ObjectStore
+        from audience.core.objectstore.adapters.aws import S3ObjectStore
 
         if not settings.lake_bucket or not settings.counters_table:
             raise RuntimeError("aws backend needs AUDIENCE_LAKE_BUCKET and AUDIENCE_COUNTERS_TABLE")

@@ -10,8 +10,8 @@ from typing import Any
 
 import typer
 
+from audience.core.settings import get_settings
 from audience.models.ports import MODELS, ModelUnavailableError, PredictionRejectedError
-from audience.settings import get_settings
 
 app = typer.Typer(
     help="Engagement and churn models, locally.", no_args_is_help=True, pretty_exceptions_enable=False

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from audience.core.settings import Settings
 from audience.models.ports import ModelPredictor
 from audience.models.registry import LocalRegistry
-from audience.settings import Settings
 
 
 def predictor(settings: Settings) -> ModelPredictor:

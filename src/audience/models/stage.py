@@ -9,11 +9,11 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from audience.core.settings import Settings
 from audience.models import runner
 from audience.models.ports import MODELS
 from audience.models.registry import LocalRegistry
 from audience.models.service import predictor
-from audience.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -6,10 +6,10 @@ import argparse
 import json
 from pathlib import Path
 
+from audience.core.settings import get_settings
 from audience.personalize.evaluate import evaluate_movielens
 from audience.personalize.export import export_datasets
 from audience.personalize.stage import run_segments
-from audience.settings import get_settings
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -23,6 +23,7 @@ from typing import Any
 from audience.activation.endpoints import PROFILE_CHANNEL, encode_mapping
 from audience.activation.postprocess import postprocess
 from audience.activation.wiring import build_activation
+from audience.core.settings import Settings
 from audience.personalize.evaluate import evaluate_interactions_csv
 from audience.personalize.export import export_datasets, has_events
 from audience.personalize.model import (
@@ -33,7 +34,6 @@ from audience.personalize.model import (
     write_batch_output,
 )
 from audience.personalize.queries import read_queries
-from audience.settings import Settings
 
 DEFAULT_QUERIES: Sequence[str] = (
     'ITEMS.genres = "Action"',

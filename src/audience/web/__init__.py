@@ -12,7 +12,7 @@ from typing import Final
 
 from flask import Blueprint, Flask, abort, send_from_directory
 
-from audience.settings import Settings
+from audience.core.settings import Settings
 
 ROOT: Final = Path(__file__).resolve().parents[3]
 

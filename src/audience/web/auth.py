@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify
 
-from audience.settings import Settings
+from audience.core.settings import Settings
 
 auth = Blueprint("auth", __name__, static_folder="static/web", static_url_path="/static/web")
 _KEY = "audience.auth.settings"

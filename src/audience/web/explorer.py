@@ -13,9 +13,9 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 
+from audience.core.settings import Settings
 from audience.explorer.service import ExplorerService, NoRunError, NotFoundError, RequestError
 from audience.ports import ObjectStore
-from audience.settings import Settings
 
 explorer = Blueprint(
     "explorer",
@@ -39,7 +39,7 @@ def init_explorer(app: Flask, settings: Settings) -> None:
     if settings.backend == "aws":
         exports: ObjectStore = lake
     else:
-        from audience.adapters.local.objectstore import FolderObjectStore
+        from audience.core.objectstore.adapters.local import FolderObjectStore
 
         exports = FolderObjectStore(settings.home)
     app.extensions[_SERVICE_KEY] = ExplorerService(

@@ -22,7 +22,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_exponential
 
-from audience.adapters.aws import client_config, error_code, new_client
+from audience.core.aws import client_config, error_code, new_client
 from audience.insights.ports import LakeQueryError, Param, Row
 
 _DONE = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})

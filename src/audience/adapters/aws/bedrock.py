@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from audience.adapters.aws import client_config, error_code, new_client
+from audience.core.aws import client_config, error_code, new_client
 from audience.insights.ports import ModelUnavailableError
 from audience.insights.prompt import TOOL_NAME
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from audience.adapters.aws import client_config, new_client
+from audience.core.aws import client_config, new_client
 
 
 class ClientNotFoundError(LookupError):

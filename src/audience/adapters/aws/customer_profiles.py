@@ -35,7 +35,7 @@ from typing import Any, Final
 from audience.activation.endpoints import PROFILE_CHANNEL
 from audience.activation.files import guard_cell
 from audience.activation.ports import ActivationReceipt, SegmentExport
-from audience.adapters.aws import client_config, new_client
+from audience.core.aws import client_config, new_client
 
 Uploader = Callable[[str, bytes, Mapping[str, str]], int]
 DONE: Final = {"SUCCEEDED", "PARTIALLY_SUCCEEDED", "FAILED", "STOPPED"}

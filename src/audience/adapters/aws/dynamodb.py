@@ -36,7 +36,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from audience.adapters.aws import client_config, error_code, is_transient, new_client
+from audience.core.aws import client_config, error_code, is_transient, new_client
+from audience.core.observability import logger
 from audience.domain.counters import (
     EVENT_TYPES,
     TOTAL_BUCKET,
@@ -48,7 +49,6 @@ from audience.domain.counters import (
     hour_bucket,
 )
 from audience.domain.records import first_per_event_id
-from audience.observability import logger
 from schemas.engagement import LakeRecord
 
 CONTENT_PREFIX = "CONTENT#"

@@ -19,8 +19,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from audience.adapters.aws import client_config, error_code, is_transient, new_client
-from audience.observability import logger
+from audience.core.aws import client_config, error_code, is_transient, new_client
+from audience.core.observability import logger
 from audience.ports import SinkLimits
 from schemas.engagement import LakeRecord
 

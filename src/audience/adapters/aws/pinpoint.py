@@ -16,7 +16,7 @@ from typing import Any
 from audience.activation.destinations import pinpoint_csv
 from audience.activation.files import safe_name
 from audience.activation.ports import ActivationReceipt, SegmentExport
-from audience.adapters.aws import client_config, new_client
+from audience.core.aws import client_config, new_client
 from audience.ports import ObjectStore
 
 PINPOINT_CHANNELS: Sequence[str] = ("EMAIL", "SMS", "PUSH", "GCM", "APNS", "VOICE", "IN_APP", "CUSTOM")

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from audience.adapters.local.sqlite import SqliteDatabase
+from audience.core.sqlite import SqliteDatabase
 from audience.domain.counters import EVENT_TYPES, TOTAL_BUCKET, ContentCounters, HourlyCounters, aggregate
 from audience.domain.records import first_per_event_id
 from schemas.engagement import LakeRecord

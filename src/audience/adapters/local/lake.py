@@ -29,8 +29,8 @@ import pyarrow as pa
 import pyarrow.json as pj
 import pyarrow.parquet as pq
 
-from audience.adapters.local.objectstore import atomic_write
-from audience.adapters.local.sqlite import SqliteDatabase
+from audience.core.objectstore.adapters.local import atomic_write
+from audience.core.sqlite import SqliteDatabase
 from audience.domain.records import first_per_event_id
 from audience.ports import SinkLimits
 from schemas.derive import glue_columns
