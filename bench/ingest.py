@@ -64,8 +64,8 @@ def in_process(n_batches: int = 40) -> dict[str, Any]:
     os.environ.update(
         {"AUDIENCE_HOME": str(home), "AUDIENCE_BACKEND": "local", "POWERTOOLS_LOG_LEVEL": "WARNING"}
     )
-    from audience import container
-    from audience.domain.ingest import RequestContext, parse_body, validate_event
+    from audience.ingest import wiring as container
+    from audience.ingest.service import RequestContext, parse_body, validate_event
     from audience.local.apigw import LocalContext, proxy_event
 
     container.reset()

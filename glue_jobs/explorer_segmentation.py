@@ -4,7 +4,7 @@ The same code as ``make demo``'s stage (:func:`audience.explorer.job.run`), on t
 (Python 3.11, as locally; scikit-learn pinned through ``--additional-python-modules``, the
 ``audience`` package through ``--extra-py-files``). No Spark: the audience fits one machine (the
 benchmark segments a million users on a laptop core in well under a minute), so the job reads and
-writes through the lake's :class:`~audience.ports.ObjectStore` (S3 in Glue, a folder locally).
+writes through the lake's :class:`~audience.core.objectstore.ports.ObjectStore` (S3 in Glue, a folder locally).
 
 Arguments (Glue passes ``--name value`` pairs, plus its own, which are ignored):
 
@@ -32,7 +32,7 @@ from audience.explorer.job import JobConfig, JobReport, run
 from audience.explorer.profiles import RICH_FILE
 
 if TYPE_CHECKING:  # the port is only a type here: the Glue job ships without schemas/
-    from audience.ports import ObjectStore
+    from audience.core.objectstore.ports import ObjectStore
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:

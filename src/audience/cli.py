@@ -59,8 +59,8 @@ def demo(
 @app.command()
 def flush() -> None:
     """Deliver everything in the local spool into the lake (when no server is running)."""
-    from audience.adapters.local.lake import LakeWriter, LocalSpool
-    from audience.container import ports
+    from audience.ingest.adapters.local.spool import LakeWriter, LocalSpool
+    from audience.ingest.wiring import ports
     from audience.local.server import WriterLockedError, writer_lock
 
     settings = get_settings()

@@ -199,7 +199,7 @@ def summarise(
     elapsed: float,
     console: Console,
 ) -> dict[str, object]:
-    from audience.adapters.local.counters import SqliteCounterStore
+    from audience.ingest.adapters.local.counters import SqliteCounterStore
 
     statuses = Counter(o.status for o in outcomes)
     accepted = sum(int(o.body.get("accepted", 0)) for o in outcomes)

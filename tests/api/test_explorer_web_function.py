@@ -111,7 +111,7 @@ def test_web_function_handler_answers_and_logs_one_structured_line_per_request(
     # GIVEN the deployed handler on the local backend over a prepared home, its log records captured
     import logging
 
-    from audience.container import reset
+    from audience.ingest.wiring import reset
     from audience.local.apigw import LocalContext
     from functions.web import app as web_app
 

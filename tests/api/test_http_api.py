@@ -22,7 +22,7 @@ import pytest
 from builders import make_event
 from servers import API_KEY, ROOT, Server, free_port
 
-from audience.adapters.local.counters import SqliteCounterStore
+from audience.ingest.adapters.local.counters import SqliteCounterStore
 
 pytestmark = pytest.mark.slow
 

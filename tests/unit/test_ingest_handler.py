@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from audience import container
+from audience.ingest import wiring as container
 from audience.local.apigw import LocalContext
 
 EVENTS = Path(__file__).parents[2] / "events"

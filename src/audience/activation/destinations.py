@@ -1,7 +1,7 @@
 """The file destination, and the import-file formats the campaign tools read.
 
 The file export is :func:`audience.activation.files.write_export` (CSV + JSON + manifest, cells
-guarded against formula injection), written to any :class:`~audience.ports.ObjectStore`: a folder
+guarded against formula injection), written to any :class:`~audience.core.objectstore.ports.ObjectStore`: a folder
 under ``$AUDIENCE_HOME/activation/`` locally, an S3 prefix in the cloud. The manifest is stored
 last, so a reader that sees it knows both data files are complete.
 """
@@ -15,7 +15,7 @@ from typing import Final
 
 from audience.activation.files import guard_cell, safe_name, write_export
 from audience.activation.ports import ActivationReceipt, SegmentExport
-from audience.ports import ObjectStore
+from audience.core.objectstore.ports import ObjectStore
 
 PINPOINT_HEADER: Final = "Id"
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from audience.activation.destinations import FileDestination
 from audience.activation.ports import ActivationDestination
+from audience.core.objectstore.ports import ObjectStore
 from audience.core.settings import Settings
-from audience.ports import ObjectStore
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from audience.adapters.local.counters import SqliteCounterStore
 from audience.adapters.local.lakesql import DuckDBLakeQuery
 from audience.core.objectstore.adapters.local import FolderObjectStore
 from audience.core.settings import Settings
+from audience.ingest.adapters.local.counters import SqliteCounterStore
 from audience.insights import queries as q
 from audience.insights.catalog import CsvCatalog
 from audience.insights.gather import ALL_FILTERS, Gatherer, SubjectNotFoundError, Window

@@ -1,4 +1,4 @@
-"""Chooses the insights' adapters for the configured backend (like :mod:`audience.container`).
+"""Chooses the insights' adapters for the configured backend (like :mod:`audience.ingest.wiring`).
 
 AWS: Athena over the Glue tables, Bedrock when ``AUDIENCE_BEDROCK_MODEL_ID`` is set, the insight
 store in the lake bucket. Local: DuckDB over ``$AUDIENCE_HOME/lake``, the rules writer, the store
@@ -11,14 +11,15 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from audience.container import ports
+from audience.core.objectstore.ports import ObjectStore
 from audience.core.settings import Settings, get_settings
+from audience.ingest.ports import CounterStore
+from audience.ingest.wiring import ports
 from audience.insights.catalog import CsvCatalog
 from audience.insights.gather import Gatherer
 from audience.insights.ports import InsightModel, LakeQuery
 from audience.insights.service import InsightService
 from audience.insights.store import InsightStore
-from audience.ports import CounterStore, ObjectStore
 
 CATALOG_KEY = "reference/content_catalog.csv"
 LOCAL_CATALOG = Path(__file__).resolve().parents[3] / "data" / "content_catalog.csv"
@@ -51,8 +52,8 @@ def build_model(settings: Settings) -> InsightModel | None:
 def _stores(settings: Settings) -> tuple[ObjectStore, CounterStore]:
     """The lake bucket and the live counters, without the ingestion's delivery stream."""
     if settings.backend == "aws":
-        from audience.adapters.aws.dynamodb import DynamoCounterStore
         from audience.core.objectstore.adapters.aws import S3ObjectStore
+        from audience.ingest.adapters.aws.dynamodb import DynamoCounterStore
 
         if not settings.lake_bucket or not settings.counters_table:
             raise RuntimeError("aws backend needs AUDIENCE_LAKE_BUCKET and AUDIENCE_COUNTERS_TABLE")

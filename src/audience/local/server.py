@@ -138,8 +138,8 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, threads
     import waitress
     from waitress import wasyncore
 
-    from audience.adapters.local.lake import LakeWriter, LocalSpool
-    from audience.container import ports
+    from audience.ingest.adapters.local.spool import LakeWriter, LocalSpool
+    from audience.ingest.wiring import ports
     from functions.ingest.app import handler
 
     api_key = resolve_api_key(settings)

@@ -17,7 +17,7 @@ from audience.activation.destinations import pinpoint_csv
 from audience.activation.files import safe_name
 from audience.activation.ports import ActivationReceipt, SegmentExport
 from audience.core.aws import client_config, new_client
-from audience.ports import ObjectStore
+from audience.core.objectstore.ports import ObjectStore
 
 PINPOINT_CHANNELS: Sequence[str] = ("EMAIL", "SMS", "PUSH", "GCM", "APNS", "VOICE", "IN_APP", "CUSTOM")
 

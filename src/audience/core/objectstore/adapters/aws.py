@@ -1,4 +1,4 @@
-"""An S3 bucket as the :class:`~audience.ports.ObjectStore`.
+"""An S3 bucket as the :class:`~audience.core.objectstore.ports.ObjectStore`.
 
 Encryption is left to the bucket's default (SSE-S3 or SSE-KMS set in the template), so the code
 needs no key id and the bucket policy stays the one place that decides.

@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from audience.core.sqlite import SqliteDatabase
-from audience.domain.counters import EVENT_TYPES, TOTAL_BUCKET, ContentCounters, HourlyCounters, aggregate
-from audience.domain.records import first_per_event_id
+from audience.ingest.counters import EVENT_TYPES, TOTAL_BUCKET, ContentCounters, HourlyCounters, aggregate
+from audience.ingest.records import first_per_event_id
 from schemas.engagement import LakeRecord
 
 _COLUMNS = ", ".join(f'"{t}" INTEGER NOT NULL DEFAULT 0' for t in EVENT_TYPES)

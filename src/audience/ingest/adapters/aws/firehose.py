@@ -1,4 +1,4 @@
-"""The lake's front door: Amazon Data Firehose (``PutRecordBatch``) as an :class:`~audience.ports.EventSink`.
+"""The lake's front door: Amazon Data Firehose (``PutRecordBatch``) as an :class:`~audience.ingest.ports.EventSink`.
 
 One ``put_batch`` is one ``PutRecordBatch`` call; each record is one JSON line. What comes back:
 
@@ -21,7 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from audience.core.aws import client_config, error_code, is_transient, new_client
 from audience.core.observability import logger
-from audience.ports import SinkLimits
+from audience.ingest.ports import SinkLimits
 from schemas.engagement import LakeRecord
 
 MAX_RECORD_BYTES = 1_000 * 1024

@@ -1,4 +1,4 @@
-"""Live counters in DynamoDB, counted exactly once per ``event_id`` (the :class:`~audience.ports.CounterStore`).
+"""Live counters in DynamoDB, counted exactly once per ``event_id`` (the :class:`~audience.ingest.ports.CounterStore`).
 
 Single-table design on the template's ``pk``/``sk`` (no index):
 
@@ -38,7 +38,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from audience.core.aws import client_config, error_code, is_transient, new_client
 from audience.core.observability import logger
-from audience.domain.counters import (
+from audience.ingest.counters import (
     EVENT_TYPES,
     TOTAL_BUCKET,
     ContentCounters,
@@ -48,7 +48,7 @@ from audience.domain.counters import (
     aggregate,
     hour_bucket,
 )
-from audience.domain.records import first_per_event_id
+from audience.ingest.records import first_per_event_id
 from schemas.engagement import LakeRecord
 
 CONTENT_PREFIX = "CONTENT#"

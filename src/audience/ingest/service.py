@@ -23,9 +23,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from audience.domain.delivery import deliver
-from audience.domain.records import first_per_event_id
-from audience.ports import CounterStore, EventSink, ObjectStore
+from audience.core.objectstore.ports import ObjectStore
+from audience.ingest.delivery import deliver
+from audience.ingest.ports import CounterStore, EventSink
+from audience.ingest.records import first_per_event_id
 from schemas.engagement import EngagementEvent, LakeRecord
 
 QUARANTINE_PREFIX = "quarantine"

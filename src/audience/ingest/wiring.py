@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 
+from audience.core.objectstore.ports import ObjectStore
+from audience.core.objectstore.wiring import lake_store
 from audience.core.settings import Settings, get_settings
-from audience.domain.ingest import IngestLimits, IngestService
-from audience.ports import CounterStore, EventSink, ObjectStore
+from audience.ingest.ports import CounterStore, EventSink
+from audience.ingest.service import IngestLimits, IngestService
 
 
 @dataclass(frozen=True)
@@ -24,9 +26,8 @@ class Ports:
 
 def build_ports(settings: Settings) -> Ports:
     if settings.backend == "aws":
-        from audience.adapters.aws.dynamodb import DynamoCounterStore
-        from audience.adapters.aws.firehose import FirehoseSink
-        from audience.core.objectstore.adapters.aws import S3ObjectStore
+        from audience.ingest.adapters.aws.dynamodb import DynamoCounterStore
+        from audience.ingest.adapters.aws.firehose import FirehoseSink
 
         missing = [
             name
@@ -45,12 +46,11 @@ def build_ports(settings: Settings) -> Ports:
             counters=DynamoCounterStore(
                 settings.counters_table, dedup_ttl_seconds=settings.dedup_ttl_seconds
             ),
-            lake=S3ObjectStore(settings.lake_bucket),
+            lake=lake_store(settings),
         )
 
-    from audience.adapters.local.counters import SqliteCounterStore
-    from audience.adapters.local.lake import LocalSpool
-    from audience.core.objectstore.adapters.local import FolderObjectStore
+    from audience.ingest.adapters.local.counters import SqliteCounterStore
+    from audience.ingest.adapters.local.spool import LocalSpool
 
     home = settings.home
     return Ports(
@@ -58,21 +58,8 @@ def build_ports(settings: Settings) -> Ports:
         counters=SqliteCounterStore(
             home / "state" / "counters.db", dedup_ttl_seconds=settings.dedup_ttl_seconds
         ),
-        lake=FolderObjectStore(settings.lake_dir),
+        lake=lake_store(settings),
     )
-
-
-def build_lake_store(settings: Settings) -> ObjectStore:
-    """Just the lake (the Explorer's web function has no stream or counters to configure)."""
-    if settings.backend == "aws":
-        from audience.core.objectstore.adapters.aws import S3ObjectStore
-
-        if not settings.lake_bucket:
-            raise RuntimeError("aws backend needs AUDIENCE_LAKE_BUCKET")
-        return S3ObjectStore(settings.lake_bucket)
-    from audience.core.objectstore.adapters.local import FolderObjectStore
-
-    return FolderObjectStore(settings.lake_dir)
 
 
 def limits(settings: Settings) -> IngestLimits:

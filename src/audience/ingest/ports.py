@@ -1,7 +1,8 @@
-"""Ports: what the domain needs from the outside world, with no word of AWS in them.
+"""Ports of the ingest slice: what ingestion needs from the outside world, with no word of AWS in them.
 
 Each port has an ``aws`` adapter (boto3) and a ``local`` adapter (the embedded default), and unit
-tests pass in-memory fakes. Adapters are chosen in :mod:`audience.container`.
+tests pass in-memory fakes. Adapters are chosen in :mod:`audience.ingest.wiring`. The object store
+(the lake bucket) is shared by every slice: :mod:`audience.core.objectstore.ports`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from audience.domain.counters import ContentCounters, HourlyCounters
+from audience.ingest.counters import ContentCounters, HourlyCounters
 from schemas.engagement import LakeRecord
 
 
@@ -39,19 +40,6 @@ class EventSink(Protocol):
 
 
 @runtime_checkable
-class ObjectStore(Protocol):
-    """A bucket: S3 in the cloud, a folder locally. Keys use ``/`` and the lake's layout."""
-
-    def put_object(self, key: str, body: bytes, content_type: str = "application/octet-stream") -> None: ...
-
-    def get_object(self, key: str) -> bytes:
-        """The object's bytes; a missing key raises :class:`FileNotFoundError` on every adapter."""
-        ...
-
-    def list_keys(self, prefix: str) -> list[str]: ...
-
-
-@runtime_checkable
 class CounterStore(Protocol):
     """Live engagement counters with exactly-once counting per ``event_id`` (DynamoDB's role)."""
 
@@ -63,7 +51,7 @@ class CounterStore(Protocol):
         """Count the records whose ``event_id`` was never counted, atomically with remembering them.
 
         Returns the ids counted by this call; the others were duplicates. Counters are aggregated
-        per (content, bucket) with :func:`audience.domain.counters.aggregate` before writing.
+        per (content, bucket) with :func:`audience.ingest.counters.aggregate` before writing.
         """
         ...
 

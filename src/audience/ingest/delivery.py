@@ -1,4 +1,4 @@
-"""Delivering accepted records through an :class:`~audience.ports.EventSink` without losing any.
+"""Delivering accepted records through an :class:`~audience.ingest.ports.EventSink` without losing any.
 
 Records are cut into chunks within the sink's limits; after each attempt only the records the
 sink reported as failed are sent again, with exponential backoff and jitter. Whatever still fails
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from tenacity import Retrying, retry_if_result, stop_after_attempt, stop_before_delay, wait_random_exponential
 from tenacity.stop import stop_base
 
-from audience.ports import EventSink, SinkLimits
+from audience.ingest.ports import EventSink, SinkLimits
 from schemas.engagement import LakeRecord
 
 

@@ -31,8 +31,8 @@ import pyarrow.parquet as pq
 
 from audience.core.objectstore.adapters.local import atomic_write
 from audience.core.sqlite import SqliteDatabase
-from audience.domain.records import first_per_event_id
-from audience.ports import SinkLimits
+from audience.ingest.ports import SinkLimits
+from audience.ingest.records import first_per_event_id
 from schemas.derive import glue_columns
 from schemas.engagement import LakeRecord
 
@@ -104,7 +104,7 @@ def lake_schema() -> pa.Schema:
 
 
 class LocalSpool:
-    """Implements :class:`~audience.ports.EventSink`; deduplicates by ``event_id`` so the local lake
+    """Implements :class:`~audience.ingest.ports.EventSink`; deduplicates by ``event_id`` so the local lake
     holds each event once (Firehose is at-least-once; the feature jobs deduplicate either way)."""
 
     limits = SinkLimits()
