@@ -12,10 +12,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
+from audience.activation.queries import check_num_results, read_queries
 from audience.activation.wiring import lake_store
 from audience.core.observability import logger
 from audience.core.settings import get_settings
-from audience.personalize.queries import check_num_results, read_queries
 
 
 class ValidateInput(BaseModel):

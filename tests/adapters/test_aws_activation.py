@@ -12,10 +12,10 @@ import pytest
 from aws_testkit import LAKE_BUCKET, client
 from botocore.stub import ANY, Stubber
 
+from audience.activation.adapters.aws.customer_profiles import CustomerProfilesDestination, sse_c_headers
+from audience.activation.adapters.aws.pinpoint import PinpointDestination
 from audience.activation.endpoints import PROFILE_CHANNEL, Endpoint
 from audience.activation.ports import SegmentExport
-from audience.adapters.aws.customer_profiles import CustomerProfilesDestination, sse_c_headers
-from audience.adapters.aws.pinpoint import PinpointDestination
 from audience.core.objectstore.adapters.aws import S3ObjectStore
 
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)

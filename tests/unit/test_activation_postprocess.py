@@ -9,7 +9,7 @@ from pathlib import Path
 
 from builders import FakeObjectStore
 
-from audience.activation.destinations import FileDestination, pinpoint_csv
+from audience.activation.adapters.local.files import FileDestination, pinpoint_csv
 from audience.activation.endpoints import (
     ENDPOINTS_KEY,
     PROFILE_CHANNEL,

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from audience.ingest import wiring as container
-from audience.local.apigw import LocalContext
+from devhost.apigw import LocalContext
 
 EVENTS = Path(__file__).parents[2] / "events"
 

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from audience.core.settings import Settings
 from audience.ingest.adapters.local.counters import SqliteCounterStore
-from audience.insights.demo import show_insights
+from devhost.stages.insights import show_insights
 from schemas.engagement import LakeRecord
 
 

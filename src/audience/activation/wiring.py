@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from audience.activation.destinations import FileDestination
+from audience.activation.adapters.local.files import FileDestination
 from audience.activation.ports import ActivationDestination
 from audience.core.objectstore.ports import ObjectStore
 from audience.core.settings import Settings
@@ -39,7 +39,7 @@ def build_activation(settings: Settings) -> ActivationPorts:
         lake = S3ObjectStore(settings.lake_bucket)
         destination: ActivationDestination
         if settings.activation_destination == "pinpoint":
-            from audience.adapters.aws.pinpoint import PinpointDestination
+            from audience.activation.adapters.aws.pinpoint import PinpointDestination
 
             if not (settings.pinpoint_application_id and settings.pinpoint_import_role_arn):
                 raise RuntimeError("pinpoint needs AUDIENCE_PINPOINT_APPLICATION_ID and _IMPORT_ROLE_ARN")
@@ -51,7 +51,7 @@ def build_activation(settings: Settings) -> ActivationPorts:
                 role_arn=settings.pinpoint_import_role_arn,
             )
         elif settings.activation_destination == "connect":
-            from audience.adapters.aws.customer_profiles import CustomerProfilesDestination
+            from audience.activation.adapters.aws.customer_profiles import CustomerProfilesDestination
 
             if not settings.connect_domain_name:
                 raise RuntimeError("connect needs AUDIENCE_CONNECT_DOMAIN_NAME")

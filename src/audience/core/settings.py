@@ -15,6 +15,20 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
+@lru_cache(maxsize=1)
+def find_project_root() -> Path:
+    """The checkout holding the top-level ``glue_jobs/``, ``sagemaker/``, ``data/`` and ``node_modules/``.
+
+    Found once, as the nearest folder above this package with a ``pyproject.toml`` and ``glue_jobs/``
+    (an editable install or a run from the source tree); else the working directory. Code that has its
+    settings at hand reads ``Settings.project_root`` instead, which ``AUDIENCE_PROJECT_ROOT`` overrides.
+    """
+    for folder in Path(__file__).resolve().parents:
+        if (folder / "pyproject.toml").is_file() and (folder / "glue_jobs").is_dir():
+            return folder
+    return Path.cwd()
+
+
 def _running_in_aws() -> bool:
     return "AWS_LAMBDA_FUNCTION_NAME" in os.environ or os.environ.get("AWS_EXECUTION_ENV", "").startswith(
         "AWS_"
@@ -30,6 +44,10 @@ class Settings(BaseSettings):
     )
     stage: str = "local"
     home: Path = Field(default=Path(".audience"), description="Local state (lake, spool, counters).")
+    project_root: Path = Field(
+        default_factory=find_project_root,
+        description="The checkout whose glue_jobs/, sagemaker/ and data/ local runs use (default: this one).",
+    )
     api_key: str | None = Field(
         default=None, description="Local server's API key (API Gateway checks it in AWS)."
     )

@@ -9,10 +9,9 @@ in the same folder lake. The catalog comes from ``reference/content_catalog.csv`
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
 from audience.core.objectstore.ports import ObjectStore
-from audience.core.settings import Settings, get_settings
+from audience.core.settings import Settings, find_project_root, get_settings
 from audience.ingest.ports import CounterStore
 from audience.ingest.wiring import ports
 from audience.insights.catalog import CsvCatalog
@@ -22,12 +21,12 @@ from audience.insights.service import InsightService
 from audience.insights.store import InsightStore
 
 CATALOG_KEY = "reference/content_catalog.csv"
-LOCAL_CATALOG = Path(__file__).resolve().parents[3] / "data" / "content_catalog.csv"
+LOCAL_CATALOG = find_project_root() / "data" / "content_catalog.csv"
 
 
 def build_lake_query(settings: Settings) -> LakeQuery:
     if settings.backend == "aws":
-        from audience.adapters.aws.athena import AthenaLakeQuery
+        from audience.insights.adapters.aws.athena import AthenaLakeQuery
 
         if not settings.lake_database or not settings.athena_workgroup:
             raise RuntimeError("aws backend needs AUDIENCE_LAKE_DATABASE and AUDIENCE_ATHENA_WORKGROUP")
@@ -36,14 +35,14 @@ def build_lake_query(settings: Settings) -> LakeQuery:
             database=settings.lake_database,
             timeout_seconds=settings.lake_query_timeout_seconds,
         )
-    from audience.adapters.local.lakesql import DuckDBLakeQuery
+    from audience.insights.adapters.local.duckdb_sql import DuckDBLakeQuery
 
     return DuckDBLakeQuery(settings.lake_dir)
 
 
 def build_model(settings: Settings) -> InsightModel | None:
     if settings.backend == "aws" and settings.bedrock_model_id:
-        from audience.adapters.aws.bedrock import BedrockInsightModel
+        from audience.insights.adapters.aws.bedrock import BedrockInsightModel
 
         return BedrockInsightModel(settings.bedrock_model_id)
     return None

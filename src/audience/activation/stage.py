@@ -1,6 +1,6 @@
 """The local segment stage: export -> train the local model -> batch segment output -> activation.
 
-``python -m audience.personalize`` and ``make demo`` (after the features stage) run it on the local
+``python -m audience.activation`` and ``make demo`` (after the features stage) run it on the local
 lake. Everything lands under ``$AUDIENCE_HOME``:
 
 * ``personalize/datasets/{interactions,items,users}.csv``: Personalize's import files;
@@ -20,20 +20,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from audience.activation.endpoints import PROFILE_CHANNEL, encode_mapping
-from audience.activation.postprocess import postprocess
-from audience.activation.wiring import build_activation
-from audience.core.settings import Settings
-from audience.personalize.evaluate import evaluate_interactions_csv
-from audience.personalize.export import export_datasets, has_events
-from audience.personalize.model import (
+from audience.activation.adapters.local.personalize_model import (
     Interactions,
     ItemAttributeAffinityModel,
     batch_segment_lines,
     item_attributes,
     write_batch_output,
 )
-from audience.personalize.queries import read_queries
+from audience.activation.endpoints import PROFILE_CHANNEL, encode_mapping
+from audience.activation.evaluate import evaluate_interactions_csv
+from audience.activation.export import export_datasets, has_events
+from audience.activation.postprocess import postprocess
+from audience.activation.queries import read_queries
+from audience.activation.wiring import build_activation
+from audience.core.settings import Settings
 
 DEFAULT_QUERIES: Sequence[str] = (
     'ITEMS.genres = "Action"',

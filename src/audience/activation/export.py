@@ -10,7 +10,7 @@ users from the users table (categorical attributes only, no personal data).
 In the cloud the same interactions query runs on Athena (:data:`ATHENA_INTERACTIONS_SQL`) from the
 training workflow: a plain SELECT whose query result is a CSV *with a header*, which Personalize's
 import takes as is (UNLOAD and CTAS write no header). Items and users are exported by
-``python -m audience.personalize export`` and uploaded under the training-data prefix.
+``python -m audience.activation export`` and uploaded under the training-data prefix.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from typing import Any
 from flask import Flask, Response, request
 
 from audience.core.settings import Settings
-from audience.local.apigw import API_GATEWAY_MAX_PAYLOAD, LocalContext, needs_api_key, proxy_event
+from devhost.apigw import API_GATEWAY_MAX_PAYLOAD, LocalContext, needs_api_key, proxy_event
 
 log = logging.getLogger("audience.server")
 

@@ -12,11 +12,11 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from audience.adapters.local.lakesql import DuckDBLakeQuery
 from audience.core.objectstore.adapters.local import FolderObjectStore
 from audience.core.settings import Settings
 from audience.ingest.adapters.local.counters import SqliteCounterStore
 from audience.insights import queries as q
+from audience.insights.adapters.local.duckdb_sql import DuckDBLakeQuery
 from audience.insights.catalog import CsvCatalog
 from audience.insights.gather import ALL_FILTERS, Gatherer, SubjectNotFoundError, Window
 from audience.insights.models import InsightRecord, InsightRequest, TimeRange

@@ -16,11 +16,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Final
 
+from audience.core.settings import find_project_root
+
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-ROOT: Final = Path(__file__).resolve().parents[3]
-REFERENCE_DIR: Final = ROOT / "data"
+REFERENCE_DIR: Final = find_project_root() / "data"
 """The repository's reference tables (``content_catalog.csv``, ``users.csv``)."""
 
 JOBS: Final = ("user_content_features", "user_features", "content_features")

@@ -9,7 +9,7 @@ from audience.models.registry import LocalRegistry
 
 def predictor(settings: Settings) -> ModelPredictor:
     if settings.backend == "aws":
-        from audience.adapters.aws.sagemaker_runtime import EndpointPredictor
+        from audience.models.adapters.aws.sagemaker_runtime import EndpointPredictor
 
         endpoints = {
             name: value
@@ -20,6 +20,6 @@ def predictor(settings: Settings) -> ModelPredictor:
             if value
         }
         return EndpointPredictor(endpoints)
-    from audience.adapters.local.predictor import InProcessPredictor
+    from audience.models.adapters.local.predictor import InProcessPredictor
 
     return InProcessPredictor(LocalRegistry(settings.models_dir))

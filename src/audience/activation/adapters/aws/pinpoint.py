@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from audience.activation.destinations import pinpoint_csv
+from audience.activation.adapters.local.files import pinpoint_csv
 from audience.activation.files import safe_name
 from audience.activation.ports import ActivationReceipt, SegmentExport
 from audience.core.aws import client_config, new_client

@@ -1,4 +1,4 @@
-"""``python -m audience.personalize [segments|evaluate-movielens PATH]`` on the local backend."""
+"""``python -m audience.activation [segments|evaluate-movielens PATH]`` on the local backend."""
 
 from __future__ import annotations
 
@@ -6,25 +6,24 @@ import argparse
 import json
 from pathlib import Path
 
+from audience.activation.evaluate import evaluate_movielens
+from audience.activation.export import export_datasets
+from audience.activation.stage import run_segments
 from audience.core.settings import get_settings
-from audience.personalize.evaluate import evaluate_movielens
-from audience.personalize.export import export_datasets
-from audience.personalize.stage import run_segments
-
-ROOT = Path(__file__).resolve().parents[3]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m audience.personalize")
+    root = get_settings().project_root
+    parser = argparse.ArgumentParser(prog="python -m audience.activation")
     sub = parser.add_subparsers(dest="command", required=True)
     seg = sub.add_parser("segments", help="export, train the local model, write segments, activate")
-    seg.add_argument("--data", type=Path, default=ROOT / "data")
+    seg.add_argument("--data", type=Path, default=root / "data")
     seg.add_argument("--num-results", type=int, default=None)
     ex = sub.add_parser("export", help="write interactions/items/users CSVs for Personalize's import jobs")
-    ex.add_argument("--data", type=Path, default=ROOT / "data")
+    ex.add_argument("--data", type=Path, default=root / "data")
     ex.add_argument("--out", type=Path, default=None, help="default: $AUDIENCE_HOME/personalize/datasets")
     ml = sub.add_parser("evaluate-movielens", help="holdout evaluation on MovieLens ml-latest-small")
-    ml.add_argument("path", type=Path, nargs="?", default=ROOT.parent / "shared" / "data" / "movielens-small")
+    ml.add_argument("path", type=Path, nargs="?", default=root.parent / "shared" / "data" / "movielens-small")
     args = parser.parse_args(argv)
     if args.command == "segments":
         report = run_segments(get_settings(), args.data, num_results=args.num_results, progress=print)

@@ -29,7 +29,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from audience.personalize.queries import ItemAttributeQuery, parse_query
+from audience.activation.queries import ItemAttributeQuery, parse_query
 
 DEFAULT_EVENT_WEIGHTS: Mapping[str, float] = {
     "view": 1.0,

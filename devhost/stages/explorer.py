@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from rich.console import Console
 from rich.table import Table
 
 from audience.core.settings import Settings
-
-ROOT = Path(__file__).resolve().parents[3]
 
 
 def run_stage(settings: Settings, console: Console) -> dict[str, object]:
@@ -20,8 +16,8 @@ def run_stage(settings: Settings, console: Console) -> dict[str, object]:
     console.print()
     console.rule("Audience segments: the Explorer's segmentation job")
     config = JobConfig(
-        profiles_csv=ROOT / "data" / RICH_FILE,
-        users_csv=ROOT / "data" / "users.csv",
+        profiles_csv=settings.project_root / "data" / RICH_FILE,
+        users_csv=settings.project_root / "data" / "users.csv",
         min_users=settings.explorer_min_users,
     )
     report = run(

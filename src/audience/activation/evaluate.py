@@ -21,13 +21,13 @@ from typing import Any
 
 import numpy as np
 
-from audience.personalize.model import (
+from audience.activation.adapters.local.personalize_model import (
     AffinityConfig,
     Interactions,
     ItemAttributeAffinityModel,
     item_attributes,
 )
-from audience.personalize.queries import parse_query
+from audience.activation.queries import parse_query
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from audience.activation.stage import run_segments
 from audience.core.settings import Settings
-from audience.personalize.stage import run_segments
 
 
 def segment_stage(settings: Settings, data_dir: Path, console: Console) -> dict[str, Any]:

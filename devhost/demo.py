@@ -31,10 +31,8 @@ from rich.table import Table
 
 from audience.core.settings import Settings
 from audience.datagen import GeneratorConfig, generate
-from audience.local.client import PostOutcome, batched, post_all
-from audience.personalize.demo_stage import segment_stage
-
-ROOT = Path(__file__).resolve().parents[2]
+from devhost.client import PostOutcome, batched, post_all
+from devhost.stages.segments import segment_stage
 
 
 @dataclass
@@ -65,9 +63,9 @@ def _start_server(settings: Settings, port: int, api_key: str, log: Path) -> sub
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out:  # a file, not a pipe: a pipe nobody reads could block the server
         proc = subprocess.Popen(
-            [sys.executable, "-m", "audience.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "devhost.cli", "serve", "--port", str(port)],
             env=env,
-            cwd=ROOT,
+            cwd=settings.project_root,
             stdout=out,
             stderr=subprocess.STDOUT,
             text=True,
@@ -145,11 +143,11 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
 
         summary["models"] = demo_stage(settings, console)
     if config.segments:
-        from audience.explorer.demo_stage import run_stage
+        from devhost.stages.explorer import run_stage
 
         summary["explorer"] = run_stage(settings, console)
-    summary["activation"] = segment_stage(settings, ROOT / "data", console)
-    from audience.insights.demo import show_insights  # issue 7: insights stage
+    summary["activation"] = segment_stage(settings, settings.project_root / "data", console)
+    from devhost.stages.insights import show_insights  # issue 7: insights stage
 
     summary["insights"] = show_insights(settings, console)
     return summary
@@ -157,7 +155,7 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
 
 def build_features(settings: Settings, console: Console) -> dict[str, int]:
     """Run the three Glue job scripts on local Spark over the lake just written."""
-    from audience.features.runner import run_features
+    from audience.features.adapters.local.glue import run_features
 
     console.print()
     console.rule("Feature engineering: the Glue jobs on local Spark")

@@ -20,8 +20,8 @@ def serve(
     threads: int = typer.Option(8, help="Worker threads."),
 ) -> None:
     """Run the local API (the Lambda handlers behind HTTP) and the lake writer."""
-    from audience.local.server import WriterLockedError
-    from audience.local.server import serve as run
+    from devhost.server import WriterLockedError
+    from devhost.server import serve as run
 
     try:
         code = run(get_settings(), host=host, port=port, threads=threads)
@@ -45,7 +45,7 @@ def demo(
     ),
 ) -> None:
     """Generate data, run the local API, post everything over HTTP, flush the lake, print a summary."""
-    from audience.demo import DemoConfig, run
+    from devhost.demo import DemoConfig, run
 
     summary = run(
         get_settings(),
@@ -61,7 +61,7 @@ def flush() -> None:
     """Deliver everything in the local spool into the lake (when no server is running)."""
     from audience.ingest.adapters.local.spool import LakeWriter, LocalSpool
     from audience.ingest.wiring import ports
-    from audience.local.server import WriterLockedError, writer_lock
+    from devhost.server import WriterLockedError, writer_lock
 
     settings = get_settings()
     try:
