@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from audience.activation.queries import check_num_results, read_queries
-from audience.activation.wiring import lake_store
+from audience.core.objectstore.wiring import lake_store
 from audience.core.observability import logger
 from audience.core.settings import get_settings
 

@@ -16,19 +16,6 @@ class ActivationPorts:
     destination: ActivationDestination
 
 
-def lake_store(settings: Settings) -> ObjectStore:
-    """The lake bucket (S3) or folder (local), without building a destination."""
-    if settings.backend == "aws":
-        from audience.core.objectstore.adapters.aws import S3ObjectStore
-
-        if not settings.lake_bucket:
-            raise RuntimeError("aws backend needs AUDIENCE_LAKE_BUCKET")
-        return S3ObjectStore(settings.lake_bucket)
-    from audience.core.objectstore.adapters.local import FolderObjectStore
-
-    return FolderObjectStore(settings.home.resolve() / "lake")
-
-
 def build_activation(settings: Settings) -> ActivationPorts:
     prefix = settings.activation_prefix.strip("/")
     if settings.backend == "aws":
