@@ -196,7 +196,7 @@ def synthetic_lake(lake: Path, posts: int, seed: int = 11) -> datetime:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from audience.adapters.local.lake import lake_schema
+    from audience.ingest.adapters.local.spool import lake_schema
     from schemas.derive import glue_columns
     from schemas.social import SocialLakeRecord
 

@@ -12,12 +12,12 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from audience.container import social_ingest_service
-from audience.domain.ingest import IngestService, RequestContext
+from audience.core.observability import logger, metrics
 from audience.influencers import wiring
 from audience.influencers.settings import InfluencerSettings
 from audience.influencers.stream import run_stream
-from audience.observability import logger, metrics
+from audience.ingest.service import IngestService, RequestContext
+from audience.ingest.wiring import social_ingest_service
 
 RESERVE_SECONDS = 30.0
 """Stop reading this long before the timeout: the last batch is sent and the cursor saved in time."""

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from pyspark.sql import SparkSession
 
-from audience.adapters.local.lake import LocalSpool, social_lake_writer
 from audience.influencers.adapters.local.store import SqliteResultStore
 from audience.influencers.frame import posts_frame
 from audience.influencers.scoring import score
+from audience.ingest.adapters.local.spool import LocalSpool, social_lake_writer
 from glue_jobs import influencer_scoring
 from schemas.social import SocialLakeRecord, SocialPost
 

@@ -12,7 +12,7 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from audience.adapters.aws import client_config, new_client
+from audience.core.aws import client_config, new_client
 from audience.influencers.adapters.aws.comprehend import MAX_DOCUMENT_BYTES, ComprehendScorer
 from audience.influencers.adapters.aws.dynamodb import DynamoResultStore
 from audience.influencers.adapters.aws.ssm import SsmCursorStore

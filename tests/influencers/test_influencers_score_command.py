@@ -70,7 +70,9 @@ def test_score_command_writes_cascades_and_influencers(tmp_path: Path) -> None:
     ]
     assert [i["rank"] for i in influencers] == list(range(1, len(influencers) + 1))
     top = influencers[0]
-    assert top["author_id"] == "hub" and top["signals"]["unique_resharers"] == 5
+    # unique resharers count every account in the cascades hub started (5 fans and mid, through fan0)
+    assert top["author_id"] == "hub" and top["signals"]["unique_resharers"] == 6
+    assert top["signals"]["reshares_received"] == 5  # direct reshares only
     assert abs(sum(top["score_shares"].values()) - 1) < 1e-3 and top["flags"] == []
     # the 100k-follower account nobody reshared ranks below the reshared one
     assert {i["author_id"]: i["rank"] for i in influencers}["quiet"] > 1

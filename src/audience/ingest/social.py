@@ -1,6 +1,6 @@
 """Social posts through the ingestion machinery: the ``posts`` record kind of ``POST /social/posts``.
 
-Everything but the per-item check is the engagement path's (:class:`~audience.domain.ingest.IngestService`):
+Everything but the per-item check is the engagement path's (:class:`~audience.ingest.service.IngestService`):
 request checks, quarantine with reasons, exactly-once by key, delivery with retries, 503 on storage
 failure. The check differs in one way: a post's ``created_at`` is when it was *posted*, so research
 replays and backfills of old posts are accepted (the lake partitions by arrival); only a post from
@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from audience.domain.ingest import IngestLimits, RecordKind, Rejection, RequestContext
+from audience.ingest.service import IngestLimits, RecordKind, Rejection, RequestContext
 from schemas.social import SocialLakeRecord, SocialPost
 
 QUARANTINE_PREFIX = "quarantine/social-posts"

@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 
+from audience.core.settings import Settings
 from audience.influencers.allocation import (
     AllocationError,
     AllocationRequest,
@@ -24,7 +25,6 @@ from audience.influencers.allocation import (
     parse_tiers,
 )
 from audience.influencers.ports import ResultStore
-from audience.settings import Settings
 from audience.web.shell import NAV_PAGES
 
 influencers = Blueprint(
@@ -161,7 +161,7 @@ def export() -> Response | tuple[Response, int]:
         return _error(400, "send {name, rows: [{author_id, cost, ...}]} from an allocation")
     name = str(body.get("name") or f"influencer-allocation-{datetime.now(UTC):%Y%m%dT%H%M%S}")
     from audience.activation.files import write_export
-    from audience.container import build_lake_store
+    from audience.core.objectstore.wiring import lake_store
 
     columns = ("author_id", "country", "followers", "cost", "engaged_accounts")
     with tempfile.TemporaryDirectory() as tmp:
@@ -173,7 +173,7 @@ def export() -> Response | tuple[Response, int]:
             columns=columns,
             source="influencers",
         )
-        store = build_lake_store(current_app.extensions[_SETTINGS])
+        store = lake_store(current_app.extensions[_SETTINGS])
         keys = []
         for file in sorted(Path(tmp).iterdir()):
             key = f"exports/influencers/{file.name}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from audience.adapters.aws import client_config, new_client
+from audience.core.aws import client_config, new_client
 
 MAX_DOCUMENTS = 25
 MAX_DOCUMENT_BYTES = 5_000

@@ -22,7 +22,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from audience.adapters.aws import client_config, error_code, new_client
+from audience.core.aws import client_config, error_code, new_client
 
 MAX_ITEM_BYTES = 380_000
 RUN_TTL_SECONDS = 7 * 86_400

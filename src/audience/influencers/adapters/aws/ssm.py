@@ -6,7 +6,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from audience.adapters.aws import client_config, error_code, new_client
+from audience.core.aws import client_config, error_code, new_client
 
 
 class SsmCursorStore:

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from audience.adapters.local.sqlite import SqliteDatabase
+from audience.core.sqlite import SqliteDatabase
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (

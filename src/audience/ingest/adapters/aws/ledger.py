@@ -13,8 +13,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from audience.adapters.aws import client_config, error_code, new_client
-from audience.ports import LakeRow
+from audience.core.aws import client_config, error_code, new_client
+from audience.ingest.ports import LakeRow
 
 POST_PREFIX = "POST#"
 POST_SK = "POST"

@@ -7,8 +7,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from audience.adapters.local.sqlite import SqliteDatabase
-from audience.ports import LakeRow
+from audience.core.sqlite import SqliteDatabase
+from audience.ingest.ports import LakeRow
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, expires_at REAL NOT NULL) WITHOUT ROWID;
@@ -22,7 +22,7 @@ _CLAIM = (
 
 
 class SqliteIdLedger:
-    """Implements :class:`~audience.ports.IdLedger`: claims keys atomically; a claimed key is new."""
+    """Implements :class:`~audience.ingest.ports.IdLedger`: claims keys atomically; a claimed key is new."""
 
     def __init__(self, path: Path, ttl_seconds: int, clock: Callable[[], float] = time.time) -> None:
         self.db = SqliteDatabase(path, _SCHEMA)
