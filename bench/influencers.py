@@ -221,7 +221,9 @@ def synthetic_lake(lake: Path, posts: int, seed: int = 11) -> datetime:
         "schema_version": ["1.0"] * posts,
         "post_id": ids,
         "platform": ["bluesky"] * posts,
-        "created_at": pd.to_datetime(np.floor((created.timestamp() + t0) * 1e6).astype("int64"), unit="us", utc=True),
+        "created_at": pd.to_datetime(
+            np.floor((created.timestamp() + t0) * 1e6).astype("int64"), unit="us", utc=True
+        ),
         "author": [
             {
                 "id": f"a{a}",

@@ -1,4 +1,4 @@
-"""``python -m audience.influencers``: score, stream, replay.
+"""``python -m audience.influencers``: score, job, stream, replay.
 
 ``score --posts POSTS.jsonl --as-of 2026-01-05T12:15:00Z --out DIR`` writes ``DIR/cascades.jsonl`` (one
 line per original post seen by ``as_of``) and ``DIR/influencers.jsonl`` (one line per author), plus
@@ -69,6 +69,20 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_job(args: argparse.Namespace) -> int:
+    """One scoring run over the local lake, stored for the page: Spark (the Glue script) or DuckDB."""
+    from audience.influencers import wiring
+
+    settings = wiring.settings()
+    as_of = args.as_of or datetime.now(UTC).replace(microsecond=0)
+    if args.engine == "spark":
+        report = wiring.run_scoring_job(settings, as_of.isoformat(), args.window_hours)
+    else:
+        report = wiring.score_lake(settings, as_of, args.window_hours)
+    print(json.dumps(report, default=str))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m audience.influencers", description=__doc__.split("\n")[0]
@@ -82,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--store", action="store_true", help="Also save the run to the serving store (the page)")
     s.add_argument("--no-sentiment", action="store_true", help="Skip sentiment (faster)")
     s.set_defaults(func=cmd_score)
+
+    j = sub.add_parser("job", help="Score the local lake's social posts and store the run for the page")
+    j.add_argument("--engine", choices=["spark", "duckdb"], default="spark")
+    j.add_argument("--as-of", type=_as_of, default=None, help="ISO-8601 instant (default: now)")
+    j.add_argument("--window-hours", type=float, default=None)
+    j.set_defaults(func=cmd_job)
 
     from audience.influencers.commands import add_collect_commands
 

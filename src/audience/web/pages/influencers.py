@@ -16,14 +16,6 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 
 from audience.core.settings import Settings
-from audience.influencers.allocation import (
-    AllocationError,
-    AllocationRequest,
-    allocate,
-    candidates_from_run,
-    parse_rate_card,
-    parse_tiers,
-)
 from audience.influencers.ports import ResultStore
 from audience.web.shell import NAV_PAGES
 
@@ -50,8 +42,22 @@ def init_influencers(app: Flask, settings: Settings) -> None:
     app.register_blueprint(influencers)
 
 
+class NotConfiguredError(RuntimeError):
+    """The serving store is not configured here."""
+
+
 def _store() -> ResultStore:
-    return current_app.extensions[_STORE]  # type: ignore[no-any-return]
+    store: ResultStore | None = current_app.extensions[_STORE]
+    if store is None:
+        raise NotConfiguredError(
+            "the influencers serving table is not configured (AUDIENCE_INFLUENCERS_TABLE)"
+        )
+    return store
+
+
+@influencers.errorhandler(NotConfiguredError)
+def _not_configured(exc: NotConfiguredError) -> tuple[Response, int]:
+    return jsonify({"error": str(exc)}), 503
 
 
 @influencers.context_processor
@@ -82,6 +88,10 @@ def run() -> Response | tuple[Response, int]:
     return jsonify(public)
 
 
+class AllocationInputError(ValueError):
+    """Bad allocator input before the allocator runs."""
+
+
 def _split(value: Any) -> tuple[str, ...]:
     if value is None or value == "":
         return ()
@@ -89,7 +99,7 @@ def _split(value: Any) -> tuple[str, ...]:
         return tuple(v.strip() for v in value.split(",") if v.strip())
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return tuple(v.strip() for v in value if v.strip())
-    raise AllocationError("countries and topics are comma-separated text or a list of strings")
+    raise AllocationInputError("countries and topics are comma-separated text or a list of strings")
 
 
 def _minimums(value: Any) -> dict[str, float]:
@@ -104,16 +114,16 @@ def _minimums(value: Any) -> dict[str, float]:
                 continue
             country, sep, amount = part.partition(":")
             if not sep:
-                raise AllocationError(f"minimum {part.strip()!r} must look like NZ:50")
+                raise AllocationInputError(f"minimum {part.strip()!r} must look like NZ:50")
             items.append((country, amount))
     else:
-        raise AllocationError("minimums must be like 'NZ:50,AU:100'")
+        raise AllocationInputError("minimums must be like 'NZ:50,AU:100'")
     out: dict[str, float] = {}
     for country, amount in items:
         try:
             out[str(country).strip().upper()] = float(amount)
         except (TypeError, ValueError):
-            raise AllocationError(f"minimum for {country} is not a number: {amount!r}") from None
+            raise AllocationInputError(f"minimum for {country} is not a number: {amount!r}") from None
     return out
 
 
@@ -122,13 +132,25 @@ def allocate_budget() -> Response | tuple[Response, int]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return _error(400, "the body must be a JSON object (Content-Type: application/json)")
+    try:
+        # scipy (HiGHS) is imported on first use: the page and the run API work without it.
+        from audience.influencers.allocation import (
+            AllocationError,
+            AllocationRequest,
+            allocate,
+            candidates_from_run,
+            parse_rate_card,
+            parse_tiers,
+        )
+    except ImportError as exc:
+        return _error(503, f"the allocator is not installed here ({exc.name})")
     latest = _run()
     if latest is None:
         return _error(503, "no scoring run yet: run `make influencers` (or the demo)")
     try:
         budget = body.get("budget")
         if isinstance(budget, bool) or not isinstance(budget, (int, float)) or not 0 < budget <= MAX_BUDGET:
-            raise AllocationError(f"budget must be a number between 0 and {MAX_BUDGET:g}")
+            raise AllocationInputError(f"budget must be a number between 0 and {MAX_BUDGET:g}")
         rate_card = parse_rate_card(body["rate_card"]) if body.get("rate_card") else None
         tiers = parse_tiers(body["tiers"]) if body.get("tiers") else None
         req = AllocationRequest(
@@ -143,7 +165,7 @@ def allocate_budget() -> Response | tuple[Response, int]:
             if tiers
             else allocate(candidates_from_run(latest), req, cost_of=rate_card)
         )
-    except AllocationError as exc:
+    except (AllocationError, AllocationInputError) as exc:
         return _error(400, str(exc))
     return jsonify({"run_id": latest["run_id"], "request": body, **result.summary(), "rows": result.rows})
 
