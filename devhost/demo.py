@@ -131,7 +131,7 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
                 on_done=lambda o: progress.advance(task, o.events),
             )
         if config.influencers:
-            from audience.influencers.demo_stage import post_network
+            from devhost.stages.influencers import post_network
 
             console.print("posting the generated social network to POST /social/posts …")
             social = post_network(f"http://127.0.0.1:{port}", api_key, seed=config.seed)
@@ -157,9 +157,9 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
 
     summary["insights"] = show_insights(settings, console)
     if config.influencers:
-        from audience.influencers.demo_stage import run_stage as influencers_stage
         from audience.influencers.settings import InfluencerSettings
         from devhost.report import write_section
+        from devhost.stages.influencers import run_stage as influencers_stage
 
         figures = influencers_stage(InfluencerSettings(home=home), *social, console)
         write_section(home, "influencers", figures)
