@@ -14,8 +14,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from audience.core.observability import logger, metrics
 from audience.influencers import wiring
+from audience.influencers.ports import CursorStore
 from audience.influencers.settings import InfluencerSettings
-from audience.influencers.stream import run_stream
+from audience.influencers.stream import FrameSource, run_stream
 from audience.ingest.service import IngestService, RequestContext
 from audience.ingest.wiring import social_ingest_service
 
@@ -42,13 +43,18 @@ class IngestServiceSink:
 
 
 def handler(
-    event: dict[str, Any], context: LambdaContext, service: IngestService[Any] | None = None
+    event: dict[str, Any],
+    context: LambdaContext,
+    service: IngestService[Any] | None = None,
+    source: FrameSource | None = None,
+    cursors: CursorStore | None = None,
 ) -> dict[str, Any]:
+    """Ports default to the wiring's (Jetstream, SSM, the social ingest service); tests pass their own."""
     budget = max(5.0, context.get_remaining_time_in_millis() / 1000 - RESERVE_SECONDS)
     report = run_stream(
-        wiring.frame_source(SETTINGS),
+        source or wiring.frame_source(SETTINGS),
         IngestServiceSink(service or social_ingest_service()),
-        wiring.cursor_store(SETTINGS),
+        cursors or wiring.cursor_store(SETTINGS),
         max_seconds=budget,
     )
     metrics.add_metric(name="JetstreamPosts", unit=MetricUnit.Count, value=report.posts)
