@@ -99,3 +99,18 @@ def test_flagged_accounts_are_left_out_unless_asked() -> None:
     flagged = Candidate("bot", 10, "AU", (("x1", "AU"), ("x2", "AU")), flagged=True)
     assert allocate([flagged], AllocationRequest(budget=100)).optimal.chosen == []
     assert allocate([flagged], AllocationRequest(budget=100, include_flagged=True)).optimal.chosen == ["bot"]
+
+
+def test_greedy_safety_net_respects_the_budget() -> None:
+    # GIVEN the small instance's groups, as the allocator builds them
+    import numpy as np
+
+    from audience.influencers.allocation import _greedy
+
+    members = [frozenset({0}), frozenset({0, 1}), frozenset({2}), frozenset({2}), frozenset({3})]
+    weights = np.array([3.0, 2.0, 4.0, 1.0, 1.0])
+    costs = np.array([50.0, 40.0, 30.0, 100.0])
+    # WHEN the greedy runs with a budget of 80
+    chosen = _greedy(members, weights, costs, 80.0)
+    # THEN it stays within budget and picks the best cost-effective pair (2: 5 per 30, then 0: 5 per 50)
+    assert sorted(chosen) == [0, 2] and costs[chosen].sum() <= 80

@@ -186,6 +186,45 @@ def _coverage(
     return reach, dict(by_country)
 
 
+def _greedy(
+    members: Sequence[frozenset[int]], weights: np.ndarray, costs: np.ndarray, budget: float
+) -> list[int]:
+    """Cost-effective lazy greedy for budgeted maximum coverage (Khuller et al. 1999), with the best
+    single affordable candidate as the fallback: the MILP's safety net on very large instances."""
+    import heapq
+
+    groups_of: dict[int, list[int]] = defaultdict(list)
+    for g, who in enumerate(members):
+        for i in who:
+            groups_of[i].append(g)
+    covered = np.zeros(len(members), dtype=bool)
+    heap = [(-float(weights[gs].sum()) / costs[i], i) for i, gs in groups_of.items() if costs[i] <= budget]
+    heapq.heapify(heap)
+    chosen: list[int] = []
+    spent = 0.0
+    while heap:
+        _, i = heapq.heappop(heap)
+        if spent + costs[i] > budget:
+            continue
+        gain = float(weights[[g for g in groups_of[i] if not covered[g]]].sum()) if groups_of[i] else 0.0
+        ratio = gain / costs[i]
+        if heap and ratio < -heap[0][0] - 1e-12:
+            heapq.heappush(heap, (-ratio, i))  # stale: re-queue with its current gain
+            continue
+        if gain <= 0:
+            break
+        chosen.append(i)
+        spent += costs[i]
+        covered[groups_of[i]] = True
+    affordable = [i for i in groups_of if costs[i] <= budget]
+    if affordable:
+        best = max(affordable, key=lambda i: float(weights[groups_of[i]].sum()))
+        greedy_reach = float(weights[covered].sum())
+        if float(weights[groups_of[best]].sum()) > greedy_reach:
+            return [best]
+    return chosen
+
+
 def allocate(
     candidates: Iterable[Candidate],
     request: AllocationRequest,
@@ -288,9 +327,17 @@ def allocate(
         bounds=Bounds(np.zeros(n + k), np.ones(n + k)),
         options={"time_limit": request.time_limit_seconds, "mip_rel_gap": request.relative_gap},
     )
+    greedy = _greedy(members, weights, costs, request.budget) if not request.country_minimums else None
     if solved.x is None:
-        raise AllocationError(f"no allocation satisfies the constraints ({solved.message})")
-    chosen = [i for i in range(n) if solved.x[i] > 0.5]
+        if greedy is None or solved.status != 1:  # 1: iteration or time limit reached
+            raise AllocationError(f"no allocation satisfies the constraints ({solved.message})")
+        chosen, source = greedy, "greedy (the MILP found no plan within the time limit)"
+    else:
+        chosen, source = [i for i in range(n) if solved.x[i] > 0.5], ""
+        if greedy is not None and solved.status != 0:
+            mip_reach = _coverage(chosen, members, weights, countries)[0]
+            if _coverage(greedy, members, weights, countries)[0] > mip_reach:
+                chosen, source = greedy, "greedy (better than the MILP's plan at the time limit)"
 
     def plan(indices: list[int]) -> Plan:
         reach, by_country = _coverage(indices, members, weights, countries)
@@ -316,8 +363,8 @@ def allocate(
             }
         )
     gap = getattr(solved, "mip_gap", None)
-    status = "optimal" if solved.status == 0 else "best found within the time limit"
-    if gap is not None:
+    status = source or ("optimal" if solved.status == 0 else "best found within the time limit")
+    if gap is not None and not source:
         status += f" (gap {float(gap):.2%})"
     return AllocationResult(optimal, naive_plan, status, n, m, time.perf_counter() - started, rows_out)
 
