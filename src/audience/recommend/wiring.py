@@ -1,0 +1,52 @@
+"""The only place that picks the slice's adapters: recipes by name, the table and the live
+recommender by backend."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from audience.recommend.ports import LiveRecommender, RecommendationTable, Recommender
+from audience.recommend.recipes import Baseline, BaselineConfig, Popularity
+from audience.recommend.settings import RecommendSettings
+
+RECIPES = ("popularity", "baseline", "personalize")
+
+
+def recommender(
+    recipe: str,
+    *,
+    baseline_mode: Literal["blend", "item-cf"] = "blend",
+    half_life_days: float | None = None,
+    l2: float | None = None,
+) -> Recommender:
+    """A fresh recommender for ``recipe`` (``personalize`` is the local EASE stand-in)."""
+    if recipe == "popularity":
+        return Popularity()
+    if recipe == "baseline":
+        return Baseline(BaselineConfig(mode=baseline_mode, half_life_days=half_life_days))
+    if recipe == "personalize":
+        from audience.recommend.adapters.local.ease import EaseConfig, EaseRecommender
+
+        return EaseRecommender(EaseConfig() if l2 is None else EaseConfig(l2=l2))
+    raise ValueError(f"unknown recipe {recipe!r}; choose one of {', '.join(RECIPES)}")
+
+
+def recommendations_table(settings: RecommendSettings) -> RecommendationTable:
+    if settings.backend == "aws":
+        from audience.recommend.adapters.aws.dynamodb_table import DynamoRecommendationTable
+
+        if not settings.recommendations_table:
+            raise RuntimeError("the aws backend needs AUDIENCE_RECOMMENDATIONS_TABLE")
+        return DynamoRecommendationTable(settings.recommendations_table)
+    from audience.recommend.adapters.local.sqlite_table import SqliteRecommendationTable
+
+    return SqliteRecommendationTable(settings.table_path)
+
+
+def live_recommender(settings: RecommendSettings) -> LiveRecommender | None:
+    """Personalize GetRecommendations when a campaign is configured (aws backend only)."""
+    if settings.backend != "aws" or not settings.recommendations_campaign_arn:
+        return None
+    from audience.recommend.adapters.aws.personalize_runtime import CampaignRecommender
+
+    return CampaignRecommender(settings.recommendations_campaign_arn, settings.recommendations_filter_arn)
