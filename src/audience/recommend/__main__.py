@@ -51,8 +51,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     e.add_argument("--truth", type=Path, help="with --lists: interactions after training, for accuracy")
     e.add_argument("--out", type=Path, help="write the report JSON here too")
-    r = sub.add_parser("run", help="the local pipeline on the demo's lake: train, write lists, evaluate")
-    r.add_argument("--data", type=Path, default=None, help="the catalogue and users folder (default: data/)")
+    r = sub.add_parser("run", help="the local pipeline: train, write lists and the table, evaluate, report")
+    r.add_argument(
+        "--datasets",
+        type=Path,
+        default=None,
+        help="interactions.csv, items.csv, users.csv (default: $AUDIENCE_HOME/personalize/datasets, "
+        "written by `python -m audience.personalize export`)",
+    )
+    r.add_argument("--catalog", type=Path, default=Path("data/content_catalog.csv"), help="for item titles")
     r.add_argument("--num-results", type=int, default=25)
     return parser
 
@@ -80,13 +87,36 @@ def main(argv: list[str] | None = None) -> int:
                 args.out.write_text(text + "\n")
             print(text)
         else:
-            from audience.recommend.stage import run_local
-
-            print(json.dumps(run_local(data_dir=args.data, num_results=args.num_results), indent=2, default=str))
+            print(json.dumps(_run(args), indent=2, default=str))
     except (InputFormatError, ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _run(args: argparse.Namespace) -> dict[str, Any]:
+    from audience.recommend.settings import RecommendSettings
+    from audience.recommend.stage import run_local
+    from audience.recommend.wiring import recipe_factories, recommendations_table
+
+    settings = RecommendSettings()
+    home = settings.home.resolve()
+    datasets = args.datasets or home / "personalize" / "datasets"
+    report = run_local(
+        home=home,
+        interactions=datasets / "interactions.csv",
+        items=datasets / "items.csv",
+        users=datasets / "users.csv",
+        recommenders=recipe_factories(),
+        table=recommendations_table(settings),
+        catalog_csv=args.catalog,
+        num_results=args.num_results,
+        ttl_seconds=settings.recommendation_ttl_seconds,
+        progress=lambda message: print(message, file=sys.stderr),
+    )
+    report.pop("side_by_side", None)
+    report["offline"].get("lists", {}).pop("rank_shifts", None)
+    return report
 
 
 def _evaluate(args: argparse.Namespace) -> dict[str, Any]:

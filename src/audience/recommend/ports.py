@@ -59,3 +59,33 @@ class LiveRecommender(Protocol):
     def recommend(self, user_id: str, num_results: int) -> tuple[list[str], list[float]]:
         """Items and scores for one user from a deployed campaign."""
         ...
+
+
+@dataclass(frozen=True)
+class ServedList:
+    """One answer of the serving API: what the online comparison joins engagement to."""
+
+    recommendation_id: str
+    user_id: str
+    variant: str
+    items: list[str]
+    served_at: str
+    """``yyyy-MM-dd HH:mm:ss.ffffff`` UTC (the lake's timestamp text, which Athena and DuckDB parse)."""
+    cold_start: bool
+    source: str
+    model: str
+    experiment: str
+
+
+class ServedLog(Protocol):
+    def record(self, served: ServedList) -> None:
+        """Append to the lake's ``recommendations_served`` table (Firehose in AWS, JSON lines locally)."""
+        ...
+
+
+class OnlineQuery(Protocol):
+    def available(self) -> bool:
+        """Both tables hold data."""
+        ...
+
+    def run(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]: ...

@@ -3,9 +3,10 @@ recommender by backend."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
-from audience.recommend.ports import LiveRecommender, RecommendationTable, Recommender
+from audience.recommend.ports import LiveRecommender, OnlineQuery, RecommendationTable, Recommender, ServedLog
 from audience.recommend.recipes import Baseline, BaselineConfig, Popularity
 from audience.recommend.settings import RecommendSettings
 
@@ -31,6 +32,10 @@ def recommender(
     raise ValueError(f"unknown recipe {recipe!r}; choose one of {', '.join(RECIPES)}")
 
 
+def recipe_factories() -> dict[str, Callable[[], Recommender]]:
+    return {name: (lambda name=name: recommender(name)) for name in RECIPES}  # type: ignore[misc]
+
+
 def recommendations_table(settings: RecommendSettings) -> RecommendationTable:
     if settings.backend == "aws":
         from audience.recommend.adapters.aws.dynamodb_table import DynamoRecommendationTable
@@ -50,3 +55,24 @@ def live_recommender(settings: RecommendSettings) -> LiveRecommender | None:
     from audience.recommend.adapters.aws.personalize_runtime import CampaignRecommender
 
     return CampaignRecommender(settings.recommendations_campaign_arn, settings.recommendations_filter_arn)
+
+
+def served_log(settings: RecommendSettings) -> ServedLog:
+    if settings.backend == "aws":
+        from audience.recommend.adapters.aws.firehose_log import FirehoseServedLog
+
+        if not settings.served_stream:
+            raise RuntimeError("the aws backend needs AUDIENCE_SERVED_STREAM")
+        return FirehoseServedLog(settings.served_stream)
+    from audience.recommend.adapters.local.served_log import JsonLinesServedLog
+
+    return JsonLinesServedLog(settings.home.resolve() / "lake")
+
+
+def online_query(settings: RecommendSettings) -> OnlineQuery:
+    """DuckDB over the local lake; in AWS the same SQL runs on Athena (see stacks/recommendations.yaml)."""
+    if settings.backend == "aws":
+        raise RuntimeError("the online comparison runs on Athena in AWS: start the analysis query there")
+    from audience.recommend.adapters.local.duckdb_online import DuckDBOnlineQuery
+
+    return DuckDBOnlineQuery(settings.home.resolve() / "lake")
