@@ -31,6 +31,7 @@ class RecommendSettings(BaseSettings):
     recommendations_campaign_arn: str | None = Field(
         default=None, description="Serve the personalize arm live from this campaign (GetRecommendations)."
     )
+    lake_bucket: str | None = None
     served_stream: str | None = Field(default=None, description="Firehose stream of served lists (aws).")
     recommendations_filter_arn: str | None = Field(default=None, description="The seen-items filter.")
     recommendation_arms: dict[str, float] = Field(default_factory=lambda: {"baseline": 50.0, "personalize": 50.0})

@@ -4,7 +4,7 @@ recommender by backend."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 
 from audience.recommend.ports import LiveRecommender, OnlineQuery, RecommendationTable, Recommender, ServedLog
 from audience.recommend.recipes import Baseline, BaselineConfig, Popularity
@@ -76,3 +76,16 @@ def online_query(settings: RecommendSettings) -> OnlineQuery:
     from audience.recommend.adapters.local.duckdb_online import DuckDBOnlineQuery
 
     return DuckDBOnlineQuery(settings.home.resolve() / "lake")
+
+
+def lake_store(settings: RecommendSettings) -> Any:
+    """The lake bucket (S3) or folder: the batch steps read the exports and write the outputs here."""
+    if settings.backend == "aws":
+        from audience.adapters.aws.s3 import S3ObjectStore
+
+        if not settings.lake_bucket:
+            raise RuntimeError("the aws backend needs AUDIENCE_LAKE_BUCKET")
+        return S3ObjectStore(settings.lake_bucket)
+    from audience.adapters.local.objectstore import FolderObjectStore
+
+    return FolderObjectStore(settings.home.resolve() / "lake")
