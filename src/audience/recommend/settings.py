@@ -36,7 +36,7 @@ class RecommendSettings(BaseSettings):
     recommendations_filter_arn: str | None = Field(default=None, description="The seen-items filter.")
     recommendation_arms: dict[str, float] = Field(default_factory=lambda: {"baseline": 50.0, "personalize": 50.0})
     recommendation_experiment: str = Field(default="recs-ab-1", min_length=1, max_length=64)
-    recommendation_ttl_seconds: int = Field(default=7 * 86_400, ge=3600)
+    recommendation_ttl_days: float = Field(default=7.0, gt=0, le=365, description="Lists expire after this (TTL).")
     recommendation_default_results: int = Field(default=25, ge=1, le=500)
     recommendation_max_results: int = Field(default=100, ge=1, le=500)
 
@@ -49,6 +49,10 @@ class RecommendSettings(BaseSettings):
         if not arms or any(w < 0 for w in arms.values()) or sum(arms.values()) <= 0:
             raise ValueError("arms need non-negative weights with a positive sum")
         return arms
+
+    @property
+    def recommendation_ttl_seconds(self) -> int:
+        return int(self.recommendation_ttl_days * 86_400)
 
     @property
     def table_path(self) -> Path:

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from audience.recommend.ports import LiveRecommender, OnlineQuery, RecommendationTable, Recommender, ServedLog
-from audience.recommend.recipes import Baseline, BaselineConfig, Popularity
 from audience.recommend.settings import RecommendSettings
 
 RECIPES = ("popularity", "baseline", "personalize")
@@ -21,6 +20,8 @@ def recommender(
     l2: float | None = None,
 ) -> Recommender:
     """A fresh recommender for ``recipe`` (``personalize`` is the local EASE stand-in)."""
+    from audience.recommend.recipes import Baseline, BaselineConfig, Popularity
+
     if recipe == "popularity":
         return Popularity()
     if recipe == "baseline":
