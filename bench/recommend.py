@@ -64,7 +64,13 @@ def _quality_summary(report: dict[str, Any]) -> dict[str, Any]:
         "users_evaluated": report["users_evaluated"],
         "train_interactions": report["train_interactions"],
         "holdout_interactions": report["holdout_interactions"],
-        "accuracy": {r: {k: acc[r][k] for k in ("ndcg@5", "ndcg@10", "ndcg@25", "precision@10", "mrr@25", "recall@20", "coverage")} for r in acc},
+        "accuracy": {
+            r: {
+                k: acc[r][k]
+                for k in ("ndcg@5", "ndcg@10", "ndcg@25", "precision@10", "mrr@25", "recall@20", "coverage")
+            }
+            for r in acc
+        },
         "personalize_vs_popularity": acc["personalize"]["vs_popularity"],
         "baseline_vs_popularity": acc["baseline"]["vs_popularity"],
         "lists": {k: report["lists"][k] for k in ("overlap_at_k", "jaccard", "rbo", "kendall_tau")},
@@ -76,7 +82,9 @@ def quality() -> dict[str, Any]:
     ml = SHARED / "movielens-small"
     if (ml / "ratings.csv").is_file():
         log, items = movielens(ml)
-        report = holdout_evaluation(log, items, [recommender(n) for n in RECIPES], dataset="MovieLens ml-latest-small")
+        report = holdout_evaluation(
+            log, items, [recommender(n) for n in RECIPES], dataset="MovieLens ml-latest-small"
+        )
         out["movielens"] = {**_quality_summary(report), "citation": MOVIELENS_CITATION}
     else:
         out["movielens"] = {"skipped": f"{ml} not present (set AUDIENCE_SHARED_DATA)"}
@@ -92,7 +100,9 @@ def quality() -> dict[str, Any]:
     return out
 
 
-def generated(n_interactions: int, n_users: int, n_items: int, seed: int = 7) -> tuple[InteractionLog, list[Item]]:
+def generated(
+    n_interactions: int, n_users: int, n_items: int, seed: int = 7
+) -> tuple[InteractionLog, list[Item]]:
     """Users with a favourite genre among 12, items with Zipf popularity: a real-shaped 1M set."""
     rng = np.random.default_rng(seed)
     genres = np.array([f"g{k}" for k in range(12)])
@@ -117,19 +127,30 @@ def generated(n_interactions: int, n_users: int, n_items: int, seed: int = 7) ->
         np.full(n_interactions, "view", dtype=object),
         np.ones(n_interactions),
     )
-    catalog = [Item(f"i{i}", frozenset({str(genres[item_genre[i]])}), "video", 1_690_000_000) for i in range(n_items)]
+    catalog = [
+        Item(f"i{i}", frozenset({str(genres[item_genre[i]])}), "video", 1_690_000_000) for i in range(n_items)
+    ]
     return log, catalog
 
 
 def timing(log: InteractionLog, catalog: list[Item], label: str) -> dict[str, Any]:
     data = Dataset.build(log, catalog)
     users = [str(u) for u in data.users]
-    out: dict[str, Any] = {"dataset": label, "interactions": len(log), "users": len(users), "items": int(data.in_catalog.sum())}
+    out: dict[str, Any] = {
+        "dataset": label,
+        "interactions": len(log),
+        "users": len(users),
+        "items": int(data.in_catalog.sum()),
+    }
     for name in RECIPES:
         t0 = time.perf_counter()
         trained = train_and_recommend(data, [recommender(name)], users, 25)
         total = time.perf_counter() - t0
-        out[name] = {"train_s": trained.train_seconds[name], "batch_s": trained.infer_seconds[name], "total_s": total}
+        out[name] = {
+            "train_s": trained.train_seconds[name],
+            "batch_s": trained.infer_seconds[name],
+            "total_s": total,
+        }
     floor = out["popularity"]["total_s"]
     for name in ("baseline", "personalize"):
         out[name]["vs_popularity"] = out[name]["total_s"] / floor
@@ -138,14 +159,16 @@ def timing(log: InteractionLog, catalog: list[Item], label: str) -> dict[str, An
 
 def serving(n: int) -> dict[str, Any]:
     """p50/p99 of GET /recommendations/{id} against GET /health on one local server."""
-    import httpx
+    import signal
+    import subprocess
 
-    sys.path.insert(0, str(ROOT / "tests"))
-    from servers import API_KEY, Server, free_port
+    import httpx
 
     from audience.recommend.adapters.local.sqlite_table import SqliteRecommendationTable
     from audience.recommend.ports import StoredList
+    from bench.ingest import _free_port
 
+    key = "bench-key"
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         table = SqliteRecommendationTable(home / "state" / "recommendations.db")
@@ -154,25 +177,37 @@ def serving(n: int) -> dict[str, Any]:
             for k in range(2000) for v in ("baseline", "personalize")
         ]  # fmt: skip
         table.put_lists(lists, 86_400)
-        srv = Server(home=home, port=free_port())
-        srv.start()
+        port = _free_port()
+        env = {**os.environ, "AUDIENCE_HOME": str(home), "AUDIENCE_API_KEY": key, "AUDIENCE_BACKEND": "local"}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "audience.cli", "serve", "--port", str(port)],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
         try:
+            for _ in range(300):
+                try:
+                    if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
             rng = np.random.default_rng(0)
-            with httpx.Client(headers={"x-api-key": API_KEY}, timeout=10) as client:
+            with httpx.Client(headers={"x-api-key": key}, timeout=10) as client:
                 for _ in range(20):  # warm-up
-                    client.get(f"{srv.url}/health")
-                    client.get(f"{srv.url}/recommendations/u1")
+                    client.get(f"{url}/health")
+                    client.get(f"{url}/recommendations/u1")
                 rec, health = [], []
                 for k in rng.integers(0, 2000, n):
                     t0 = time.perf_counter()
-                    r = client.get(f"{srv.url}/recommendations/u{k}", params={"num_results": 10})
+                    r = client.get(f"{url}/recommendations/u{k}", params={"num_results": 10})
                     rec.append((time.perf_counter() - t0) * 1000)
                     assert r.status_code == 200, r.text
                     t0 = time.perf_counter()
-                    client.get(f"{srv.url}/health")
+                    client.get(f"{url}/health")
                     health.append((time.perf_counter() - t0) * 1000)
         finally:
-            srv.stop()
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=120)
 
     def pct(xs: list[float], q: float) -> float:
         return float(np.percentile(xs, q))
@@ -209,7 +244,9 @@ def print_tables(figures: dict[str, Any], console: Any, table_cls: Any) -> None:
         if "skipped" in q:
             console.print(f"recommendations quality on {name}: skipped ({q['skipped']})")
             continue
-        t = table_cls(title=f"Recommendations on {q['dataset']}: {q['split']}; {q['users_evaluated']:,} users")
+        t = table_cls(
+            title=f"Recommendations on {q['dataset']}: {q['split']}; {q['users_evaluated']:,} users"
+        )
         for col in ("recipe", "NDCG@10 [95% CI]", "recall@20", "MRR@25", "precision@10", "coverage"):
             t.add_column(col, justify="left" if col == "recipe" else "right")
         for r in ("popularity", "baseline", "personalize"):

@@ -36,7 +36,11 @@ RECIPE = "arn:aws:personalize:::recipe/aws-user-personalization-v2"
 SEEN_FILTER = 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("*")'
 LAMBDA_RETRY = [
     {
-        "ErrorEquals": ["Lambda.ServiceException", "Lambda.TooManyRequestsException", "Lambda.SdkClientException"],
+        "ErrorEquals": [
+            "Lambda.ServiceException",
+            "Lambda.TooManyRequestsException",
+            "Lambda.SdkClientException",
+        ],
         "IntervalSeconds": 2,
         "MaxAttempts": 3,
         "BackoffRate": 2.0,
@@ -69,7 +73,14 @@ def build() -> dict[str, Any]:
         },
         "PLACEHOLDER",
         ResultPath="$.export",
-        Retry=[{"ErrorEquals": ["Athena.TooManyRequestsException"], "IntervalSeconds": 5, "MaxAttempts": 4, "BackoffRate": 2.0}],
+        Retry=[
+            {
+                "ErrorEquals": ["Athena.TooManyRequestsException"],
+                "IntervalSeconds": 5,
+                "MaxAttempts": 4,
+                "BackoffRate": 2.0,
+            }
+        ],
     )
     states["Export interactions"]["Next"] = kit.wait_loop(
         "interactions export",
@@ -87,7 +98,9 @@ def build() -> dict[str, Any]:
         {
             "JobName.$": uuid_name("recs-import"),
             "DatasetArn": "${InteractionsDatasetArn}",
-            "DataSource": {"DataLocation.$": "States.Format('s3://${Bucket}/${ExportPrefix}{}.csv', $.export.QueryExecutionId)"},
+            "DataSource": {
+                "DataLocation.$": "States.Format('s3://${Bucket}/${ExportPrefix}{}.csv', $.export.QueryExecutionId)"
+            },
             "RoleArn": "${PersonalizeRoleArn}",
             "ImportMode": "FULL",
         },
@@ -117,7 +130,11 @@ def build() -> dict[str, Any]:
             },
         },
         "Create solution",
-        ResultSelector={"users.$": "$.Payload.users", "users_input_key.$": "$.Payload.users_input_key", "output_prefix.$": "$.Payload.output_prefix"},
+        ResultSelector={
+            "users.$": "$.Payload.users",
+            "users_input_key.$": "$.Payload.users_input_key",
+            "output_prefix.$": "$.Payload.output_prefix",
+        },
         ResultPath="$.baseline",
         Retry=LAMBDA_RETRY,
     )
@@ -127,7 +144,13 @@ def build() -> dict[str, Any]:
         {"Name": "${SolutionName}", "DatasetGroupArn": "${DatasetGroupArn}", "RecipeArn": RECIPE},
         "Start polling solution",
     )
-    kit.wait_loop("solution", "describeSolution", {"SolutionArn": "${SolutionArn}"}, "$.Solution.Status", "Create solution version")
+    kit.wait_loop(
+        "solution",
+        "describeSolution",
+        {"SolutionArn": "${SolutionArn}"},
+        "$.Solution.Status",
+        "Create solution version",
+    )
     kit.task(
         "Create solution version",
         PERSONALIZE + "createSolutionVersion",
@@ -149,7 +172,13 @@ def build() -> dict[str, Any]:
         {"Name": "${FilterName}", "DatasetGroupArn": "${DatasetGroupArn}", "FilterExpression": SEEN_FILTER},
         "Start polling seen-items filter",
     )
-    kit.wait_loop("seen-items filter", "describeFilter", {"FilterArn": "${FilterArn}"}, "$.Filter.Status", "Create batch inference job")
+    kit.wait_loop(
+        "seen-items filter",
+        "describeFilter",
+        {"FilterArn": "${FilterArn}"},
+        "$.Filter.Status",
+        "Create batch inference job",
+    )
     kit.task(
         "Create batch inference job",
         PERSONALIZE + "createBatchInferenceJob",
@@ -158,8 +187,14 @@ def build() -> dict[str, Any]:
             "SolutionVersionArn.$": "$.solution_version.arn",
             "FilterArn": "${FilterArn}",
             "NumResults.$": "$.num_results",
-            "JobInput": {"S3DataSource": {"Path.$": "States.Format('s3://${Bucket}/{}', $.baseline.users_input_key)"}},
-            "JobOutput": {"S3DataDestination": {"Path.$": "States.Format('s3://${Bucket}/{}personalize/', $.baseline.output_prefix)"}},
+            "JobInput": {
+                "S3DataSource": {"Path.$": "States.Format('s3://${Bucket}/{}', $.baseline.users_input_key)"}
+            },
+            "JobOutput": {
+                "S3DataDestination": {
+                    "Path.$": "States.Format('s3://${Bucket}/{}personalize/', $.baseline.output_prefix)"
+                }
+            },
             "RoleArn": "${PersonalizeRoleArn}",
         },
         "Start polling batch inference job",
@@ -210,11 +245,21 @@ def build() -> dict[str, Any]:
             *kit.catch_to("Create campaign"),
         ],
     )
-    kit.wait_loop("campaign", "describeCampaign", {"CampaignArn": "${CampaignArn}"}, "$.Campaign.Status", "Publish recommendations ready")
+    kit.wait_loop(
+        "campaign",
+        "describeCampaign",
+        {"CampaignArn": "${CampaignArn}"},
+        "$.Campaign.Status",
+        "Publish recommendations ready",
+    )
     kit.task(
         "Update campaign",
         PERSONALIZE + "updateCampaign",
-        {"CampaignArn": "${CampaignArn}", "SolutionVersionArn.$": "$.solution_version.arn", "MinProvisionedTPS.$": "$.min_tps"},
+        {
+            "CampaignArn": "${CampaignArn}",
+            "SolutionVersionArn.$": "$.solution_version.arn",
+            "MinProvisionedTPS.$": "$.min_tps",
+        },
         "Start polling campaign update",
         ResultPath=None,
     )
@@ -253,7 +298,9 @@ def build() -> dict[str, Any]:
             ]
         },
         "ResultPath": None,
-        "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 2, "MaxAttempts": 3, "BackoffRate": 2.0}],
+        "Retry": [
+            {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 2, "MaxAttempts": 3, "BackoffRate": 2.0}
+        ],
         "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": "Failed"}],
         "Next": "Failed",
     }
@@ -283,7 +330,10 @@ def main(argv: list[str]) -> int:
     text = render()
     if "--check" in argv:
         if not OUT.exists() or OUT.read_text() != text:
-            print(f"{OUT.relative_to(ROOT)} is stale: run python scripts/build_recommendations_asl.py", file=sys.stderr)
+            print(
+                f"{OUT.relative_to(ROOT)} is stale: run python scripts/build_recommendations_asl.py",
+                file=sys.stderr,
+            )
             return 1
         return 0
     OUT.write_text(text)

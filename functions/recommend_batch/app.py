@@ -37,7 +37,9 @@ class LoadRequest(BaseModel):
     model: str = "aws-user-personalization-v2"
 
 
-def answer(event: dict[str, Any], settings: RecommendSettings, store: Any = None, table: Any = None) -> dict[str, Any]:
+def answer(
+    event: dict[str, Any], settings: RecommendSettings, store: Any = None, table: Any = None
+) -> dict[str, Any]:
     store = store if store is not None else lake_store(settings)
     table = table if table is not None else recommendations_table(settings)
     if event.get("action") == "baseline":

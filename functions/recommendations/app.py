@@ -64,7 +64,10 @@ def get_recommendations(user_id: str) -> Response[str]:
 
 @app.exception_handler(RecommendationRequestError)  # type: ignore[untyped-decorator]
 def bad_request(exc: RecommendationRequestError) -> Response[str]:
-    body: dict[str, Any] = {"error": "invalid_request" if exc.status == 400 else "not_found", "message": exc.message}
+    body: dict[str, Any] = {
+        "error": "invalid_request" if exc.status == 400 else "not_found",
+        "message": exc.message,
+    }
     if exc.reasons:
         body["reasons"] = exc.reasons
     return _json(exc.status, body)
@@ -74,12 +77,24 @@ def bad_request(exc: RecommendationRequestError) -> Response[str]:
 def unexpected(exc: Exception) -> Response[str]:
     logger.exception("recommendations could not be served")
     metrics.add_metric(name="RecommendationsFailed", unit=MetricUnit.Count, value=1)
-    return _json(503, {"error": "unavailable", "message": f"recommendations are unavailable ({type(exc).__name__}); retry later"})
+    return _json(
+        503,
+        {
+            "error": "unavailable",
+            "message": f"recommendations are unavailable ({type(exc).__name__}); retry later",
+        },
+    )
 
 
 @app.not_found
 def not_found(_: Exception) -> Response[str]:
-    return _json(404, {"error": "not_found", "message": f"no route for {app.current_event.http_method} {app.current_event.path}"})
+    return _json(
+        404,
+        {
+            "error": "not_found",
+            "message": f"no route for {app.current_event.http_method} {app.current_event.path}",
+        },
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
+import boto3  # noqa: TID251 - moto- and Stubber-backed clients
 import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
@@ -33,14 +33,24 @@ class Clock:
 def _table(client: Any) -> None:
     client.create_table(
         TableName=TABLE,
-        KeySchema=[{"AttributeName": "user_id", "KeyType": "HASH"}, {"AttributeName": "variant", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "user_id", "AttributeType": "S"}, {"AttributeName": "variant", "AttributeType": "S"}],
+        KeySchema=[
+            {"AttributeName": "user_id", "KeyType": "HASH"},
+            {"AttributeName": "variant", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "user_id", "AttributeType": "S"},
+            {"AttributeName": "variant", "AttributeType": "S"},
+        ],
         BillingMode="PAY_PER_REQUEST",
     )
 
 
 def _lists(n: int) -> list[StoredList]:
-    return [StoredList(f"u{k}", v, ["a", "b"], [0.9, 0.1], "m", "2026-11-20T00:00:00Z", k == 0) for k in range(n) for v in ("baseline", "personalize")]
+    return [
+        StoredList(f"u{k}", v, ["a", "b"], [0.9, 0.1], "m", "2026-11-20T00:00:00Z", k == 0)
+        for k in range(n)
+        for v in ("baseline", "personalize")
+    ]
 
 
 def test_dynamodb_table_stores_reads_counts_and_hides_expired_lists(aws: None) -> None:
@@ -68,7 +78,9 @@ def test_dynamodb_table_retries_unprocessed_items() -> None:
     lists = _lists(1)
     first = [{"PutRequest": {"Item": table._item(s, int(T0) + 60)}} for s in lists]
     with Stubber(client) as stub:
-        stub.add_response("batch_write_item", {"UnprocessedItems": {TABLE: first[1:]}}, {"RequestItems": {TABLE: first}})
+        stub.add_response(
+            "batch_write_item", {"UnprocessedItems": {TABLE: first[1:]}}, {"RequestItems": {TABLE: first}}
+        )
         stub.add_response("batch_write_item", {"UnprocessedItems": {}}, {"RequestItems": {TABLE: first[1:]}})
         # WHEN stored
         table.put_lists(lists, ttl_seconds=60)
@@ -78,14 +90,19 @@ def test_dynamodb_table_retries_unprocessed_items() -> None:
 
 def test_campaign_recommender_sends_the_filter_and_reads_items_and_scores() -> None:
     # GIVEN a campaign with the seen-items filter
-    client = boto3.client("personalize-runtime", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+    client = boto3.client(
+        "personalize-runtime", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
+    )
     campaign = "arn:aws:personalize:us-east-1:123456789012:campaign/recs"
     flt = "arn:aws:personalize:us-east-1:123456789012:filter/seen"
     live = CampaignRecommender(campaign, flt, client=client)
     with Stubber(client) as stub:
         stub.add_response(
             "get_recommendations",
-            {"itemList": [{"itemId": "i1", "score": 0.6}, {"itemId": "i2", "score": 0.4}], "recommendationId": "r"},
+            {
+                "itemList": [{"itemId": "i1", "score": 0.6}, {"itemId": "i2", "score": 0.4}],
+                "recommendationId": "r",
+            },
             {"campaignArn": campaign, "userId": "u1", "numResults": 2, "filterArn": flt},
         )
         stub.add_client_error("get_recommendations", "ResourceNotFoundException", http_status_code=404)
@@ -105,12 +122,22 @@ def test_served_log_puts_one_json_line_per_answer_into_firehose() -> None:
         firehose = boto3.client("firehose", region_name=REGION)
         firehose.create_delivery_stream(
             DeliveryStreamName="served",
-            ExtendedS3DestinationConfiguration={"RoleARN": "arn:aws:iam::123456789012:role/f", "BucketARN": "arn:aws:s3:::lake", "Prefix": "recommendations-served/"},
+            ExtendedS3DestinationConfiguration={
+                "RoleARN": "arn:aws:iam::123456789012:role/f",
+                "BucketARN": "arn:aws:s3:::lake",
+                "Prefix": "recommendations-served/",
+            },
         )
-        served = ServedList("r-1", "u1", "personalize", ["a"], "2026-11-20 12:00:00.000000", False, "table", "m", "exp")
+        served = ServedList(
+            "r-1", "u1", "personalize", ["a"], "2026-11-20 12:00:00.000000", False, "table", "m", "exp"
+        )
         # WHEN an answer is logged
         FirehoseServedLog("served", client=firehose).record(served)
         # THEN the lake holds it as one JSON line with every column of the Glue table
         [key] = [o["Key"] for o in s3.list_objects_v2(Bucket="lake")["Contents"]]
         line = json.loads(s3.get_object(Bucket="lake", Key=key)["Body"].read().decode().strip())
-        assert line["recommendation_id"] == "r-1" and line["items"] == ["a"] and line["served_at"].startswith("2026-11-20")
+        assert (
+            line["recommendation_id"] == "r-1"
+            and line["items"] == ["a"]
+            and line["served_at"].startswith("2026-11-20")
+        )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -26,11 +25,33 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     lists = []
     for n in range(40):
         user = f"u-{n:03d}"
-        lists.append(StoredList(user, "baseline", [f"b{k}" for k in range(30)], [1.0 - k / 100 for k in range(30)], "local-baseline", GENERATED))
-        lists.append(StoredList(user, "personalize", [f"p{k}" for k in range(30)], [0.5 - k / 100 for k in range(30)], "local-personalize", GENERATED))
+        lists.append(
+            StoredList(
+                user,
+                "baseline",
+                [f"b{k}" for k in range(30)],
+                [1.0 - k / 100 for k in range(30)],
+                "local-baseline",
+                GENERATED,
+            )
+        )
+        lists.append(
+            StoredList(
+                user,
+                "personalize",
+                [f"p{k}" for k in range(30)],
+                [0.5 - k / 100 for k in range(30)],
+                "local-personalize",
+                GENERATED,
+            )
+        )
     pop = ["top1", "top2", "top3"]
-    lists.append(StoredList("newbie", "baseline", pop, [3.0, 2.0, 1.0], "local-baseline-popular", GENERATED, True))
-    lists.append(StoredList("newbie", "personalize", pop, [3.0, 2.0, 1.0], "local-baseline-popular", GENERATED, True))
+    lists.append(
+        StoredList("newbie", "baseline", pop, [3.0, 2.0, 1.0], "local-baseline-popular", GENERATED, True)
+    )
+    lists.append(
+        StoredList("newbie", "personalize", pop, [3.0, 2.0, 1.0], "local-baseline-popular", GENERATED, True)
+    )
     table.put_lists(lists, ttl_seconds=86_400)
     srv = Server(home=home, port=free_port(), env={"AUDIENCE_RECOMMENDATION_EXPERIMENT": "exp-test"})
     srv.start()
@@ -116,7 +137,15 @@ def test_every_answer_is_logged_to_the_lake_for_the_online_comparison(server: Se
     # GIVEN one more served list
     rid = get(server, "/recommendations/u-002?variant=baseline&num_results=3").json()["recommendation_id"]
     # WHEN the served-lists log is read
-    lines = [json.loads(line) for f in (server.home / "lake" / "recommendations-served").rglob("*.jsonl") for line in f.read_text().splitlines()]
+    lines = [
+        json.loads(line)
+        for f in (server.home / "lake" / "recommendations-served").rglob("*.jsonl")
+        for line in f.read_text().splitlines()
+    ]
     # THEN the answer is there with its items and variant
     [served] = [line for line in lines if line["recommendation_id"] == rid]
-    assert served["items"] == ["b0", "b1", "b2"] and served["variant"] == "baseline" and served["user_id"] == "u-002"
+    assert (
+        served["items"] == ["b0", "b1", "b2"]
+        and served["variant"] == "baseline"
+        and served["user_id"] == "u-002"
+    )

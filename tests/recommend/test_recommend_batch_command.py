@@ -19,16 +19,24 @@ pytestmark = pytest.mark.skipif(
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "audience.recommend", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "audience.recommend", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
 @pytest.mark.parametrize("recipe", ["popularity", "baseline", "personalize"])
-def test_batch_writes_personalize_batch_output_without_seen_or_unknown_items(recipe: str, tmp_path: Path) -> None:
+def test_batch_writes_personalize_batch_output_without_seen_or_unknown_items(
+    recipe: str, tmp_path: Path
+) -> None:
     # GIVEN bingewatch's interactions and items, and the batch input for its users plus a stranger
     with (BINGEWATCH / "users.csv").open() as f:
         users = [row["USER_ID"] for row in csv.DictReader(f)]
-    (tmp_path / "users.jsonl").write_text("".join(json.dumps({"userId": u}) + "\n" for u in [*users, "stranger"]))
+    (tmp_path / "users.jsonl").write_text(
+        "".join(json.dumps({"userId": u}) + "\n" for u in [*users, "stranger"])
+    )
     out = tmp_path / "out.jsonl"
     # WHEN the batch command runs
     proc = _run(

@@ -19,13 +19,21 @@ from audience.recommend.ports import ServedList
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
-def _served(rid: str, user: str, variant: str, items: list[str], at: datetime, cold: bool = False) -> ServedList:
+def _served(
+    rid: str, user: str, variant: str, items: list[str], at: datetime, cold: bool = False
+) -> ServedList:
     text = at.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
     return ServedList(rid, user, variant, items, text, cold, "table", "m", "exp")
 
 
 def _events(lake: Path, rows: list[tuple[str | None, str, str, str, float, float | None]]) -> None:
-    meta = pa.struct([("view_duration", pa.float64()), ("completion_rate", pa.float64()), ("interaction_count", pa.int64())])
+    meta = pa.struct(
+        [
+            ("view_duration", pa.float64()),
+            ("completion_rate", pa.float64()),
+            ("interaction_count", pa.int64()),
+        ]
+    )
     table = pa.table(
         {
             "recommendation_id": pa.array([r[0] for r in rows], pa.string()),
@@ -33,7 +41,10 @@ def _events(lake: Path, rows: list[tuple[str | None, str, str, str, float, float
             "content_id": [r[2] for r in rows],
             "event_type": [r[3] for r in rows],
             "event_timestamp": pa.array([T0 + timedelta(seconds=r[4]) for r in rows], pa.timestamp("us")),
-            "metadata": pa.array([{"view_duration": r[5], "completion_rate": None, "interaction_count": None} for r in rows], meta),
+            "metadata": pa.array(
+                [{"view_duration": r[5], "completion_rate": None, "interaction_count": None} for r in rows],
+                meta,
+            ),
         }
     )
     folder = lake / "engagement-events" / "year=2026" / "month=11" / "day=20"
@@ -67,7 +78,9 @@ def test_online_attribution_counts_only_views_of_listed_items_by_the_same_user_w
     # WHEN the online SQL runs with a one-hour window
     rows = outcomes(DuckDBOnlineQuery(lake).run(ONLINE_SQL, bind({"window_seconds": 3600})))
     # THEN each list has exactly the engagement it caused
-    got = {r.recommendation_id: (r.variant, r.clicked, r.completed, r.watch_seconds, r.cold_start) for r in rows}
+    got = {
+        r.recommendation_id: (r.variant, r.clicked, r.completed, r.watch_seconds, r.cold_start) for r in rows
+    }
     assert got == {
         "r1": ("baseline", 1, 0, 30.0, False),
         "r2": ("personalize", 1, 1, 50.0, False),

@@ -40,7 +40,9 @@ def test_ease_gives_each_tribe_its_own_next_item_and_never_a_seen_one() -> None:
     # GIVEN two tribes with the same popularity, and one new member of each who saw one item
     data = Dataset.build(_two_tribes(), _catalog())
     # WHEN the stand-in recommends 2 items to each newcomer
-    lists = train_and_recommend(data, [EaseRecommender()], ["new-comedy", "new-drama"], 2).lists["personalize"]
+    lists = train_and_recommend(data, [EaseRecommender()], ["new-comedy", "new-drama"], 2).lists[
+        "personalize"
+    ]
     # THEN each gets its own tribe's items first, and never the item it saw
     assert set(lists["new-comedy"]) == {"c2", "c3"}
     assert set(lists["new-drama"]) == {"d2", "d3"}

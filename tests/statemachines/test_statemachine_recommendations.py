@@ -43,12 +43,22 @@ SUBS = {
 INTERACTIONS = "USER_ID,ITEM_ID,EVENT_TYPE,EVENT_VALUE,TIMESTAMP\n" + "".join(
     f"u{u},i{(u + k) % 6},view,,{1_700_000_000 + k}\n" for u in range(4) for k in range(3)
 )
-ITEMS = "ITEM_ID,GENRES,CONTENT_TYPE,CREATION_TIMESTAMP\n" + "".join(f"i{n},Drama,video,1600000000\n" for n in range(6))
+ITEMS = "ITEM_ID,GENRES,CONTENT_TYPE,CREATION_TIMESTAMP\n" + "".join(
+    f"i{n},Drama,video,1600000000\n" for n in range(6)
+)
 USERS = "USER_ID,AGE_GROUP,COUNTRY,SUBSCRIPTION_TIER\n" + "".join(f"u{u},25-34,US,free\n" for u in range(5))
 
 
 def _input(**overrides: Any) -> dict[str, Any]:
-    return {"num_results": 3, "wait_seconds": 0, "max_wait_seconds": 0, "max_polls": 10, "deploy_campaign": True, "min_tps": 2, **overrides}
+    return {
+        "num_results": 3,
+        "wait_seconds": 0,
+        "max_wait_seconds": 0,
+        "max_polls": 10,
+        "deploy_campaign": True,
+        "min_tps": 2,
+        **overrides,
+    }
 
 
 class RecsPersonalize:
@@ -64,7 +74,11 @@ class RecsPersonalize:
         fake("personalize", "CreateFilter", b._create("filter", SUBS["FilterArn"], "filterArn"))
         fake("personalize", "DescribeFilter", b._describe("filter", "filterArn", "filter"))
         fake("personalize", "CreateBatchInferenceJob", self.create_job)
-        fake("personalize", "DescribeBatchInferenceJob", b._describe("batch", "batchInferenceJobArn", "batchInferenceJob"))
+        fake(
+            "personalize",
+            "DescribeBatchInferenceJob",
+            b._describe("batch", "batchInferenceJobArn", "batchInferenceJob"),
+        )
         fake("personalize", "CreateCampaign", b._create("campaign", SUBS["CampaignArn"], "campaignArn"))
         fake("personalize", "DescribeCampaign", self.describe_campaign)
         fake("personalize", "UpdateCampaign", lambda p: {"campaignArn": p["campaignArn"]})
@@ -73,9 +87,19 @@ class RecsPersonalize:
         s3 = self.harness.client("s3")
         in_path = params["jobInput"]["s3DataSource"]["path"].removeprefix(f"s3://{BUCKET}/")
         out_path = params["jobOutput"]["s3DataDestination"]["path"].removeprefix(f"s3://{BUCKET}/")
-        users = [json.loads(line)["userId"] for line in s3.get_object(Bucket=BUCKET, Key=in_path)["Body"].read().decode().splitlines()]
+        users = [
+            json.loads(line)["userId"]
+            for line in s3.get_object(Bucket=BUCKET, Key=in_path)["Body"].read().decode().splitlines()
+        ]
         body = "".join(
-            json.dumps({"input": {"userId": u}, "output": {"recommendedItems": ["i5", "i4", "i3"], "scores": [0.5, 0.3, 0.2]}, "error": None}) + "\n"
+            json.dumps(
+                {
+                    "input": {"userId": u},
+                    "output": {"recommendedItems": ["i5", "i4", "i3"], "scores": [0.5, 0.3, 0.2]},
+                    "error": None,
+                }
+            )
+            + "\n"
             for u in users
         )
         s3.put_object(Bucket=BUCKET, Key=out_path + in_path.rsplit("/", 1)[-1] + ".out", Body=body.encode())
@@ -83,7 +107,17 @@ class RecsPersonalize:
 
     def describe_campaign(self, params: dict[str, Any]) -> dict[str, Any]:
         status = self.base._status(params["campaignArn"], "campaign")
-        return {"campaign": {"campaignArn": params["campaignArn"], "status": "ACTIVE", "latestCampaignUpdate": {"status": status}}} if self.harness.called("personalize", "UpdateCampaign") else {"campaign": {"campaignArn": params["campaignArn"], "status": status}}
+        return (
+            {
+                "campaign": {
+                    "campaignArn": params["campaignArn"],
+                    "status": "ACTIVE",
+                    "latestCampaignUpdate": {"status": status},
+                }
+            }
+            if self.harness.called("personalize", "UpdateCampaign")
+            else {"campaign": {"campaignArn": params["campaignArn"], "status": status}}
+        )
 
 
 def _setup(harness: SfnHarness) -> None:
@@ -94,8 +128,14 @@ def _setup(harness: SfnHarness) -> None:
     s3.put_object(Bucket=BUCKET, Key=SUBS["UsersKey"], Body=USERS.encode())
     ddb.create_table(
         TableName=TABLE,
-        KeySchema=[{"AttributeName": "user_id", "KeyType": "HASH"}, {"AttributeName": "variant", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "user_id", "AttributeType": "S"}, {"AttributeName": "variant", "AttributeType": "S"}],
+        KeySchema=[
+            {"AttributeName": "user_id", "KeyType": "HASH"},
+            {"AttributeName": "variant", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "user_id", "AttributeType": "S"},
+            {"AttributeName": "variant", "AttributeType": "S"},
+        ],
         BillingMode="PAY_PER_REQUEST",
     )
     events.create_event_bus(Name=BUS)
@@ -137,18 +177,32 @@ def test_workflow_trains_infers_loads_both_lists_and_deploys_a_campaign_after_wa
         # THEN it succeeds after waiting in every loop
         assert result["status"] == "SUCCEEDED", result.get("cause")
         states = entered_states(result)
-        for step in ("interactions export", "interactions import", "solution version", "seen-items filter", "batch inference job", "campaign"):
+        for step in (
+            "interactions export",
+            "interactions import",
+            "solution version",
+            "seen-items filter",
+            "batch inference job",
+            "campaign",
+        ):
             assert states.count(f"Wait for {step}") == 2, step
         # AND the solution uses user-personalization-v2, the job the seen-items filter, the campaign the TPS
-        assert harness.called("personalize", "CreateSolution")[0]["recipeArn"].endswith("aws-user-personalization-v2")
-        assert harness.called("personalize", "CreateFilter")[0]["filterExpression"] == 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("*")'
+        assert harness.called("personalize", "CreateSolution")[0]["recipeArn"].endswith(
+            "aws-user-personalization-v2"
+        )
+        assert (
+            harness.called("personalize", "CreateFilter")[0]["filterExpression"]
+            == 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("*")'
+        )
         job = harness.called("personalize", "CreateBatchInferenceJob")[0]
         assert job["filterArn"] == SUBS["FilterArn"] and job["numResults"] == 3
         assert harness.called("personalize", "CreateCampaign")[0]["minProvisionedTPS"] == 2
         _check_names(harness)
         # AND both variants' lists are in the table; the user without interactions is a flagged cold start
         lists = _lists(harness)
-        assert {(u, v) for u, v in lists} == {(f"u{n}", v) for n in range(5) for v in ("baseline", "personalize")}
+        assert {(u, v) for u, v in lists} == {
+            (f"u{n}", v) for n in range(5) for v in ("baseline", "personalize")
+        }
         assert [x["S"] for x in lists[("u0", "personalize")]["items"]["L"]] == ["i5", "i4", "i3"]
         assert lists[("u4", "personalize")]["cold_start"]["BOOL"] is True
         assert lists[("u4", "baseline")]["cold_start"]["BOOL"] is True
@@ -172,14 +226,18 @@ def test_rerun_reuses_solution_and_filter_and_updates_the_existing_campaign() ->
         assert result["status"] == "SUCCEEDED", result.get("cause")
         assert not [s for s in entered_states(result) if s.startswith("Failed at")]
         [update] = harness.called("personalize", "UpdateCampaign")
-        assert update["minProvisionedTPS"] == 5 and update["solutionVersionArn"].startswith(SUBS["SolutionArn"])
+        assert update["minProvisionedTPS"] == 5 and update["solutionVersionArn"].startswith(
+            SUBS["SolutionArn"]
+        )
 
 
 def test_failed_training_is_reported_by_step_and_nothing_is_inferred() -> None:
     with sfn_harness(pascal_services=["personalize"]) as harness:
         # GIVEN training that fails
         _setup(harness)
-        base = FakePersonalize(final={"solution-version": "CREATE FAILED"}, reasons={"solution-version": "too few users"})
+        base = FakePersonalize(
+            final={"solution-version": "CREATE FAILED"}, reasons={"solution-version": "too few users"}
+        )
         base.install(harness)
         RecsPersonalize(harness, base).install()
         fake_athena(harness, ["SUCCEEDED"])
@@ -187,7 +245,10 @@ def test_failed_training_is_reported_by_step_and_nothing_is_inferred() -> None:
         result = _run(harness, "fails")
         # THEN it fails naming the step and the reason; no batch inference job, no campaign
         assert result["status"] == "FAILED" and result["error"] == "StepFailed"
-        assert result["cause"].startswith("solution version: status CREATE FAILED") and "too few users" in result["cause"]
+        assert (
+            result["cause"].startswith("solution version: status CREATE FAILED")
+            and "too few users" in result["cause"]
+        )
         assert not harness.called("personalize", "CreateBatchInferenceJob")
         # AND the baseline's lists were already loaded (its batch ran before training)
         assert ("u0", "baseline") in _lists(harness)
@@ -204,7 +265,12 @@ def test_batch_inference_that_never_finishes_stops_at_the_poll_limit_without_a_c
         harness.fake(
             "personalize",
             "DescribeBatchInferenceJob",
-            lambda p: {"batchInferenceJob": {"batchInferenceJobArn": p["batchInferenceJobArn"], "status": "IN PROGRESS"}},
+            lambda p: {
+                "batchInferenceJob": {
+                    "batchInferenceJobArn": p["batchInferenceJobArn"],
+                    "status": "IN PROGRESS",
+                }
+            },
         )
         fake_athena(harness, ["SUCCEEDED"])
         # WHEN the workflow runs with at most 3 polls per step
@@ -238,6 +304,12 @@ def test_the_committed_definition_is_what_the_generator_writes() -> None:
 
     # GIVEN the generator
     # WHEN asked to check the committed file
-    proc = subprocess.run([sys.executable, "scripts/build_recommendations_asl.py", "--check"], cwd=Path(__file__).parents[2], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "scripts/build_recommendations_asl.py", "--check"],
+        cwd=Path(__file__).parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     # THEN it is current
     assert proc.returncode == 0, proc.stderr

@@ -27,9 +27,17 @@ def _run(home: Path) -> dict[str, Any]:
         "ITEM_ID,GENRES,CONTENT_TYPE,CREATION_TIMESTAMP\n"
         + "".join(f"i{n},{GENRES[n % 4]},video,{1_700_000_000 - n * 86_400}\n" for n in range(60))
     )
-    (data / "catalog.csv").write_text("content_id,title\n" + "".join(f"i{n},<b>Title {n}</b>\n" for n in range(60)))
-    rows = [f"u{u},i{(u * 7 + k * (u % 4 + 1)) % 60},view,,{1_700_000_000 + k * 3600}\n" for u in range(80) for k in range(12)]
-    (data / "interactions.csv").write_text("USER_ID,ITEM_ID,EVENT_TYPE,EVENT_VALUE,TIMESTAMP\n" + "".join(rows))
+    (data / "catalog.csv").write_text(
+        "content_id,title\n" + "".join(f"i{n},<b>Title {n}</b>\n" for n in range(60))
+    )
+    rows = [
+        f"u{u},i{(u * 7 + k * (u % 4 + 1)) % 60},view,,{1_700_000_000 + k * 3600}\n"
+        for u in range(80)
+        for k in range(12)
+    ]
+    (data / "interactions.csv").write_text(
+        "USER_ID,ITEM_ID,EVENT_TYPE,EVENT_VALUE,TIMESTAMP\n" + "".join(rows)
+    )
     (data / "users.csv").write_text("USER_ID\n" + "".join(f"u{u}\n" for u in range(84)))
     report = run_local(
         home=home, interactions=data / "interactions.csv", items=data / "items.csv", users=data / "users.csv",
@@ -56,7 +64,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, d
 
 
 @pytest.mark.parametrize("width", [1400, 768])
-def test_ui_recommendations_page_draws_every_view(chromium: Any, served: tuple[Server, dict[str, Any]], width: int, tmp_path: Path) -> None:
+def test_ui_recommendations_page_draws_every_view(
+    chromium: Any, served: tuple[Server, dict[str, Any]], width: int, tmp_path: Path
+) -> None:
     server, report = served
     # GIVEN the page at this width
     page = chromium.new_page(viewport={"width": width, "height": 1000})
@@ -67,7 +77,9 @@ def test_ui_recommendations_page_draws_every_view(chromium: Any, served: tuple[S
     assert page.eval_on_selector_all("#metrics line.ci", "e => e.length") == 18
     # AND the RBO histogram, the rank-shift scatter and the coverage table are drawn from the report
     assert page.eval_on_selector_all("#rbo rect.bar", "e => e.length") == 10
-    assert page.eval_on_selector_all("#shift circle.dot", "e => e.length") == len(report["offline"]["lists"]["rank_shifts"])
+    assert page.eval_on_selector_all("#shift circle.dot", "e => e.length") == len(
+        report["offline"]["lists"]["rank_shifts"]
+    )
     assert page.eval_on_selector_all("#coverage tr", "e => e.length") == 6
     # AND the A/B shows both arms and their lines over time
     assert page.eval_on_selector_all(".ab-cell", "e => e.length") == 2

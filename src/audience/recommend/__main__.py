@@ -28,9 +28,16 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m audience.recommend")
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("batch", help="write top-N lists in Personalize's batch inference output format")
-    b.add_argument("--interactions", type=Path, required=True, help="USER_ID,ITEM_ID,TIMESTAMP[,EVENT_TYPE][,EVENT_VALUE]")
+    b.add_argument(
+        "--interactions",
+        type=Path,
+        required=True,
+        help="USER_ID,ITEM_ID,TIMESTAMP[,EVENT_TYPE][,EVENT_VALUE]",
+    )
     b.add_argument("--items", type=Path, required=True, help="ITEM_ID[,GENRES][,CREATION_TIMESTAMP]")
-    b.add_argument("--users", type=Path, required=True, help='batch inference input: {"userId": ...} per line')
+    b.add_argument(
+        "--users", type=Path, required=True, help='batch inference input: {"userId": ...} per line'
+    )
     b.add_argument("--recipe", choices=RECIPES, required=True)
     b.add_argument("--num-results", type=int, default=25)
     b.add_argument("--out", type=Path, required=True)
@@ -71,7 +78,9 @@ def main(argv: list[str] | None = None) -> int:
             from audience.recommend.batch import run_batch
 
             summary = run_batch(
-                recommender(args.recipe, baseline_mode=args.baseline_mode, half_life_days=args.half_life_days),
+                recommender(
+                    args.recipe, baseline_mode=args.baseline_mode, half_life_days=args.half_life_days
+                ),
                 interactions=args.interactions,
                 items=args.items,
                 users=args.users,
@@ -126,7 +135,13 @@ def _evaluate(args: argparse.Namespace) -> dict[str, Any]:
 
     if args.lists:
         return compare_files(
-            args.interactions, args.items, args.lists[0], args.lists[1], truth=args.truth, k=args.num_results, new_days=args.new_days
+            args.interactions,
+            args.items,
+            args.lists[0],
+            args.lists[1],
+            truth=args.truth,
+            k=args.num_results,
+            new_days=args.new_days,
         )
     return holdout_evaluation(
         read_interactions(args.interactions),

@@ -57,10 +57,10 @@ def baseline_batch(
     lists, scores = trained.lists[recommender.name], trained.scores[recommender.name]
     prefix = output_prefix.rstrip("/") + "/"
     users_input = prefix + "users.jsonl"
-    store.put_object(users_input, "".join(json.dumps({"userId": u}) + "\n" for u in users).encode(), "application/x-ndjson")
-    out = "".join(
-        json.dumps(BatchLine(u, lists[u], round_scores(scores[u])).to_json()) + "\n" for u in users
+    store.put_object(
+        users_input, "".join(json.dumps({"userId": u}) + "\n" for u in users).encode(), "application/x-ndjson"
     )
+    out = "".join(json.dumps(BatchLine(u, lists[u], round_scores(scores[u])).to_json()) + "\n" for u in users)
     store.put_object(prefix + "baseline/users.jsonl.out", out.encode(), "application/x-ndjson")
     cold = cold_start_list(recommender, data, num_results)
     cold_items = [str(data.items[i]) for i in cold.items]
@@ -78,7 +78,12 @@ def baseline_batch(
         for u in users
     ]
     table.put_lists(stored, ttl_seconds)
-    return {"users": len(users), "cold_start_users": len(cold_users), "users_input_key": users_input, "output_prefix": prefix}
+    return {
+        "users": len(users),
+        "cold_start_users": len(cold_users),
+        "users_input_key": users_input,
+        "output_prefix": prefix,
+    }
 
 
 def load_batch_output(
@@ -98,7 +103,17 @@ def load_batch_output(
     errors = 0
     for line in parse_batch_lines(store.get_object(output_key).decode("utf-8").splitlines(), output_key):
         if line.user_id in cold_users:
-            stored.append(StoredList(line.user_id, "personalize", cold["items"], cold["scores"], "baseline-popular", generated, True))
+            stored.append(
+                StoredList(
+                    line.user_id,
+                    "personalize",
+                    cold["items"],
+                    cold["scores"],
+                    "baseline-popular",
+                    generated,
+                    True,
+                )
+            )
         elif line.error:
             errors += 1
         else:

@@ -18,6 +18,7 @@ import csv
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Final
 
@@ -64,7 +65,11 @@ class InteractionLog:
 
     def mask(self, keep: npt.NDArray[np.bool_]) -> InteractionLog:
         return InteractionLog(
-            self.user_id[keep], self.item_id[keep], self.timestamp[keep], self.event_type[keep], self.weight[keep]
+            self.user_id[keep],
+            self.item_id[keep],
+            self.timestamp[keep],
+            self.event_type[keep],
+            self.weight[keep],
         )
 
     @classmethod
@@ -103,7 +108,9 @@ class InteractionLog:
         return log.mask(keep)
 
 
-def read_interactions(path: Path, event_weights: Mapping[str, float] = DEFAULT_EVENT_WEIGHTS) -> InteractionLog:
+def read_interactions(
+    path: Path, event_weights: Mapping[str, float] = DEFAULT_EVENT_WEIGHTS
+) -> InteractionLog:
     """Read an interactions CSV with DuckDB (typed, fast on millions of rows)."""
     import duckdb
 
@@ -111,17 +118,21 @@ def read_interactions(path: Path, event_weights: Mapping[str, float] = DEFAULT_E
         raise InputFormatError(f"{path}: no such file")
     con = duckdb.connect()
     try:
-        rel = con.sql("SELECT * FROM read_csv($p, header = true, all_varchar = true)", params={"p": str(path)})
+        rel = con.sql(
+            "SELECT * FROM read_csv($p, header = true, all_varchar = true)", params={"p": str(path)}
+        )
         columns = [c.upper() for c in rel.columns]
         missing = [c for c in REQUIRED_INTERACTION_COLUMNS if c not in columns]
         if missing:
-            raise InputFormatError(f"{path}: missing column(s) {', '.join(missing)} (have {', '.join(columns)})")
+            raise InputFormatError(
+                f"{path}: missing column(s) {', '.join(missing)} (have {', '.join(columns)})"
+            )
         original = dict(zip(columns, rel.columns, strict=True))
         event = f'"{original["EVENT_TYPE"]}"' if "EVENT_TYPE" in columns else "''"
         try:
             cols = con.sql(
                 f'SELECT "{original["USER_ID"]}" u, "{original["ITEM_ID"]}" i, '
-                f'CAST("{original["TIMESTAMP"]}" AS BIGINT) t, coalesce({event}, \'\') e '
+                f"CAST(\"{original['TIMESTAMP']}\" AS BIGINT) t, coalesce({event}, '') e "
                 "FROM read_csv($p, header = true, all_varchar = true)",
                 params={"p": str(path)},
             ).fetchnumpy()
@@ -176,7 +187,9 @@ def parse_items(lines: Iterable[str], source: str = "items") -> list[Item]:
 
 
 def parse_interactions(
-    lines: Iterable[str], source: str = "interactions", event_weights: Mapping[str, float] = DEFAULT_EVENT_WEIGHTS
+    lines: Iterable[str],
+    source: str = "interactions",
+    event_weights: Mapping[str, float] = DEFAULT_EVENT_WEIGHTS,
 ) -> InteractionLog:
     """The same as :func:`read_interactions` with the csv module (no DuckDB: the batch Lambda)."""
     reader = csv.DictReader(lines)
@@ -240,7 +253,9 @@ class Dataset:
         all_items = np.unique(np.concatenate([log.item_id.astype(str), np.asarray(list(cat), dtype=str)]))
         item_index = {str(x): n for n, x in enumerate(all_items)}
         i = np.fromiter((item_index[str(x)] for x in log.item_id), dtype=np.int64, count=len(log))
-        in_catalog = np.array([str(x) in cat for x in all_items], dtype=bool) if cat else np.ones(len(all_items), bool)
+        in_catalog = (
+            np.array([str(x) in cat for x in all_items], dtype=bool) if cat else np.ones(len(all_items), bool)
+        )
         return cls(
             users=users.astype(object),
             items=all_items.astype(object),
@@ -293,7 +308,7 @@ def newest_share_split(log: InteractionLog, share: float = 0.2) -> Split:
     users = log.user_id.astype(str)[order]
     boundaries = np.flatnonzero(np.r_[True, users[1:] != users[:-1], True])
     hold = np.zeros(len(log), dtype=bool)
-    for start, end in zip(boundaries[:-1], boundaries[1:], strict=True):
+    for start, end in pairwise(boundaries):
         n_hold = int(np.ceil((end - start) * share))
         hold[order[end - n_hold : end]] = True
     return Split(

@@ -52,7 +52,10 @@ def _sim_items(catalog_csv: Path) -> dict[str, SimItem]:
     with catalog_csv.open(newline="", encoding="utf-8") as f:
         return {
             row["content_id"]: SimItem(
-                row["content_id"], tuple(row["genres"].split("|")), row["content_type"], float(row["duration_seconds"])
+                row["content_id"],
+                tuple(row["genres"].split("|")),
+                row["content_type"],
+                float(row["duration_seconds"]),
             )
             for row in csv.DictReader(f)
         }
@@ -96,7 +99,7 @@ def simulate(
     with httpx.Client(headers=headers, timeout=30) as client, ThreadPoolExecutor(config.workers) as pool:
         for round_ in range(config.rounds):
             pending: list[dict[str, Any]] = []
-            for events in pool.map(lambda u: one(u, round_, client), users):
+            for events in pool.map(one, users, [round_] * len(users), [client] * len(users)):
                 pending += events
             for start in range(0, len(pending), 500):
                 batch = pending[start : start + 500]
@@ -107,7 +110,9 @@ def simulate(
     return counts
 
 
-def recommendations_stage(home: Path, data_dir: Path, console: Console, server: Server, config: StageConfig | None = None) -> dict[str, Any]:
+def recommendations_stage(
+    home: Path, data_dir: Path, console: Console, server: Server, config: StageConfig | None = None
+) -> dict[str, Any]:
     from audience.report import write_section
 
     config = config or StageConfig()
@@ -148,9 +153,13 @@ def recommendations_stage(home: Path, data_dir: Path, console: Console, server: 
     known = set()
     with (datasets / "interactions.csv").open(newline="") as f:
         known = {row["USER_ID"] for row in csv.DictReader(f)}
-    users = sample_users([u for u in _sim_users(config.seed) if u.user_id in known], config.users, config.seed)
+    users = sample_users(
+        [u for u in _sim_users(config.seed) if u.user_id in known], config.users, config.seed
+    )
     items = _sim_items(data_dir / "content_catalog.csv")
-    console.print(f"  serving {len(users):,} simulated users x {config.rounds} rounds over HTTP, posting their events")
+    console.print(
+        f"  serving {len(users):,} simulated users x {config.rounds} rounds over HTTP, posting their events"
+    )
     url, api_key, stop = server()
     try:
         counts = simulate(url, api_key, users, items, config)
@@ -158,7 +167,9 @@ def recommendations_stage(home: Path, data_dir: Path, console: Console, server: 
         stop()
     rows = outcomes(online_query(settings).run(ONLINE_SQL, bind({"window_seconds": WINDOW_SECONDS})))
     ab = analyse(rows)
-    result = Table(title=f"Live A/B ({ab['lists']:,} lists; click = a view of a listed item within {WINDOW_SECONDS // 60} min)")
+    result = Table(
+        title=f"Live A/B ({ab['lists']:,} lists; click = a view of a listed item within {WINDOW_SECONDS // 60} min)"
+    )
     for column in ("variant", "served", "click-through [95% CI]", "watch s/list [95% CI]", "completion"):
         result.add_column(column, justify="left" if column == "variant" else "right")
     for variant in ("baseline", "personalize"):
@@ -180,7 +191,7 @@ def recommendations_stage(home: Path, data_dir: Path, console: Console, server: 
             f"intervals {'overlap' if tests['ctr_intervals_overlap'] else 'do not overlap'}"
         )
     elapsed = time.perf_counter() - started
-    section = {
+    section: dict[str, Any] = {
         "offline": _offline_summary(offline),
         "ab": {
             **{
@@ -204,7 +215,9 @@ def recommendations_stage(home: Path, data_dir: Path, console: Console, server: 
     }
     write_section(home, "recommendations", section)
     (home / "recommend" / "ab.json").write_text(__import__("json").dumps(ab, indent=2) + "\n")
-    console.print(f"[dim]stage took {elapsed:.1f} s; lists in {home / 'recommend' / 'batch'}; report.json section 'recommendations'[/dim]")
+    console.print(
+        f"[dim]stage took {elapsed:.1f} s; lists in {home / 'recommend' / 'batch'}; report.json section 'recommendations'[/dim]"
+    )
     return section
 
 
@@ -219,5 +232,9 @@ def _offline_summary(offline: dict[str, Any]) -> dict[str, Any]:
         },
         "vs_popularity": acc["personalize"].get("vs_popularity"),
         "lists": {k: offline["lists"][k] for k in ("overlap_at_k", "jaccard", "rbo", "kendall_tau")},
-        "exposure": {k: v for k, v in offline["exposure"].items() if k in ("baseline", "personalize", "only_personalize")},
+        "exposure": {
+            k: v
+            for k, v in offline["exposure"].items()
+            if k in ("baseline", "personalize", "only_personalize")
+        },
     }

@@ -146,7 +146,10 @@ def exposure(
     users_per_item = dict(
         zip(
             (str(x) for x in data.items),
-            np.bincount(data.i[np.unique(data.u * data.n_items + data.i, return_index=True)[1]], minlength=data.n_items).tolist(),
+            np.bincount(
+                data.i[np.unique(data.u * data.n_items + data.i, return_index=True)[1]],
+                minlength=data.n_items,
+            ).tolist(),
             strict=True,
         )
     )
@@ -219,5 +222,7 @@ def holdout_evaluation(
         "inference_seconds": trained.infer_seconds,
     }
     if "baseline" in trained.lists and "personalize" in trained.lists:
-        report["lists"] = compare_lists(trained.lists["baseline"], trained.lists["personalize"], min(num_results, 25))
+        report["lists"] = compare_lists(
+            trained.lists["baseline"], trained.lists["personalize"], min(num_results, 25)
+        )
     return report

@@ -24,7 +24,9 @@ def compare_files(
     data = Dataset.build(read_interactions(interactions), read_items(items))
     lists = {
         "baseline": {line.user_id: line.items for line in read_batch_output(baseline) if not line.error},
-        "personalize": {line.user_id: line.items for line in read_batch_output(personalize) if not line.error},
+        "personalize": {
+            line.user_id: line.items for line in read_batch_output(personalize) if not line.error
+        },
     }
     report: dict[str, Any] = {
         "lists": compare_lists(lists["baseline"], lists["personalize"], k),
@@ -35,7 +37,9 @@ def compare_files(
         relevant: dict[str, set[str]] = {}
         for u, i in zip(later.user_id.astype(str), later.item_id.astype(str), strict=True):
             relevant.setdefault(u, set()).add(i)
-        relevant = {u: rel for u, rel in relevant.items() if u in lists["baseline"] and u in lists["personalize"]}
+        relevant = {
+            u: rel for u, rel in relevant.items() if u in lists["baseline"] and u in lists["personalize"]
+        }
         report["users_evaluated"] = len(relevant)
         report["accuracy"] = accuracy(lists, relevant, int(data.in_catalog.sum())) if relevant else None
     return report

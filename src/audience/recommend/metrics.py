@@ -116,9 +116,7 @@ def coverage(lists: Iterable[Sequence[str]], catalog_size: int) -> float:
 
 def novelty(lists: Iterable[Sequence[str]], users_per_item: Mapping[str, int], n_users: int) -> float:
     """Mean self-information of the recommended items (an item nobody had counts as one user)."""
-    values = [
-        -math.log2(max(users_per_item.get(item, 0), 1) / n_users) for items in lists for item in items
-    ]
+    values = [-math.log2(max(users_per_item.get(item, 0), 1) / n_users) for items in lists for item in items]
     return float(np.mean(values)) if values else 0.0
 
 
@@ -146,7 +144,9 @@ class Interval:
         return {"value": self.value, "low": self.low, "high": self.high}
 
 
-def bootstrap_mean(values: Sequence[float] | npt.NDArray[Any], *, resamples: int = 2000, seed: int = 0) -> Interval:
+def bootstrap_mean(
+    values: Sequence[float] | npt.NDArray[Any], *, resamples: int = 2000, seed: int = 0
+) -> Interval:
     """The mean with a 95% bootstrap interval (scipy), resampling users: BCa up to 1,000 users,
     percentile beyond (BCa's jackknife costs one pass per user; the two agree at that size)."""
     from scipy.stats import bootstrap
@@ -193,4 +193,6 @@ def bootstrap_ratio(
         method="percentile",
         rng=np.random.default_rng(seed),
     )
-    return Interval(float(m.mean() / b.mean()), float(res.confidence_interval.low), float(res.confidence_interval.high))
+    return Interval(
+        float(m.mean() / b.mean()), float(res.confidence_interval.low), float(res.confidence_interval.high)
+    )

@@ -59,7 +59,9 @@ class ListOutcome:
 
 def outcomes(rows: Sequence[Sequence[Any]]) -> list[ListOutcome]:
     return [
-        ListOutcome(str(r[0]), str(r[1]), str(r[2]), str(r[3]), bool(r[4]), int(r[5]), int(r[6]), float(r[7] or 0))
+        ListOutcome(
+            str(r[0]), str(r[1]), str(r[2]), str(r[3]), bool(r[4]), int(r[5]), int(r[6]), float(r[7] or 0)
+        )
         for r in rows
     ]
 
@@ -88,7 +90,10 @@ def analyse(
     from scipy import stats
 
     kept = [r for r in rows if include_cold_start or not r.cold_start]
-    out: dict[str, Any] = {"lists": len(kept), "cold_start_lists_excluded": len(rows) - len(kept) if not include_cold_start else 0}
+    out: dict[str, Any] = {
+        "lists": len(kept),
+        "cold_start_lists_excluded": len(rows) - len(kept) if not include_cold_start else 0,
+    }
     per: dict[str, dict[str, np.ndarray[Any, Any]]] = {}
     for variant in sorted({r.variant for r in kept}):
         vs = [r for r in kept if r.variant == variant]

@@ -55,13 +55,21 @@ def parse_request(user_id: str, query: Mapping[str, str], settings: RecommendSet
     if raw is not None:
         if not raw.isdigit() or not 1 <= int(raw) <= settings.recommendation_max_results:
             reasons.append(
-                {"field": "num_results", "reason": f"must be an integer from 1 to {settings.recommendation_max_results}"}
+                {
+                    "field": "num_results",
+                    "reason": f"must be an integer from 1 to {settings.recommendation_max_results}",
+                }
             )
         else:
             num = int(raw)
     variant = query.get("variant")
     if variant is not None and variant not in settings.recommendation_arms:
-        reasons.append({"field": "variant", "reason": f"must be one of {', '.join(sorted(settings.recommendation_arms))}"})
+        reasons.append(
+            {
+                "field": "variant",
+                "reason": f"must be one of {', '.join(sorted(settings.recommendation_arms))}",
+            }
+        )
     if reasons:
         raise RecommendationRequestError(400, "the request is not valid", reasons)
     return ServeRequest(user_id, num, variant)
@@ -93,13 +101,17 @@ def serve(
     live: LiveRecommender | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> dict[str, Any]:
-    variant = request.variant or assign_arm(request.user_id, settings.recommendation_arms, settings.recommendation_experiment)
+    variant = request.variant or assign_arm(
+        request.user_id, settings.recommendation_arms, settings.recommendation_experiment
+    )
     stored = table.get_list(request.user_id, variant)
     if stored is None:
         # Known to the other arm only? Then this arm's list is missing: say which.
         if any(table.get_list(request.user_id, v) for v in settings.recommendation_arms if v != variant):
             raise RecommendationRequestError(404, f"no {variant} list for user {request.user_id} yet")
-        raise RecommendationRequestError(404, f"unknown user {request.user_id}: no recommendations (new users join at the next batch run)")
+        raise RecommendationRequestError(
+            404, f"unknown user {request.user_id}: no recommendations (new users join at the next batch run)"
+        )
     items, scores, source, model = stored.items, stored.scores, "table", stored.model
     if stored.cold_start:
         cold = table.get_list(request.user_id, "baseline") or stored

@@ -18,7 +18,9 @@ VARIANTS = ("baseline", "personalize")
 
 
 def _default_backend() -> Literal["aws", "local"]:
-    in_aws = "AWS_LAMBDA_FUNCTION_NAME" in os.environ or os.environ.get("AWS_EXECUTION_ENV", "").startswith("AWS_")
+    in_aws = "AWS_LAMBDA_FUNCTION_NAME" in os.environ or os.environ.get("AWS_EXECUTION_ENV", "").startswith(
+        "AWS_"
+    )
     return "aws" if in_aws else "local"
 
 
@@ -34,9 +36,13 @@ class RecommendSettings(BaseSettings):
     lake_bucket: str | None = None
     served_stream: str | None = Field(default=None, description="Firehose stream of served lists (aws).")
     recommendations_filter_arn: str | None = Field(default=None, description="The seen-items filter.")
-    recommendation_arms: dict[str, float] = Field(default_factory=lambda: {"baseline": 50.0, "personalize": 50.0})
+    recommendation_arms: dict[str, float] = Field(
+        default_factory=lambda: {"baseline": 50.0, "personalize": 50.0}
+    )
     recommendation_experiment: str = Field(default="recs-ab-1", min_length=1, max_length=64)
-    recommendation_ttl_days: float = Field(default=7.0, gt=0, le=365, description="Lists expire after this (TTL).")
+    recommendation_ttl_days: float = Field(
+        default=7.0, gt=0, le=365, description="Lists expire after this (TTL)."
+    )
     recommendation_default_results: int = Field(default=25, ge=1, le=500)
     recommendation_max_results: int = Field(default=100, ge=1, le=500)
 

@@ -67,7 +67,9 @@ def metric_rows(run_id: str, as_of: str, offline: Mapping[str, Any]) -> list[dic
     return rows
 
 
-def _row(run_id: str, as_of: str, section: str, subject: str, metric: str, v: Mapping[str, Any]) -> dict[str, Any]:
+def _row(
+    run_id: str, as_of: str, section: str, subject: str, metric: str, v: Mapping[str, Any]
+) -> dict[str, Any]:
     return {
         "run_id": run_id,
         "as_of": as_of,
@@ -122,7 +124,9 @@ def run_local(
     batch_dir.mkdir(parents=True, exist_ok=True)
     (batch_dir / "users.jsonl").write_text("".join(json.dumps({"userId": u}) + "\n" for u in user_ids))
 
-    progress(f"training baseline and personalize (stand-in) on {len(log):,} interactions, {len(user_ids):,} users")
+    progress(
+        f"training baseline and personalize (stand-in) on {len(log):,} interactions, {len(user_ids):,} users"
+    )
     models = [recommenders["baseline"](), recommenders["personalize"]()]
     trained = train_and_recommend(data, models, user_ids, num_results)
     cold_users = {u for u in user_ids if u not in data.user_index}
@@ -148,7 +152,9 @@ def run_local(
                  "model": model, "cold_start": is_cold, "generated_at": generated_at}
                 for r, (i, s) in enumerate(zip(items_u, scores_u, strict=True))
             ]  # fmt: skip
-    progress(f"loading {len(stored):,} lists into the recommendations table ({len(cold_users):,} cold-start users)")
+    progress(
+        f"loading {len(stored):,} lists into the recommendations table ({len(cold_users):,} cold-start users)"
+    )
     table.put_lists(stored, ttl_seconds)
     lake = home / "lake"
     write_parquet(
@@ -178,7 +184,9 @@ def run_local(
         side_by_side.append(
             {
                 "user_id": u,
-                "history": [_titled(data, str(data.items[i])) for i in data.i[data.u == data.user_index[u]][-5:]],
+                "history": [
+                    _titled(data, str(data.items[i])) for i in data.i[data.u == data.user_index[u]][-5:]
+                ],
                 **{v: [_titled(data, i) for i in trained.lists[v][u][:10]] for v in VARIANTS},
             }
         )
@@ -199,7 +207,7 @@ def run_local(
     return report
 
 
-def METRIC_COLUMNS() -> dict[str, Any]:  # noqa: N802 (a constant built lazily: pyarrow is local-only)
+def METRIC_COLUMNS() -> dict[str, Any]:  # built lazily: pyarrow is local-only
     import pyarrow as pa
 
     return {
@@ -210,4 +218,9 @@ def METRIC_COLUMNS() -> dict[str, Any]:  # noqa: N802 (a constant built lazily: 
 
 def _titled(data: Dataset, item_id: str) -> dict[str, Any]:
     item: Item = data.catalog.get(item_id) or Item(item_id)
-    return {"item_id": item_id, "title": item.title or item_id, "genres": sorted(item.genres), "type": item.content_type}
+    return {
+        "item_id": item_id,
+        "title": item.title or item_id,
+        "genres": sorted(item.genres),
+        "type": item.content_type,
+    }

@@ -33,5 +33,10 @@ def page() -> Any:
 def report() -> Any:
     data = load_page_report(RecommendSettings())
     if data is None:
-        return jsonify({"error": "not_found", "message": "no recommendations run yet: run `make recommend` or `make demo`"}), 404
+        return jsonify(
+            {
+                "error": "not_found",
+                "message": "no recommendations run yet: run `make recommend` or `make demo`",
+            }
+        ), 404
     return jsonify(data)

@@ -48,7 +48,9 @@ class DynamoRecommendationTable:
     def put_lists(self, lists: Sequence[StoredList], ttl_seconds: int) -> int:
         expires = int(self._clock()) + ttl_seconds
         for start in range(0, len(lists), BATCH):
-            requests = [{"PutRequest": {"Item": self._item(s, expires)}} for s in lists[start : start + BATCH]]
+            requests = [
+                {"PutRequest": {"Item": self._item(s, expires)}} for s in lists[start : start + BATCH]
+            ]
             for attempt in range(self._max_rounds):
                 answer = self.client.batch_write_item(RequestItems={self.table: requests})
                 requests = answer.get("UnprocessedItems", {}).get(self.table, [])

@@ -20,7 +20,11 @@ class CampaignRecommender:
         return self._client
 
     def recommend(self, user_id: str, num_results: int) -> tuple[list[str], list[float]]:
-        kwargs: dict[str, Any] = {"campaignArn": self.campaign_arn, "userId": user_id, "numResults": num_results}
+        kwargs: dict[str, Any] = {
+            "campaignArn": self.campaign_arn,
+            "userId": user_id,
+            "numResults": num_results,
+        }
         if self.filter_arn:
             kwargs["filterArn"] = self.filter_arn
         answer = self.client.get_recommendations(**kwargs)

@@ -63,4 +63,3 @@ class EaseRecommender:
         out = np.broadcast_to(self.popularity - 1e6, (len(users), self._n_items)).copy()
         out[:, self.kept] = kept_scores
         return out
-

@@ -84,7 +84,9 @@ class SqliteRecommendationTable:
         )
         if row is None:
             return None
-        return StoredList(user_id, variant, json.loads(row[0]), json.loads(row[1]), row[2], row[3], bool(row[4]))
+        return StoredList(
+            user_id, variant, json.loads(row[0]), json.loads(row[1]), row[2], row[3], bool(row[4])
+        )
 
     def count(self, variant: str | None = None) -> int:
         sql = "SELECT count(*) FROM recommendations WHERE expires_at > ?"
