@@ -2,7 +2,8 @@
 
 ``{"action": "baseline", "interactions_key", "items_key", "users_key", "output_prefix", "num_results"}``
 runs the baseline's batch job; ``{"action": "load", "output_key", "cold_key", "model"}`` loads a
-Personalize batch inference output into the table. Bad input raises ``ValueError`` with the reason,
+Personalize batch inference output into the table; ``{"action": "online", "results_key",
+"report_prefix"}`` analyses the A/B query's result into a JSON report. Bad input raises ``ValueError`` with the reason,
 which the state machine's Catch reports by step name.
 """
 
@@ -14,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from audience.observability import discard_unpublished_metrics, logger, metrics, tracer
-from audience.recommend.cloud_batch import baseline_batch, load_batch_output
+from audience.recommend.cloud_batch import baseline_batch, load_batch_output, online_report
 from audience.recommend.settings import RecommendSettings
 from audience.recommend.wiring import lake_store, recommendations_table, recommender
 
@@ -37,6 +38,13 @@ class LoadRequest(BaseModel):
     model: str = "aws-user-personalization-v2"
 
 
+class OnlineRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    action: Literal["online"]
+    results_key: str = Field(min_length=1)
+    report_prefix: str = Field(min_length=1)
+
+
 def answer(
     event: dict[str, Any], settings: RecommendSettings, store: Any = None, table: Any = None
 ) -> dict[str, Any]:
@@ -49,6 +57,9 @@ def answer(
             interactions_key=b.interactions_key, items_key=b.items_key, users_key=b.users_key,
             output_prefix=b.output_prefix, num_results=b.num_results, ttl_seconds=settings.recommendation_ttl_seconds,
         )  # fmt: skip
+    if event.get("action") == "online":
+        o = OnlineRequest.model_validate(event)
+        return online_report(store, results_key=o.results_key, report_prefix=o.report_prefix)
     load = LoadRequest.model_validate(event)
     return load_batch_output(
         store, table, output_key=load.output_key, cold_key=load.cold_key, model=load.model,

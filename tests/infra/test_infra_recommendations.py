@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from cfnlint.decode import decode
 from infra_testkit import ROOT, has_build_target, props
 
@@ -70,9 +71,10 @@ def test_table_key_and_ttl_match_the_dynamodb_adapter() -> None:
     assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
 
 
-def test_state_machine_substitutions_fill_every_placeholder() -> None:
+@pytest.mark.parametrize("name", ["RecommendationsStateMachine", "OnlineStateMachine"])
+def test_state_machine_substitutions_fill_every_placeholder(name: str) -> None:
     # GIVEN the definition and the substitutions
-    sm = res("RecommendationsStateMachine")
+    sm = res(name)
     definition = (STACK.parent / sm["DefinitionUri"]).read_text()
     placeholders = set(re.findall(r"\$\{([A-Za-z]+)\}", definition))
     # THEN every placeholder has a value and none is unused

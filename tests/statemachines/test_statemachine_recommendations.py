@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import botocore.session
+import pytest
 from personalize_fakes import ARN, BUCKET, BUS, FakePersonalize, aws_backend_env, fake_athena, lambda_fake
 from sfn_testkit import ACCOUNT, REGION, SfnHarness, entered_states, run_execution, sfn_harness
 
@@ -313,3 +314,57 @@ def test_the_committed_definition_is_what_the_generator_writes() -> None:
     )
     # THEN it is current
     assert proc.returncode == 0, proc.stderr
+
+
+ONLINE = (Path(__file__).parents[2] / "statemachines" / "recommendations_online.asl.json").read_text()
+ONLINE_SUBS = {
+    "EventBusName": BUS,
+    "GlueDatabase": "audience_test",
+    "AthenaWorkGroup": "primary",
+    "Bucket": BUCKET,
+    "OnlinePrefix": "personalize/recommendations/online/",
+    "ReportPrefix": "personalize/recommendations/reports/ab/",
+    "BatchFunctionArn": SUBS["BatchFunctionArn"],
+}
+
+
+def test_online_workflow_queries_athena_then_writes_the_ab_report() -> None:
+    with sfn_harness(pascal_services=["personalize"]) as harness:
+        # GIVEN the A/B query's result (one row per served list) as Athena writes it
+        s3 = harness.client("s3")
+        s3.create_bucket(Bucket=BUCKET)
+        harness.client("events").create_event_bus(Name=BUS)
+        header = "recommendation_id,user_id,variant,served_at,cold_start,clicked,completed,watch_seconds\n"
+        rows = "".join(
+            f"r{v}{n},u{n % 30},{v},2026-11-20 12:00:{n % 60:02d}.000000,{'true' if n == 0 else 'false'},"
+            f"{int(n % 4 < (3 if v == 'personalize' else 1))},0,{10.0 * (n % 3)}\n"
+            for v in ("baseline", "personalize") for n in range(120)
+        )  # fmt: skip
+        s3.put_object(
+            Bucket=BUCKET, Key="personalize/recommendations/online/qe-1.csv", Body=(header + rows).encode()
+        )
+        harness.fake("lambda", "Invoke", lambda_fake({"recommend-batch": batch_handler}))
+        fake_athena(harness, ["RUNNING", "SUCCEEDED"])
+        # WHEN the online workflow runs with a one-hour window
+        with aws_backend_env(AUDIENCE_RECOMMENDATIONS_TABLE=TABLE):
+            result = run_execution(
+                ONLINE,
+                {"window_seconds": 3600, "wait_seconds": 0, "max_wait_seconds": 0, "max_polls": 5},
+                substitutions=ONLINE_SUBS,
+                name="online",
+            )
+        # THEN the query got the window as its one parameter, and the report has both arms
+        assert result["status"] == "SUCCEEDED", result.get("cause")
+        [query] = harness.called("athena", "StartQueryExecution")
+        assert query["ExecutionParameters"] == ["3600"] and "recommendations_served" in query["QueryString"]
+        report = json.loads(
+            s3.get_object(Bucket=BUCKET, Key="personalize/recommendations/reports/ab/latest.json")[
+                "Body"
+            ].read()
+        )
+        assert report["cold_start_lists_excluded"] == 2
+        assert report["baseline"]["ctr"] == pytest.approx(30 / 119, abs=0.01)
+        assert (
+            report["personalize"]["ctr"] > report["baseline"]["ctr"]
+            and report["tests"]["ctr_p_value"] < 0.001
+        )

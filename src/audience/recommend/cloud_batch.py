@@ -120,3 +120,41 @@ def load_batch_output(
             stored.append(StoredList(line.user_id, "personalize", line.items, line.scores, model, generated))
     table.put_lists(stored, ttl_seconds)
     return {"loaded": len(stored), "errors": errors}
+
+
+def online_report(
+    store: Store,
+    *,
+    results_key: str,
+    report_prefix: str,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> dict[str, Any]:
+    """Analyse the online query's result (Athena's CSV, one row per served list) and write the A/B
+    report as JSON: ``<prefix><date>.json`` and ``<prefix>latest.json``."""
+    from audience.recommend.online import analyse, outcomes
+
+    reader = csv.DictReader(_text(store, results_key))
+    columns = (
+        "recommendation_id",
+        "user_id",
+        "variant",
+        "served_at",
+        "cold_start",
+        "clicked",
+        "completed",
+        "watch_seconds",
+    )
+    missing = [c for c in columns if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ValueError(f"{results_key}: the online query result lacks {', '.join(missing)}")
+    rows = [
+        tuple((row["cold_start"].strip().lower() == "true") if c == "cold_start" else row[c] for c in columns)
+        for row in reader
+    ]
+    ab = analyse(outcomes(rows))
+    body = json.dumps({"generated_at": now().isoformat(timespec="seconds"), **ab}, indent=2).encode()
+    prefix = report_prefix.rstrip("/") + "/"
+    key = f"{prefix}{now().date().isoformat()}.json"
+    store.put_object(key, body, "application/json")
+    store.put_object(prefix + "latest.json", body, "application/json")
+    return {"report_key": key, "lists": ab["lists"]}
