@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from audience.recommend.batchio import BatchLine, round_scores, write_batch_output
 from audience.recommend.data import Dataset, Item, read_interactions, read_items
 from audience.recommend.evaluate import holdout_evaluation, train_and_recommend
@@ -180,7 +182,12 @@ def run_local(
             METRIC_COLUMNS(),
         )
     side_by_side = []
-    for u in [u for u in user_ids if u not in cold_users][:SIDE_BY_SIDE_USERS]:
+    # The users with the longest histories first: their lists say most about each recommender.
+    counts = np.bincount(data.u, minlength=data.n_users)
+    shown = sorted(
+        (u for u in user_ids if u not in cold_users), key=lambda u: (-counts[data.user_index[u]], u)
+    )
+    for u in shown[:SIDE_BY_SIDE_USERS]:
         side_by_side.append(
             {
                 "user_id": u,
