@@ -164,10 +164,12 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
     summary["activation"] = segment_stage(settings, ROOT / "data", console)
     if config.recommendations:  # issue 14: needs the Personalize export the segment stage wrote
         from audience.recommend.demo_stage import recommendations_stage
+        from audience.report import write_section
 
         summary["recommendations"] = recommendations_stage(
             home, ROOT / "data", console, lambda: _stage_server(settings, home, api_key)
         )
+        write_section(home, "recommendations", summary["recommendations"])
     from audience.insights.demo import show_insights  # issue 7: insights stage
 
     summary["insights"] = show_insights(settings, console)

@@ -6,8 +6,8 @@ to simulated users, post what those users do through the API, and compare the ar
 2. The local API is started; sampled generator users (latent interests known only to the
    simulation) ask ``GET /recommendations/{user_id}`` (arm by stable hash), respond as
    :mod:`.simulation` says, and their events go to ``POST /events`` with ``recommendation_id``.
-3. After the server stops (the lake is flushed), the online SQL runs on DuckDB over the lake, and
-   the figures go to ``report.json`` under ``recommendations``.
+3. After the server stops (the lake is flushed), the online SQL runs on DuckDB over the lake; the
+   returned section is what the demo writes to ``report.json`` under ``recommendations``.
 """
 
 from __future__ import annotations
@@ -113,8 +113,6 @@ def simulate(
 def recommendations_stage(
     home: Path, data_dir: Path, console: Console, server: Server, config: StageConfig | None = None
 ) -> dict[str, Any]:
-    from audience.report import write_section
-
     config = config or StageConfig()
     started = time.perf_counter()
     console.print()
@@ -213,10 +211,9 @@ def recommendations_stage(
         },
         "stage_seconds": round(elapsed, 1),
     }
-    write_section(home, "recommendations", section)
     (home / "recommend" / "ab.json").write_text(__import__("json").dumps(ab, indent=2) + "\n")
     console.print(
-        f"[dim]stage took {elapsed:.1f} s; lists in {home / 'recommend' / 'batch'}; report.json section 'recommendations'[/dim]"
+        f"[dim]stage took {elapsed:.1f} s; lists in {home / 'recommend' / 'batch'}; section 'recommendations' of report.json[/dim]"
     )
     return section
 
