@@ -4,7 +4,7 @@
 SHARED_DATA ?= $(abspath $(CURDIR)/../shared/data)
 
 recommend: setup ## Export from the lake, train baseline + Personalize stand-in, fill the table, evaluate (needs `make demo` first)
-	$(PY) -m audience.personalize export
+	$(PY) -m audience.activation export
 	$(PY) -m audience.recommend run --catalog data/content_catalog.csv
 
 recommend-eval: setup ## Offline comparison on MovieLens ml-latest-small and bingewatch (SHARED_DATA=../shared/data)

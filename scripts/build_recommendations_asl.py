@@ -26,7 +26,7 @@ sys.path[:0] = [str(ROOT / "scripts"), str(ROOT), str(ROOT / "src")]
 
 import build_personalize_asl as kit  # noqa: E402
 
-from audience.personalize.export import ATHENA_INTERACTIONS_SQL  # noqa: E402
+from audience.activation.export import ATHENA_INTERACTIONS_SQL  # noqa: E402
 from audience.recommend.online import ONLINE_SQL  # noqa: E402
 
 OUT = ROOT / "statemachines" / "recommendations.asl.json"

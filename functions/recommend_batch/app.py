@@ -14,7 +14,7 @@ from typing import Any, Literal
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from audience.observability import discard_unpublished_metrics, logger, metrics, tracer
+from audience.core.observability import discard_unpublished_metrics, logger, metrics, tracer
 from audience.recommend.cloud_batch import baseline_batch, load_batch_output, online_report
 from audience.recommend.settings import RecommendSettings
 from audience.recommend.wiring import lake_store, recommendations_table, recommender

@@ -16,7 +16,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from audience.observability import discard_unpublished_metrics, logger, metrics, tracer
+from audience.core.observability import discard_unpublished_metrics, logger, metrics, tracer
 from audience.recommend.ports import LiveRecommender, RecommendationTable, ServedLog
 from audience.recommend.serving import RecommendationRequestError, parse_request, serve
 from audience.recommend.settings import RecommendSettings

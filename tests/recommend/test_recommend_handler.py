@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from audience.local.apigw import LocalContext, proxy_event
 from audience.recommend.ports import ServedList, StoredList
 from audience.recommend.settings import RecommendSettings
+from devhost.apigw import LocalContext, proxy_event
 from functions.recommendations.app import Ports, handler
 
 

@@ -64,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         help="interactions.csv, items.csv, users.csv (default: $AUDIENCE_HOME/personalize/datasets, "
-        "written by `python -m audience.personalize export`)",
+        "written by `python -m audience.activation export`)",
     )
     r.add_argument("--catalog", type=Path, default=Path("data/content_catalog.csv"), help="for item titles")
     r.add_argument("--num-results", type=int, default=25)

@@ -1,6 +1,6 @@
 """The local recommendations pipeline: Personalize-format files in; lists, table, lake and report out.
 
-``make recommend`` exports Personalize's datasets from the lake (``python -m audience.personalize
+``make recommend`` exports Personalize's datasets from the lake (``python -m audience.activation
 export``, the existing export and contract) and runs this on them; the demo does the same.
 
 1. Train the baseline and the Personalize stand-in on every interaction; write each one's lists

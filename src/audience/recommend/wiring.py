@@ -80,13 +80,10 @@ def online_query(settings: RecommendSettings) -> OnlineQuery:
 
 
 def lake_store(settings: RecommendSettings) -> Any:
-    """The lake bucket (S3) or folder: the batch steps read the exports and write the outputs here."""
-    if settings.backend == "aws":
-        from audience.adapters.aws.s3 import S3ObjectStore
+    """The lake bucket (S3) or folder, built by core's one object-store wiring."""
+    from audience.core.objectstore.wiring import lake_store as core_lake_store
+    from audience.core.settings import Settings
 
-        if not settings.lake_bucket:
-            raise RuntimeError("the aws backend needs AUDIENCE_LAKE_BUCKET")
-        return S3ObjectStore(settings.lake_bucket)
-    from audience.adapters.local.objectstore import FolderObjectStore
-
-    return FolderObjectStore(settings.home.resolve() / "lake")
+    return core_lake_store(
+        Settings(backend=settings.backend, home=settings.home, lake_bucket=settings.lake_bucket)
+    )
