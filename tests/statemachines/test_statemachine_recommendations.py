@@ -368,3 +368,24 @@ def test_online_workflow_queries_athena_then_writes_the_ab_report() -> None:
             report["personalize"]["ctr"] > report["baseline"]["ctr"]
             and report["tests"]["ctr_p_value"] < 0.001
         )
+
+
+@pytest.mark.parametrize("definition", [DEFINITION, ONLINE], ids=["recommendations", "online"])
+def test_every_aws_sdk_task_names_real_members_and_all_required_ones(definition: str) -> None:
+    # GIVEN every aws-sdk Task of the definition and botocore's model of its operation
+    session = botocore.session.get_session()
+    tasks = [
+        s for s in json.loads(definition)["States"].values()
+        if s["Type"] == "Task" and s["Resource"].startswith("arn:aws:states:::aws-sdk:")
+    ]  # fmt: skip
+    assert tasks
+    for task in tasks:
+        service, action = task["Resource"].removeprefix("arn:aws:states:::aws-sdk:").split(":")
+        model = session.get_service_model(service)
+        op = model.operation_model(next(n for n in model.operation_names if n.lower() == action.lower()))
+        members = {m.lower(): m for m in op.input_shape.members}
+        given = {k.removesuffix(".$").lower() for k in task["Parameters"]}
+        # THEN each parameter is a member (Step Functions matches them case-insensitively) ...
+        assert given <= set(members), (action, given - set(members))
+        # ... and every required member is given
+        assert {r.lower() for r in op.input_shape.required_members} <= given, action
