@@ -31,4 +31,4 @@ build-WebFunction: | $(UV)
 .PHONY: build-RecommendBatchFunction
 build-RecommendBatchFunction: | $(UV)
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: run this through sam build" >&2; exit 1; }
-	LAMBDA_EXTRAS=recommend "$(SAM_BUILD_SCRIPT)" "$(ARTIFACTS_DIR)"
+	LAMBDA_EXTRAS=recommend LAMBDA_SLIM_SCIPY=1 "$(SAM_BUILD_SCRIPT)" "$(ARTIFACTS_DIR)"
