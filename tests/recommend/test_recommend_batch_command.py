@@ -104,3 +104,40 @@ def test_evaluate_reports_accuracy_lists_and_exposure_and_compares_written_lists
     assert set(report["accuracy"]["personalize"]["vs_popularity"]) == {"ndcg@10", "recall@20"}
     assert 0 <= report["lists"]["rbo"]["value"] <= 1 and report["users_evaluated"] == 100
     assert "only_personalize" in report["exposure"]
+
+
+def test_evaluate_compares_two_written_batch_outputs_against_later_interactions(tmp_path: Path) -> None:
+    # GIVEN bingewatch split in time: the older 80% to train on, the newer 20% as what happened next
+    with (BINGEWATCH / "interactions.csv").open() as f:
+        rows = sorted(csv.DictReader(f), key=lambda r: int(r["TIMESTAMP"]))
+    cut = int(len(rows) * 0.8)
+    header = "USER_ID,ITEM_ID,EVENT_TYPE,TIMESTAMP\n"
+    (tmp_path / "train.csv").write_text(
+        header
+        + "".join(f"{r['USER_ID']},{r['ITEM_ID']},{r['EVENT_TYPE']},{r['TIMESTAMP']}\n" for r in rows[:cut])
+    )
+    (tmp_path / "later.csv").write_text(
+        header
+        + "".join(f"{r['USER_ID']},{r['ITEM_ID']},{r['EVENT_TYPE']},{r['TIMESTAMP']}\n" for r in rows[cut:])
+    )
+    users = sorted({r["USER_ID"] for r in rows})
+    (tmp_path / "users.jsonl").write_text("".join(json.dumps({"userId": u}) + "\n" for u in users))
+    for recipe in ("baseline", "personalize"):
+        proc = _run(
+            "batch", "--interactions", str(tmp_path / "train.csv"), "--items", str(BINGEWATCH / "items.csv"),
+            "--users", str(tmp_path / "users.jsonl"), "--recipe", recipe, "--out", str(tmp_path / f"{recipe}.jsonl"),
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+    # WHEN the two outputs are compared
+    proc = _run(
+        "evaluate", "--interactions", str(tmp_path / "train.csv"), "--items", str(BINGEWATCH / "items.csv"),
+        "--lists", str(tmp_path / "baseline.jsonl"), str(tmp_path / "personalize.jsonl"),
+        "--truth", str(tmp_path / "later.csv"),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    # THEN the lists are compared user by user, and both are judged on what came later
+    assert report["lists"]["users"] == len(users)
+    assert 0 <= report["lists"]["overlap_at_k"]["value"] <= 1
+    assert report["users_evaluated"] > 0
+    assert set(report["accuracy"]) == {"baseline", "personalize"}
