@@ -68,3 +68,26 @@ def test_a_configured_campaign_serves_the_personalize_arm_live_and_the_list_is_l
         live["recommendation_id"],
         table["recommendation_id"],
     ]
+
+
+class Lake:
+    def __init__(self, objects: dict[str, bytes]) -> None:
+        self.objects = objects
+
+    def get_object(self, key: str) -> bytes:
+        if key not in self.objects:
+            raise FileNotFoundError(key)
+        return self.objects[key]
+
+
+def test_page_report_in_aws_reads_the_online_workflows_ab_from_the_lake() -> None:
+    from audience.recommend.report import AB_KEY, load_page_report
+
+    settings = RecommendSettings(backend="aws")
+    # GIVEN no report in the lake, then the daily A/B's latest.json
+    # THEN nothing to show at first, then the A/B with an empty offline part
+    assert load_page_report(settings, Lake({})) is None
+    page = load_page_report(
+        settings, Lake({AB_KEY: json.dumps({"lists": 3, "baseline": {"ctr": 0.5}}).encode()})
+    )
+    assert page is not None and page["ab"]["baseline"]["ctr"] == 0.5 and page["offline"] == {}

@@ -131,7 +131,7 @@
     .then((r) => r.json().then((body) => ({ ok: r.ok, body })))
     .then(({ ok, body }) => {
       if (!ok) { d3.select("#empty").attr("hidden", null).text(body.message || "no report"); d3.select("#run").text(""); return; }
-      d3.select("#run").text(`run ${body.run_id} · ${int(body.interactions)} interactions · ${int(body.users)} users (${int(body.cold_start_users)} cold start)`);
+      d3.select("#run").text(body.run_id ? `run ${body.run_id} · ${int(body.interactions)} interactions · ${int(body.users)} users (${int(body.cold_start_users)} cold start)` : "no offline report yet: the live A/B only");
       metricBars(body.offline); rboChart(body.offline.lists); shiftChart(body.offline.lists); coverage(body.offline); ab(body.ab); sideBySide(body.side_by_side || []);
       document.body.dataset.ready = "1";
     })
