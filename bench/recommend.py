@@ -180,7 +180,7 @@ def serving(n: int) -> dict[str, Any]:
         port = _free_port()
         env = {**os.environ, "AUDIENCE_HOME": str(home), "AUDIENCE_API_KEY": key, "AUDIENCE_BACKEND": "local"}
         proc = subprocess.Popen(
-            [sys.executable, "-m", "audience.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "devhost.cli", "serve", "--port", str(port)],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         url = f"http://127.0.0.1:{port}"
@@ -191,6 +191,8 @@ def serving(n: int) -> dict[str, Any]:
                         break
                 except httpx.TransportError:
                     time.sleep(0.1)
+            else:
+                raise RuntimeError("the local server did not answer /health within 30 s")
             rng = np.random.default_rng(0)
             with httpx.Client(headers={"x-api-key": key}, timeout=10) as client:
                 for _ in range(20):  # warm-up
