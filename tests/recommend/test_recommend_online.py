@@ -110,7 +110,7 @@ def test_analysis_intervals_separate_a_clearly_better_variant() -> None:
 
     rows = [
         ListOutcome(f"{v}{n}", f"{v}-u{n % 400}", v, f"2026-11-20 12:{n % 60:02d}:00.000000", False,
-                    int((n % 10) < (6 if v == "personalize" else 3)), 0, 10.0)
+                    int((n % 10) < (6 if v == "personalize" else 3)), 0, 10.0 + n % 7)
         for v in ("baseline", "personalize") for n in range(800)
     ]  # fmt: skip
     # WHEN analysed
