@@ -14,6 +14,7 @@ from bench import activation, explorer, features, ingest
 from bench import influencers as influencers_bench
 from bench import insights as insights_bench
 from bench import models as model_bench
+from bench import recommend as recommend_bench
 from bench.machine import describe
 
 RESULTS = Path(__file__).parent / "results"
@@ -131,6 +132,8 @@ def main() -> None:
     )
     model_figures = run_models(console, args.quick)
     explorer_figures = explorer_tables(console, args.quick)
+    recommend_figures = recommend_bench.run(args.quick, progress=console.log)
+    recommend_bench.print_tables(recommend_figures, console, Table)
     with console.status("influencers: Twitter15, auspol, generated network, Spark vs DuckDB, allocation…"):
         influencer_figures = influencers_bench.run(args.quick)
     influencers_bench.print_tables(influencer_figures, console, Table)
@@ -147,6 +150,7 @@ def main() -> None:
         "activation": act,
         "models": model_figures,
         "explorer": explorer_figures,
+        "recommend": recommend_figures,
         "influencers": influencer_figures,
     }
     (RESULTS / "latest.json").write_text(json.dumps(out, indent=2) + "\n")

@@ -57,6 +57,9 @@ def register(app: Flask, settings: Settings) -> None:
     init_auth(app, settings)
     init_explorer(app, settings)
     app.register_blueprint(dashboard)
+    from audience.web.pages.recommendations import recommendations
+
+    app.register_blueprint(recommendations)
     from audience.web.pages.influencers import init_influencers
 
     init_influencers(app, settings)

@@ -1,1 +1,1 @@
-"""One blueprint module per page of the web shell (each template extends base.html)."""
+"""One blueprint module per page of the web app (each template extends ``base.html``)."""
