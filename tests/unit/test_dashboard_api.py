@@ -14,9 +14,10 @@ from flask.testing import FlaskClient
 from audience.adapters.local.lakesql import DuckDBLakeQuery
 from audience.insights.catalog import CsvCatalog
 from audience.insights.dashboard import DashboardService
-from audience.web import dashboard as web_dashboard
+from audience.web.pages import dashboard as web_dashboard
 from audience.web import vendor as web_vendor
 from audience.web.auth import auth as web_auth
+from audience.web.shell import shell as web_shell
 from schemas.engagement import LakeRecord
 
 
@@ -37,6 +38,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Any:
     app.register_blueprint(web_dashboard.dashboard)
     app.register_blueprint(web_vendor)  # the page links D3 and the shared sign-in script
     app.register_blueprint(web_auth)
+    app.register_blueprint(web_shell)  # base.html, the design system and the chart components
     yield app.test_client()
     web_dashboard.service = original
 
@@ -142,4 +144,4 @@ def test_dashboard_page_is_served(client: FlaskClient) -> None:
     page = client.get("/dashboard").get_data(as_text=True)
     assert "/static/vendor/d3.min.js" in page and "dashboard.js" in page
     assert 'data-refresh-seconds="15"' in page
-    assert ".html(" not in client.get("/static/dashboard/dashboard.js").get_data(as_text=True)
+    assert ".html(" not in client.get("/static/web/dashboard.js").get_data(as_text=True)

@@ -29,7 +29,7 @@ TIME_RANGE: TimeRange = "7d"
 DAYS = 7
 
 
-def _print(record: InsightRecord, console: Console) -> None:
+def print_record(record: InsightRecord, console: Console) -> None:
     insight = record.insight
     console.print(f"[bold]{insight.summary}[/bold]")
     for title, items in (("Strengths", insight.strengths), ("Opportunities", insight.opportunities)):
@@ -97,7 +97,7 @@ def show_insights(settings: Settings, console: Console, port: int = 8000) -> dic
                 InsightRequest(content_id=content_id, time_range=TIME_RANGE, refresh=True)
             )
             console.print(f"\n[bold underline]Top content {content_id} (last {DAYS} days)[/bold underline]")
-            _print(record, console)
+            print_record(record, console)
             out["content"] = {
                 "content_id": content_id,
                 "writer": record.writer,
@@ -117,7 +117,7 @@ def show_insights(settings: Settings, console: Console, port: int = 8000) -> dic
                     console.print(
                         f"\n[bold underline]Segment {segment_id} (last {DAYS} days)[/bold underline]"
                     )
-                    _print(record, console)
+                    print_record(record, console)
                     out["segment"] = {"segment_id": segment_id, "summary": record.insight.summary}
                 except SubjectNotFoundError as exc:
                     console.print(f"[yellow]segment {segment_id}: {exc}[/yellow]")

@@ -134,7 +134,11 @@ def _labelled(node: Any, path: str = "") -> Iterator[tuple[str, float]]:
             yield from _labelled(value, f"{path}.{key}" if path else str(key))
     elif isinstance(node, list):
         for i, value in enumerate(node):
-            label = value.get("value") or value.get("metric") or value.get("date") if isinstance(value, dict) else None
+            label = (
+                value.get("value") or value.get("metric") or value.get("date")
+                if isinstance(value, dict)
+                else None
+            )
             yield from _labelled(value, f"{path}[{label if label is not None else i}]")
 
 
@@ -154,6 +158,7 @@ def trace(figure: str, inputs: Any) -> dict[str, Any] | None:
                 if abs(candidate - x) <= tolerance:
                     return {"figure": figure, "rule": rule, "sources": [{"path": path, "value": value}]}
     headline = [(p, v) for p, v in named if not p.startswith("daily")][:_MAX_BASE]
+
     # Pairs of the same measure first (current vs previous), then any pair.
     def leaf(path: str) -> str:
         return path.rsplit(".", 1)[-1]
@@ -199,5 +204,7 @@ def trace_insight(insight: BaseModel, inputs: Any) -> list[dict[str, Any]]:
         elif isinstance(node, int | float) and not isinstance(node, bool):
             found.append((path, repr(float(node))))
     for where, figure in found:
-        out.append({"where": where, **(trace(figure, inputs) or {"figure": figure, "rule": None, "sources": []})})
+        out.append(
+            {"where": where, **(trace(figure, inputs) or {"figure": figure, "rule": None, "sources": []})}
+        )
     return out

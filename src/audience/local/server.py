@@ -263,6 +263,10 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, threads
         wasyncore.close_all(server._map)
         loop.join(timeout=5)
         report = writer.stop()
-        print(f"stopped; delivered {report.rows} events in {report.files} files to the lake", flush=True)
+        files = f"{report.files} file" + ("" if report.files == 1 else "s")
+        print(
+            f"stopped; delivered the last {report.rows:,} buffered events to the lake on shutdown ({files})",
+            flush=True,
+        )
         sys.stdout.flush()
     return 0

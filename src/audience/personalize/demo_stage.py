@@ -8,25 +8,48 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from audience.personalize.stage import run_segments
+from audience.personalize.stage import StageReport, run_segments
 from audience.settings import Settings
+
+
+def segments_table(report: StageReport) -> Table:
+    """The activation table: per segment, its users, the endpoints sent, and the users not sent
+    because they opted out of marketing or have no endpoint at all."""
+    table = Table(
+        title=f"Segments of {report.postprocess['job']} (destination: {report.postprocess['destination']})"
+    )
+    numeric = ("line", "users", "endpoints", "opted out", "no endpoint")
+    for column in ("line", "segment", "query", "users", "endpoints", "opted out", "no endpoint", "status"):
+        table.add_column(column, justify="right" if column in numeric else "left")
+    for s in report.postprocess["segments"]:
+        status = s["error"] or (s["receipt"] or {}).get("status", "")
+        table.add_row(
+            str(s["line"]),
+            s["name"] or "-",
+            s["query"],
+            f"{s['users']:,}",
+            f"{s['endpoints']:,}",
+            f"{s.get('opted_out_users', 0):,}",
+            f"{s['unresolved_users']:,}",
+            status,
+        )
+    return table
 
 
 def segment_stage(settings: Settings, data_dir: Path, console: Console) -> dict[str, Any]:
     console.print()
     console.rule("Segments: local item-attribute affinity -> post-processing -> activation files")
     report = run_segments(settings, data_dir, progress=lambda message: console.print(f"  {message}"))
-    table = Table(
-        title=f"Segments of {report.postprocess['job']} (destination: {report.postprocess['destination']})"
+    console.print(segments_table(report))
+    print_evaluation(report, console)
+    home = settings.home.resolve()
+    console.print(
+        f"[dim]batch output {report.batch_output}; activation files under {home / 'activation'}[/dim]"
     )
-    for column in ("line", "segment", "query", "users", "endpoints", "status"):
-        table.add_column(column, justify="right" if column in ("line", "users", "endpoints") else "left")
-    for s in report.postprocess["segments"]:
-        status = s["error"] or (s["receipt"] or {}).get("status", "")
-        table.add_row(
-            str(s["line"]), s["name"] or "-", s["query"], f"{s['users']:,}", f"{s['endpoints']:,}", status
-        )
-    console.print(table)
+    return {"datasets": report.datasets, "postprocess": report.postprocess, "evaluation": report.evaluation}
+
+
+def print_evaluation(report: StageReport, console: Console) -> None:
     if report.evaluation:
         rows = ", ".join(
             f"top {r['n']}: model {r['model']:.1%} vs baseline {r['baseline']:.1%}"
@@ -36,8 +59,3 @@ def segment_stage(settings: Settings, data_dir: Path, console: Console) -> dict[
             f"  Action segment on a time-based holdout ({report.evaluation['split']}): {rows}; "
             f"base rate {report.evaluation['base_rate']:.1%}"
         )
-    home = settings.home.resolve()
-    console.print(
-        f"[dim]batch output {report.batch_output}; activation files under {home / 'activation'}[/dim]"
-    )
-    return {"datasets": report.datasets, "postprocess": report.postprocess, "evaluation": report.evaluation}

@@ -12,8 +12,6 @@ listens on 127.0.0.1, and in AWS API Gateway authorises every request before the
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template
 
 from audience.explorer.service import ExplorerService, NoRunError, NotFoundError, RequestError
