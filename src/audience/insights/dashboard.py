@@ -273,15 +273,24 @@ class DashboardService:
             }
             for r in rows
         ]
-        by_type: dict[str, list[dict[str, Any]]] = {}
+        # Every day of the series for every type (0 where none), so a quiet day is drawn as 0,
+        # not skipped, and today is always there to be marked partial.
+        days = [
+            (day_start.date() + timedelta(days=i)).isoformat()
+            for i in range((window.end.date() - day_start.date()).days + 1)
+        ]
+        counts: dict[str, dict[str, int]] = {}
         for r in found["by_type"] or []:
-            date = str(r["event_date"])
-            by_type.setdefault(str(r["event_type"]), []).append(
-                {"date": date, "events": int(r["events"]), "partial": partial_today and date == today}
-            )
+            counts.setdefault(str(r["event_type"]), {})[str(r["event_date"])] = int(r["events"])
         out["by_type"] = [
-            {"event_type": k, "points": v}
-            for k, v in sorted(by_type.items(), key=lambda kv: -sum(p["events"] for p in kv[1]))
+            {
+                "event_type": kind,
+                "points": [
+                    {"date": d, "events": per_day.get(d, 0), "partial": partial_today and d == today}
+                    for d in days
+                ],
+            }
+            for kind, per_day in sorted(counts.items(), key=lambda kv: -sum(kv[1].values()))
         ]
         out["partial_from"] = window.end.replace(hour=0).isoformat() if partial_today else None
         out["totals"] = {
