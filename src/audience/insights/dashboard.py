@@ -389,8 +389,10 @@ class DashboardService:
         found = self._run_many({key: (f"by_{dim}:{scope}", values) for key, dim in parts.items()})
         for key, dim in parts.items():
             items = self._breakdown(found[key])
-            if items is None:
-                out["not_available"].append(f"{dim}: user features not built yet (run `make features`)")
+            if items is None and dim == "subscription_tier" and self.lake.available(q.EVENTS):
+                out["not_available"].append(
+                    "subscription tiers: user features not built yet (run `make features`)"
+                )
             out[key] = items or []
         return out
 

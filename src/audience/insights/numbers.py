@@ -142,7 +142,15 @@ def _labelled(node: Any, path: str = "") -> Iterator[tuple[str, float]]:
             yield from _labelled(value, f"{path}[{label if label is not None else i}]")
 
 
-def trace(figure: str, inputs: Any) -> dict[str, Any] | None:
+def _relevance(path: str, context: str) -> int:
+    """How many of a path's labels (``country``, ``CA``…) the sentence names: the better source."""
+    lowered = context.lower()
+    words = set(re.findall(r"[\w\-]+", lowered))
+    labels = re.findall(r"[A-Za-z][\w\-]*", path)
+    return sum(1 for label in labels if label.lower() in words or label.lower().replace("_", " ") in lowered)
+
+
+def trace(figure: str, inputs: Any, context: str = "") -> dict[str, Any] | None:
     """Where a stated figure comes from in the inputs: the value (or the two values and the rule) it
     equals at its written precision, or ``None`` when nothing matches.
 
@@ -153,10 +161,15 @@ def trace(figure: str, inputs: Any) -> dict[str, Any] | None:
     named = list(_labelled(inputs))
     rules = (("value", 1.0), ("percent", 100.0), ("minutes", 1 / 60), ("hours", 1 / 3600))
     for rule, factor in rules:
-        for path, value in named:
-            for candidate in (value * factor, abs(value) * factor):
-                if abs(candidate - x) <= tolerance:
-                    return {"figure": figure, "rule": rule, "sources": [{"path": path, "value": value}]}
+        matches = [
+            (path, value)
+            for path, value in named
+            if any(abs(c - x) <= tolerance for c in (value * factor, abs(value) * factor))
+        ]
+        if matches:
+            # Several inputs may hold the same number: the one the sentence is about wins.
+            path, value = max(matches, key=lambda m: _relevance(m[0], context))
+            return {"figure": figure, "rule": rule, "sources": [{"path": path, "value": value}]}
     headline = [(p, v) for p, v in named if not p.startswith("daily")][:_MAX_BASE]
 
     # Pairs of the same measure first (current vs previous), then any pair.
@@ -192,7 +205,7 @@ def trace_insight(insight: BaseModel, inputs: Any) -> list[dict[str, Any]]:
     dumped = insight.model_dump(mode="json")
     out: list[dict[str, Any]] = []
     stack: list[tuple[str, Any]] = [("", dumped)]
-    found: list[tuple[str, str]] = []
+    found: list[tuple[str, str, str]] = []
     while stack:
         path, node = stack.pop()
         if isinstance(node, dict):
@@ -200,11 +213,10 @@ def trace_insight(insight: BaseModel, inputs: Any) -> list[dict[str, Any]]:
         elif isinstance(node, list):
             stack.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(node))))
         elif isinstance(node, str):
-            found.extend((path, f) for f in figures(node))
+            found.extend((path, f, node) for f in figures(node))
         elif isinstance(node, int | float) and not isinstance(node, bool):
-            found.append((path, repr(float(node))))
-    for where, figure in found:
-        out.append(
-            {"where": where, **(trace(figure, inputs) or {"figure": figure, "rule": None, "sources": []})}
-        )
+            found.append((path, repr(float(node)), path))
+    for where, figure, context in found:
+        traced = trace(figure, inputs, context) or {"figure": figure, "rule": None, "sources": []}
+        out.append({"where": where, **traced})
     return out

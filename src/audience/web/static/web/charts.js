@@ -7,7 +7,7 @@ window.AudienceCharts = (function () {
   const locale = undefined; // the browser's
   const nf = new Intl.NumberFormat(locale);
   const compactNf = new Intl.NumberFormat(locale, { notation: "compact", maximumFractionDigits: 1 });
-  const pctNf = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 1 });
+  const pctNf = new Intl.NumberFormat(locale, { style: "percent", minimumFractionDigits: 1, maximumFractionDigits: 1 });
   const dayFmt = new Intl.DateTimeFormat(locale, { month: "short", day: "numeric", timeZone: "UTC" });
   const dayLongFmt = new Intl.DateTimeFormat(locale, { weekday: "short", month: "short", day: "numeric", year: "numeric", timeZone: "UTC" });
   const stampFmt = new Intl.DateTimeFormat(locale, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
@@ -180,12 +180,12 @@ window.AudienceCharts = (function () {
   // opts: rows [{key, label}], cols [{key, label}], cell(rowKey, colKey) -> {value, text, title, muted},
   //       color (value -> css colour), onRow(rowKey), selected (rowKey)
   function heatmap(container, opts) {
-    const o = Object.assign({ cellHeight: 30, minCell: 46 }, opts);
+    const o = Object.assign({ cellHeight: 30, minCell: 42 }, opts);
     const root = d3.select(container).classed("scroll-x", true);
     root.selectAll("*").remove();
     if (!o.rows.length || !o.cols.length) return empty(container, o.emptyTitle || "Nothing to show", o.emptyHint);
     const width = widthOf(container);
-    const labelWidth = Math.round(Math.min(240, Math.max(110, width * 0.3)));
+    const labelWidth = Math.round(Math.min(240, Math.max(110, width * 0.26)));
     const cw = Math.max(o.minCell, Math.floor((width - labelWidth - 4) / o.cols.length));
     // Column labels: horizontal when they fit in a cell, else angled (room is made above).
     const probe = root.append("svg").attr("width", 10).attr("height", 10);

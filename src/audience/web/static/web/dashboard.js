@@ -130,6 +130,7 @@
     rows.select(".spark").each(function (d) {
       C.sparkline(this, d.daily || [], { label: `${d.title || d.content_id}: daily events, ${fmt.day(top.days[0])} to ${fmt.day(top.days[top.days.length - 1])}` });
     });
+    d3.select("#top-content table").attr("hidden", top.items.length ? null : true);
     if (!top.items.length) C.empty("#top-content .top-empty", "No content in this view", emptyHint(top));
     else d3.select("#top-content .top-empty").selectAll("*").remove();
   }
@@ -155,16 +156,19 @@
     bar("#platforms .chart", platforms.items, "platforms");
     bar("#countries .chart", demo.countries.slice(0, 10), "countries");
     bar("#devices .chart", demo.devices, "devices");
-    if (demo.not_available.length && !demo.tiers.length) C.empty("#tiers .chart", "Subscription tiers need the user features", "Run `make features` (or `make demo`).");
+    if (demo.not_available.some((n) => n.startsWith("subscription tiers")) && !demo.tiers.length) C.empty("#tiers .chart", "Subscription tiers need the user features", "Run `make features` (or `make demo`).");
     else bar("#tiers .chart", demo.tiers, "tiers");
   }
 
   async function refreshLive() {
+    d3.select("#live table").attr("hidden", liveItems.length ? null : true);
     if (!liveItems.length) {
       d3.select("#live tbody").selectAll("tr").remove();
       d3.select("#live .as-of").text("");
+      C.empty("#live .live-empty", "No live counters for this view", "They follow the top content: run `make demo`, or post events to /events.");
       return;
     }
+    d3.select("#live .live-empty").selectAll("*").remove();
     const p = new URLSearchParams();
     liveItems.forEach((d) => p.append("content_id", d.content_id));
     try {
@@ -195,7 +199,7 @@
       const [over, top, , demo] = results;
       d3.select("#period").text(`${fmt.period(over.period.start, over.period.end)} · compared with the ${state.time_range.replace("d", " days")} before`);
       drawAll();
-      const notes = [...over.not_available, ...demo.not_available.filter((n) => !n.startsWith("subscription_tier"))];
+      const notes = [...over.not_available, ...demo.not_available.filter((n) => !n.startsWith("subscription tiers"))];
       d3.select("#notes").text(notes.length ? `Not available yet: ${Array.from(new Set(notes)).join("; ")}` : "");
       liveItems = top.items;
       await refreshLive();

@@ -88,12 +88,14 @@
     rows.select(".impact").each(function (d, i) { figured(d3.select(this), d.expected_impact, `recommendations[${i}].expected_impact`, traces); });
     C.timeSeries("#trends .daily", [{ key: "events", label: "events per day", points: r.inputs.daily.map((p) => ({ date: p.date, value: p.events })) }],
       { height: 180, ariaLabel: "Daily events of the subject" });
-    const tr = d3.select("#trends ul").selectAll("li").data(r.insight.trends).join("li");
+    d3.select("#trace-count").text(`${traces.length} figures, each beside the input value (query result) it equals; hover a dotted figure above for the same`);
+    const trends = r.insight.trends.length ? r.insight.trends : [{ direction: "flat", description: "No trend stated for this period." }];
+    const tr = d3.select("#trends ul").selectAll("li").data(trends).join("li");
     tr.each(function (t, i) {
       const li = d3.select(this);
       li.selectAll("*").remove();
       li.append("span").attr("class", "trend-dir " + t.direction).text(t.direction === "up" ? "▲ " : t.direction === "down" ? "▼ " : "■ ");
-      figured(li.append("span"), t.description, `trends[${i}].description`, traces);
+      figured(li.append("span"), t.description, `trends[${i}].description`, r.insight.trends.length ? traces : []);
     });
     const groups = [["Demographics", r.insight.audience_insights.demographics, "demographics"], ["Behaviour", r.insight.audience_insights.behaviour, "behaviour"], ["Preferences", r.insight.audience_insights.preferences, "preferences"]];
     const g = d3.select("#audience .groups").selectAll("div.group").data(groups).join((enter) => {
