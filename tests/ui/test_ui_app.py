@@ -100,7 +100,9 @@ def _fits(page: Any) -> tuple[int, int]:
 
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("name", sorted(PAGES))
-def test_ui_app_every_page_fits_and_no_labels_overlap(chromium: Any, server: Server, name: str, width: int) -> None:
+def test_ui_app_every_page_fits_and_no_labels_overlap(
+    chromium: Any, server: Server, name: str, width: int
+) -> None:
     # GIVEN a page of the app at a desktop or tablet width
     path, ready = PAGES[name]
     page, errors = _open(chromium, server.url + path, width)
@@ -238,7 +240,9 @@ def test_ui_app_insights_shows_the_writer_and_traces_every_figure(chromium: Any,
 
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("name", ["dashboard", "explorer", "insights"])
-def test_ui_app_empty_home_says_what_to_run(chromium: Any, empty_server: Server, name: str, width: int) -> None:
+def test_ui_app_empty_home_says_what_to_run(
+    chromium: Any, empty_server: Server, name: str, width: int
+) -> None:
     # GIVEN a new AUDIENCE_HOME (nothing ingested, nothing built)
     page, errors = _open(chromium, f"{empty_server.url}/{name}", width)
     # THEN each page says what to run, shows no internal message, and still fits its width

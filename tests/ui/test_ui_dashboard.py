@@ -62,9 +62,7 @@ def test_ui_dashboard_renders_the_lake_and_live_counters(chromium: Any, server: 
     page.wait_for_function("document.querySelectorAll('#live tbody tr').length === 2")
     first = page.get_attribute("#live .as-of", "data-as-of")
     assert page.inner_text("#live tbody tr >> nth=0").split("\t")[:2] == ["Night Shift", "10"]
-    page.wait_for_function(
-        f"document.querySelector('#live .as-of').dataset.asOf !== {first!r}", timeout=5000
-    )
+    page.wait_for_function(f"document.querySelector('#live .as-of').dataset.asOf !== {first!r}", timeout=5000)
     page.close()
 
 
