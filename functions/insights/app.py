@@ -33,7 +33,12 @@ def answer(event: Any) -> dict[str, Any]:
         return _error(
             "invalid_request",
             "the event must be a JSON object",
-            [{"field": "event", "reason": f"expected a JSON object with content_id or segment_id, got {kind}"}],
+            [
+                {
+                    "field": "event",
+                    "reason": f"expected a JSON object with content_id or segment_id, got {kind}",
+                }
+            ],
         )
     try:
         request = InsightRequest.model_validate(event)
