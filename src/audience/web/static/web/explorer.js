@@ -255,7 +255,7 @@
       " users (" + result.method + "). Check: " + fmt(q.holdout_users) + " seed members were hidden among " + fmt(q.pool) +
       " users and the model, fitted on the rest, ranked everyone; " + fmt(q.found) + " of them landed in its top " + fmt(result.size) + ".");
     const tiles = box.append("div").attr("class", "quality");
-    const lift = (a, b) => (b ? "×" + new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 }).format(a / b) + " random" : "");
+    const lift = (a, b) => (b ? "the model does ×" + new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 }).format(a / b) : "");
     [
       ["Recall on held-out members", pct(q.recall_at_size), "random picking: " + pct(q.random_recall) + " · " + lift(q.recall_at_size, q.random_recall), "recall"],
       ["Precision on held-out members", pct(q.precision_at_size), "random picking: " + pct(q.random_precision) + " · " + lift(q.precision_at_size, q.random_precision), "precision"],
