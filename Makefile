@@ -71,7 +71,7 @@ features: setup ## Run the feature jobs (the Glue scripts on local Spark) on the
 	$(PY) -m audience.features $(if $(AS_OF),--as-of $(AS_OF),)
 
 serve: setup ## Serve the web app (every page) and the API at http://127.0.0.1:8000; PORT=8010 for another port
-	exec $(PY) -m audience.cli serve --port $(PORT)
+	@exec $(PY) -m audience.cli serve --port $(PORT)
 
 test: setup setup-sam browser ## Set up, check lint and types, and run every test (unit, adapters, HTTP, template, build)
 	$(VENV)/bin/ruff check .

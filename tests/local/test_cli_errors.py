@@ -78,6 +78,12 @@ def test_cli_models_default_window_longer_than_the_lake_stops_before_any_work(tm
     assert not (tmp_path / "lake" / "features").exists()
 
 
+def test_cli_features_on_an_empty_lake(tmp_path: Path) -> None:
+    result = run(tmp_path, "-m", "audience.features")
+    assert result.returncode == 1
+    assert "holds no engagement events" in _clean(result) and "make demo" in result.stderr
+
+
 def test_cli_segments_without_events(tmp_path: Path) -> None:
     result = run(tmp_path, "-m", "audience.personalize", "segments")
     assert result.returncode == 1

@@ -127,7 +127,8 @@ def show_insights(settings: Settings, console: Console, port: int = 8000) -> dic
         counters.close()
         lake.close()
     console.print(
-        f"\nDashboard: run [bold]make serve[/bold] and open http://127.0.0.1:{port}/dashboard "
-        "(charts from this lake, live counters refreshing)"
+        f"\nThe web app: run [bold]make serve[/bold] and open http://127.0.0.1:{port}/ "
+        "(the dashboard, the Explorer and insights on demand, from this lake); "
+        "[bold]make insights CONTENT=<id>[/bold] prints one insight here"
     )
     return out
