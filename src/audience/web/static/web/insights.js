@@ -90,7 +90,7 @@
       { height: 180, ariaLabel: "Daily events of the subject" });
     d3.select("#trace-count").text(`${traces.length} figures, each beside the input value (query result) it equals; hover a dotted figure above for the same`);
     const trends = r.insight.trends.length ? r.insight.trends : [{ direction: "flat", description: "No trend stated for this period." }];
-    const tr = d3.select("#trends ul").selectAll("li").data(trends).join("li");
+    const tr = d3.select("#trends ul.points").selectAll("li").data(trends).join("li");
     tr.each(function (t, i) {
       const li = d3.select(this);
       li.selectAll("*").remove();
