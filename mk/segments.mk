@@ -2,10 +2,10 @@
 .PHONY: segments segments-export segments-eval
 
 segments: setup ## Export, train the local segment model, activate to files; prints the table (JSON=1 for JSON)
-	@$(PY) -m audience.personalize segments $(if $(JSON),--json,)
+	@$(PY) -m audience.activation segments $(if $(JSON),--json,)
 
 segments-export: setup ## Write Personalize's interactions/items/users CSVs from the local lake and data/
-	@$(PY) -m audience.personalize export
+	@$(PY) -m audience.activation export
 
 segments-eval: setup ## Evaluate the segment model on MovieLens ml-latest-small (../shared/data; MOVIELENS=dir)
-	@$(PY) -m audience.personalize evaluate-movielens $(if $(MOVIELENS),$(MOVIELENS),)
+	@$(PY) -m audience.activation evaluate-movielens $(if $(MOVIELENS),$(MOVIELENS),)

@@ -51,7 +51,7 @@ class Server:
         self.log = self.home / f"server-{self.port}.log"
         with self.log.open("w") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "audience.cli", "serve", "--port", str(self.port)],
+                [sys.executable, "-m", "devhost.cli", "serve", "--port", str(self.port)],
                 cwd=ROOT,
                 env=env,
                 stdout=out,

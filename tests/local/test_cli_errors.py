@@ -39,7 +39,7 @@ def test_cli_serve_on_a_busy_port(tmp_path: Path) -> None:
         held.listen()
         port = held.getsockname()[1]
         # WHEN the server is started on it
-        result = run(tmp_path, "-m", "audience.cli", "serve", "--port", str(port))
+        result = run(tmp_path, "-m", "devhost.cli", "serve", "--port", str(port))
     # THEN one line says so and how to pick another port, exit code 1
     message = _clean(result)
     assert result.returncode == 1
@@ -85,13 +85,13 @@ def test_cli_features_on_an_empty_lake(tmp_path: Path) -> None:
 
 
 def test_cli_segments_without_events(tmp_path: Path) -> None:
-    result = run(tmp_path, "-m", "audience.personalize", "segments")
+    result = run(tmp_path, "-m", "audience.activation", "segments")
     assert result.returncode == 1
     assert "run `make demo` first" in _clean(result)
 
 
 def test_cli_segments_eval_without_movielens(tmp_path: Path) -> None:
-    result = run(tmp_path, "-m", "audience.personalize", "evaluate-movielens", str(tmp_path / "nowhere"))
+    result = run(tmp_path, "-m", "audience.activation", "evaluate-movielens", str(tmp_path / "nowhere"))
     message = _clean(result)
     assert result.returncode == 1
     assert "MovieLens" in message and "MOVIELENS=" in message
@@ -107,7 +107,7 @@ def test_cli_insights_errors(tmp_path: Path) -> None:
 
 
 def test_cli_readme_check_without_a_report(tmp_path: Path) -> None:
-    result = run(tmp_path, "-m", "audience.readme_check")
+    result = run(tmp_path, "-m", "devhost.readme_check")
     assert result.returncode == 1 and "run `make demo` first" in _clean(result)
 
 

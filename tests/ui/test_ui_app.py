@@ -19,7 +19,7 @@ import pytest
 from explorer_testkit import prepare_home
 from servers import Server, free_port
 
-from audience.adapters.local.counters import SqliteCounterStore
+from audience.ingest.adapters.local.counters import SqliteCounterStore
 from schemas.engagement import LakeRecord
 
 pytestmark = pytest.mark.slow

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from audience.readme_check import check, figures, lookup, main
+from devhost.readme_check import check, figures, lookup, main
 
 ROOT = Path(__file__).parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -26,10 +26,10 @@ def main(
     as_json: bool = typer.Option(False, "--json", help="Print the stored record as JSON."),
 ) -> None:
     """Print the insight for one content item or one segment."""
-    from audience.insights.demo import print_record
     from audience.insights.gather import SubjectNotFoundError
     from audience.insights.models import InsightRequest
     from audience.insights.ports import LakeQueryError
+    from audience.insights.printing import print_record
     from audience.insights.wiring import insights_service
 
     err = Console(stderr=True)
