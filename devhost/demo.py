@@ -319,7 +319,10 @@ def summarise(
     catalog = CsvCatalog(lambda: LOCAL_CATALOG.read_bytes() if LOCAL_CATALOG.exists() else None)
     leaders = Table(title="Top content by live counters")
     for col in ("content", "title", "events", "views", "completes", "likes", "shares", "hours viewed"):
-        leaders.add_column(col, justify="right" if col not in ("content", "title") else "left")
+        if col == "title":
+            leaders.add_column(col, max_width=22, no_wrap=True, overflow="ellipsis")
+        else:
+            leaders.add_column(col, justify="right" if col != "content" else "left", no_wrap=True)
     for c in top:
         info = catalog.describe(c.content_id)
         leaders.add_row(
