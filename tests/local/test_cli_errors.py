@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import insights_lake
+import pytest
 
 ROOT = Path(__file__).parents[2]
 
@@ -121,3 +122,40 @@ def test_make_help_is_aligned_and_has_no_literals() -> None:
     assert not any("$$" in line or "$(" in line for line in lines)
     columns = {len(line) - len(line[2:].split("  ", 1)[1].lstrip()) for line in lines}
     assert len(columns) == 1, "every description starts in the same column"
+
+
+def test_models_build_sets_leaves_no_partitions_when_a_step_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN feature jobs that write the first day's partitions, then fail on the second day
+    from datetime import date
+
+    from audience.features.adapters.local import glue
+    from audience.models.adapters.local import training
+
+    lake = tmp_path / "lake"
+    calls: list[date] = []
+
+    def fake_features(lake_dir: Path, reference: Path, day: date, **_: object) -> list[object]:
+        calls.append(day)
+        for table in ("user_features", "content_features"):
+            part = lake_dir / "features" / table / f"as_of={day.isoformat()}"
+            part.mkdir(parents=True)
+            (part / "part-0.parquet").write_bytes(b"")
+        if len(calls) == 2:
+            raise RuntimeError("the job failed")
+        return []
+
+    class Session:
+        def stop(self) -> None:
+            pass
+
+    monkeypatch.setattr(glue, "run_features", fake_features)
+    monkeypatch.setattr(glue, "require_java", lambda: None)
+    monkeypatch.setattr(glue, "local_spark", Session)
+    days = training.SetDays(date(2026, 11, 20), 2)
+    # WHEN the sets are built THEN the failure comes out, and no partition of this run is left
+    with pytest.raises(RuntimeError, match="the job failed"):
+        training.build_sets(lake, tmp_path, days, None, progress=lambda _: None)
+    assert len(calls) == 2
+    assert list((lake / "features").glob("*/as_of=*")) == []

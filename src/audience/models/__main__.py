@@ -33,6 +33,7 @@ def train(
     from rich.console import Console
 
     from audience.features.adapters.local.glue import JavaMissingError
+    from audience.models.adapters.local.training import EmptySetsError
     from audience.models.stage import MissingDataError, run
 
     try:
@@ -44,7 +45,7 @@ def train(
             score_day=_day(score_day),
             build=build,
         )
-    except (MissingDataError, JavaMissingError) as error:
+    except (MissingDataError, EmptySetsError, JavaMissingError) as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(1) from None
 

@@ -55,6 +55,10 @@ def channels(lake: Path, model: ModelName, label_end: date) -> tuple[Path, Path]
     return root / "training", root / "validation"
 
 
+class EmptySetsError(RuntimeError):
+    """A training or validation set came out empty: nothing was kept, the message says why."""
+
+
 def build_sets(
     lake: Path,
     reference: Path,
@@ -88,6 +92,13 @@ def build_sets(
             spark=session,
         )
         progress(f"training sets (labels to {days.label_end}): {rows}")
+        empty = sorted(name for name, count in rows.items() if not count)
+        if empty:
+            created += sorted((lake / "training-sets").glob(f"*/as_of={days.label_end.isoformat()}"))
+            raise EmptySetsError(
+                f"no rows for {', '.join(empty)} with {days.label_days}-day labels up to {days.label_end}: "
+                "the lake's events do not cover these days (try a shorter LABEL_DAYS or an earlier LABEL_END)"
+            )
         created = []  # the features are complete and used: keep them
         if score_day:
             scored = training_sets.main(
