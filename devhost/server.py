@@ -57,12 +57,15 @@ def _json(status: int, message: str) -> Response:
     return Response(f'{{"message": "{message}"}}', status=status, mimetype="application/json")
 
 
-def create_app(settings: Settings, api_key: str, handler: Handler) -> Flask:
-    """The web app (pages and their JSON APIs) plus the ingestion routes, which go to ``handler``.
+def create_app(
+    settings: Settings, api_key: str, handler: Handler, routes: dict[str, Handler] | None = None
+) -> Flask:
+    """The web app (pages and their JSON APIs) plus the API Gateway routes of the functions.
 
-    Only the routes API Gateway sends to the ingest function (``apigw.ROUTES``) reach it; any other
-    path or method is answered by the web app: a page, its API, or a JSON 404/405. Each request is
-    logged once (method, path without the query, status, milliseconds).
+    Only the routes API Gateway sends to the ingest function (``apigw.ROUTES``) reach ``handler``;
+    ``routes`` maps a path prefix to the handler of another function (as API Gateway routes each
+    resource to its Lambda). Any other path or method is answered by the web app: a page, its API,
+    or a JSON 404/405. Each request is logged once (method, path without the query, status, ms).
     """
     app = Flask("audience")
     # A Lambda instance serves one request at a time, and Powertools' resolver keeps the current
@@ -103,8 +106,9 @@ def create_app(settings: Settings, api_key: str, handler: Handler) -> Flask:
             source_ip=request.remote_addr or "127.0.0.1",
             stage=settings.stage,
         )
+        target = next((h for prefix, h in (routes or {}).items() if route.startswith(prefix)), handler)
         with invoke_lock:
-            result = handler(event, LocalContext(aws_request_id=event["requestContext"]["requestId"]))
+            result = target(event, LocalContext(aws_request_id=event["requestContext"]["requestId"]))
         body: str | bytes = result.get("body") or ""
         if result.get("isBase64Encoded"):
             import base64
@@ -122,6 +126,13 @@ def create_app(settings: Settings, api_key: str, handler: Handler) -> Flask:
         methods.setdefault(path, []).append(method)
     for path, allowed in methods.items():
         app.add_url_rule(path, f"ingest:{path}", lambda_proxy, methods=allowed)
+    for prefix in routes or {}:
+        app.add_url_rule(
+            f"{prefix.rstrip('/')}/<path:rest>",
+            f"function:{prefix}",
+            lambda rest: lambda_proxy(),
+            methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        )
     return app
 
 
@@ -206,6 +217,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, threads
     from audience.ingest.adapters.local.spool import LakeWriter, LocalSpool
     from audience.ingest.wiring import ports
     from functions.ingest.app import handler
+    from functions.recommendations.app import handler as recommendations_handler
 
     api_key = resolve_api_key(settings)
     with writer_lock(settings):
@@ -224,7 +236,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, threads
 
         try:
             server = waitress.create_server(
-                create_app(settings, api_key, handler),
+                create_app(settings, api_key, handler, {"/recommendations/": recommendations_handler}),
                 host=host,
                 port=port,
                 threads=threads,

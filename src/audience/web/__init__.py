@@ -64,3 +64,6 @@ def register(app: Flask, settings: Settings) -> None:
     init_explorer(app, settings)
     app.register_blueprint(dashboard)
     app.register_blueprint(insights)
+    from audience.web.pages.recommendations import recommendations
+
+    app.register_blueprint(recommendations)

@@ -74,7 +74,8 @@ def registered_pages(app: Flask) -> list[NavPage]:
 
 @shell.app_context_processor
 def _nav() -> dict[str, Any]:
-    return {"nav_pages": registered_pages(current_app)}
+    # Its own name, so a page passing its own `nav_pages` cannot put unregistered pages in the nav.
+    return {"shell_nav_pages": registered_pages(current_app), "nav_pages": registered_pages(current_app)}
 
 
 @shell.get("/")
