@@ -20,12 +20,12 @@ def serve(
     threads: int = typer.Option(8, help="Worker threads."),
 ) -> None:
     """Run the local API (the Lambda handlers behind HTTP) and the lake writer."""
-    from devhost.server import WriterLockedError
+    from devhost.server import PortInUseError, WriterLockedError
     from devhost.server import serve as run
 
     try:
         code = run(get_settings(), host=host, port=port, threads=threads)
-    except WriterLockedError as exc:
+    except (WriterLockedError, PortInUseError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
     raise typer.Exit(code)
