@@ -17,7 +17,6 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, render_templ
 
 from audience.core.settings import Settings
 from audience.influencers.ports import ResultStore
-from audience.web.shell import NAV_PAGES
 
 influencers = Blueprint(
     "influencers",
@@ -58,11 +57,6 @@ def _store() -> ResultStore:
 @influencers.errorhandler(NotConfiguredError)
 def _not_configured(exc: NotConfiguredError) -> tuple[Response, int]:
     return jsonify({"error": str(exc)}), 503
-
-
-@influencers.context_processor
-def _nav() -> dict[str, Any]:
-    return {"nav_pages": NAV_PAGES}
 
 
 def _error(status: int, message: str) -> tuple[Response, int]:
