@@ -46,6 +46,7 @@ class DemoConfig:
     features: bool = True
     models: bool = True
     segments: bool = True
+    influencers: bool = True
     recommendations: bool = True
 
 
@@ -143,6 +144,11 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
                 workers=config.workers,
                 on_done=lambda o: progress.advance(task, o.events),
             )
+        if config.influencers:
+            from devhost.stages.influencers import post_network
+
+            console.print("posting the generated social network to POST /social/posts …")
+            social = post_network(f"http://127.0.0.1:{port}", api_key, seed=config.seed)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=300)
@@ -188,6 +194,13 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
     from devhost.stages.insights import show_insights  # issue 7: insights stage
 
     summary["insights"] = show_insights(settings, console)
+    if config.influencers:
+        from audience.influencers.settings import InfluencerSettings
+        from devhost.stages.influencers import run_stage as influencers_stage
+
+        figures = influencers_stage(InfluencerSettings(home=home), *social, console)
+        write_section(home, "influencers", figures)
+        summary["influencers"] = figures
     write_section(home, "insights", _jsonable(summary["insights"]))
     console.print(f"[dim]every figure above: {report_path(home)}[/dim]")
     return summary

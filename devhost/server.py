@@ -214,8 +214,8 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, threads
     import waitress
     from waitress import wasyncore
 
-    from audience.ingest.adapters.local.spool import LakeWriter, LocalSpool
-    from audience.ingest.wiring import ports
+    from audience.ingest.adapters.local.spool import LakeWriter, LocalSpool, social_lake_writer
+    from audience.ingest.wiring import ports, social_ports
     from functions.ingest.app import handler
     from functions.recommendations.app import handler as recommendations_handler
 
@@ -233,6 +233,16 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, threads
         if recovered.rows:
             print(f"recovered {recovered.rows} spooled events from an interrupted delivery", flush=True)
         writer.start()
+        social_spool = social_ports().sink
+        assert isinstance(social_spool, LocalSpool)
+        social_writer = social_lake_writer(
+            social_spool,
+            settings.lake_dir,
+            buffer_records=settings.local_buffer_records,
+            buffer_seconds=settings.local_buffer_seconds,
+        )
+        social_writer.recover()
+        social_writer.start()
 
         try:
             server = waitress.create_server(
@@ -276,8 +286,10 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, threads
         loop.join(timeout=5)
         report = writer.stop()
         files = f"{report.files} file" + ("" if report.files == 1 else "s")
+        social = social_writer.stop()
         print(
-            f"stopped; delivered the last {report.rows:,} buffered events to the lake on shutdown ({files})",
+            f"stopped; delivered the last {report.rows:,} buffered events to the lake on shutdown ({files}), "
+            f"and {social.rows:,} social posts",
             flush=True,
         )
         sys.stdout.flush()

@@ -1,0 +1,1 @@
+"""Ingestion: engagement events and social posts, from a request body into the lake, exactly once."""

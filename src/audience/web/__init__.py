@@ -67,3 +67,6 @@ def register(app: Flask, settings: Settings) -> None:
     from audience.web.pages.recommendations import recommendations
 
     app.register_blueprint(recommendations)
+    from audience.web.pages.influencers import init_influencers
+
+    init_influencers(app, settings)
