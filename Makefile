@@ -75,15 +75,17 @@ test: setup setup-sam browser ## Set up, check lint and types, and run every tes
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	PATH="$(if $(PY313_BIN),$(PY313_BIN):,)$(dir $(SAM)):$$PATH" $(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: setup ## Unit tests only
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
-lint: setup setup-sam ## ruff, mypy, schema drift and cfn-lint
+lint: setup setup-sam ## ruff, mypy, the import contract (docs/architecture.md), schema drift and cfn-lint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	$(PY) -m schemas.derive --check
 	$(VENV)/bin/cfn-lint template.yaml
 

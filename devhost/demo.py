@@ -155,7 +155,7 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
 
 def build_features(settings: Settings, console: Console) -> dict[str, int]:
     """Run the three Glue job scripts on local Spark over the lake just written."""
-    from audience.features.adapters.local.glue import run_features
+    from audience.features.wiring import run_features
 
     console.print()
     console.rule("Feature engineering: the Glue jobs on local Spark")

@@ -169,7 +169,14 @@ def test_insights_prompt_keeps_user_text_inside_the_data_block(tmp_path: Path) -
 
 
 def _service(lake: Path, store: FakeObjectStore, clock: list[Any], model: Any = None) -> InsightService:
-    return InsightService(gatherer(lake), InsightStore(store), model, ttl_seconds=600, clock=lambda: clock[0])
+    return InsightService(
+        gatherer(lake),
+        InsightStore(store),
+        model,
+        ttl_seconds=600,
+        clock=lambda: clock[0],
+        rules=write_insight,
+    )
 
 
 def test_insights_service_stores_and_serves_while_fresh(lake: Path) -> None:

@@ -20,7 +20,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from audience.activation.files import AudienceManifest, safe_name, write_export
+from audience.core.audience_files import AudienceManifest, safe_name, write_export
 from audience.core.objectstore.ports import ObjectStore
 from audience.explorer import lakeio
 from audience.explorer.kinds import METHODS

@@ -62,6 +62,17 @@ def build_ports(settings: Settings) -> Ports:
     )
 
 
+def live_counters(settings: Settings) -> CounterStore:
+    """The live counters alone, for readers (insights, the dashboard) that need no delivery stream."""
+    if settings.backend == "aws":
+        from audience.ingest.adapters.aws.dynamodb import DynamoCounterStore
+
+        if not settings.counters_table:
+            raise RuntimeError("aws backend needs AUDIENCE_COUNTERS_TABLE")
+        return DynamoCounterStore(settings.counters_table, dedup_ttl_seconds=settings.dedup_ttl_seconds)
+    return ports().counters
+
+
 def limits(settings: Settings) -> IngestLimits:
     return IngestLimits(
         max_events=settings.max_events,

@@ -7,8 +7,16 @@ writer the local defaults.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Callable, Sequence
+from typing import Any, Final, Protocol, runtime_checkable
+
+from audience.insights.models import Insight, InsightInputs
+
+TOOL_NAME: Final = "record_insight"
+"""The one tool an :class:`InsightModel` must answer through: the prompt names it, the adapter forces it."""
+
+RulesWriter = Callable[[InsightInputs], Insight]
+"""Writes an insight from the numbers alone (no model): the default and the fallback."""
 
 Param = str | int | float
 """A query parameter. Timestamps travel as ``YYYY-MM-DD HH:MM:SS`` text and are cast in the SQL."""

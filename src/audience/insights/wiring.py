@@ -13,7 +13,8 @@ from functools import lru_cache
 from audience.core.objectstore.ports import ObjectStore
 from audience.core.settings import Settings, find_project_root, get_settings
 from audience.ingest.ports import CounterStore
-from audience.ingest.wiring import ports
+from audience.ingest.wiring import live_counters, ports
+from audience.insights.adapters.local.rules_writer import write_insight
 from audience.insights.catalog import CsvCatalog
 from audience.insights.gather import Gatherer
 from audience.insights.ports import InsightModel, LakeQuery
@@ -52,14 +53,10 @@ def _stores(settings: Settings) -> tuple[ObjectStore, CounterStore]:
     """The lake bucket and the live counters, without the ingestion's delivery stream."""
     if settings.backend == "aws":
         from audience.core.objectstore.adapters.aws import S3ObjectStore
-        from audience.ingest.adapters.aws.dynamodb import DynamoCounterStore
 
-        if not settings.lake_bucket or not settings.counters_table:
-            raise RuntimeError("aws backend needs AUDIENCE_LAKE_BUCKET and AUDIENCE_COUNTERS_TABLE")
-        return (
-            S3ObjectStore(settings.lake_bucket),
-            DynamoCounterStore(settings.counters_table, dedup_ttl_seconds=settings.dedup_ttl_seconds),
-        )
+        if not settings.lake_bucket:
+            raise RuntimeError("aws backend needs AUDIENCE_LAKE_BUCKET")
+        return S3ObjectStore(settings.lake_bucket), live_counters(settings)
     p = ports()
     return p.lake, p.counters
 
@@ -102,6 +99,7 @@ def insights_service() -> InsightService:
         store=InsightStore(objects),
         model=build_model(settings),
         ttl_seconds=settings.insights_ttl_seconds,
+        rules=write_insight,
     )
 
 

@@ -22,4 +22,4 @@ def predictor(settings: Settings) -> ModelPredictor:
         return EndpointPredictor(endpoints)
     from audience.models.adapters.local.predictor import InProcessPredictor
 
-    return InProcessPredictor(LocalRegistry(settings.models_dir))
+    return InProcessPredictor(LocalRegistry(settings.models_dir), settings.project_root / "sagemaker")

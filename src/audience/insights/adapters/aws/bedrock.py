@@ -14,8 +14,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from audience.core.aws import client_config, error_code, new_client
-from audience.insights.ports import ModelUnavailableError
-from audience.insights.prompt import TOOL_NAME
+from audience.insights.ports import TOOL_NAME, ModelUnavailableError
 
 
 class BedrockInsightModel:
