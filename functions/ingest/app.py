@@ -18,14 +18,24 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from audience.core.observability import discard_unpublished_metrics, logger, metrics, tracer
-from audience.core.settings import get_settings
+from audience.core.settings import IngestSettings, get_settings
 from audience.ingest.service import (
     IngestError,
+    IngestService,
     RequestContext,
     StorageUnavailableError,
     UnsupportedMediaTypeError,
 )
 from audience.ingest.wiring import ingest_service
+
+
+class IngestFunctionSettings(IngestSettings):
+    """The ingestion function: Firehose into the lake bucket, live counters in DynamoDB."""
+
+    REQUIRED_IN_AWS = ("lake_bucket", "delivery_stream", "counters_table")
+
+
+SETTINGS = get_settings.load(IngestFunctionSettings)  # cold start: a missing setting fails here
 
 _ACCEPTED_MEDIA = ("application/json", "text/plain")  # text/plain: navigator.sendBeacon and simple CORS
 
@@ -73,7 +83,7 @@ def _request_body() -> bytes:
 @tracer.capture_method
 def post_events() -> Response[str]:
     settings = get_settings()
-    service = ingest_service()
+    service = _service()
     # Stop retrying with time to spare, so the client gets a 503 with Retry-After, not a timeout.
     remaining = app.lambda_context.get_remaining_time_in_millis() / 1000
     ctx = RequestContext(
@@ -147,7 +157,7 @@ def unexpected(exc: Exception) -> Response[str]:
     metrics.add_metric(name="RequestsFailed", unit=MetricUnit.Count, value=1)
     request_id = app.current_event.request_context.request_id
     try:
-        ingest_service().quarantine_request(
+        _service().quarantine_request(
             (app.current_event.body or "").encode(),
             RequestContext(request_id=request_id, source=f"api:{get_settings().stage}"),
             IngestError("internal_error", f"{type(exc).__name__} while processing the request"),
@@ -173,13 +183,23 @@ def not_found(_: Exception) -> Response[str]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def _handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def _handler(
+    event: dict[str, Any], context: LambdaContext, service: IngestService | None = None
+) -> dict[str, Any]:
+    app.append_context(service=service)  # type: ignore[no-untyped-call]
     return app.resolve(event, context)
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def _service() -> IngestService:
+    """The request's injected service, else the wiring's (built once per process)."""
+    injected = app.context.get("service")
+    return injected if isinstance(injected, IngestService) else ingest_service()
+
+
+def handler(event: dict[str, Any], context: Any, service: IngestService | None = None) -> dict[str, Any]:
+    """``service``: the ingestion service (default: the wiring's, from this function's settings)."""
     try:
-        response: dict[str, Any] = _handler(event, context)
+        response: dict[str, Any] = _handler(event, context, service=service)
         return response
     finally:
         discard_unpublished_metrics()

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from audience.core.objectstore.ports import ObjectStore
 from audience.core.objectstore.wiring import lake_store
-from audience.core.settings import Settings, get_settings
+from audience.core.settings import IngestSettings, get_settings
 from audience.ingest.ports import CounterStore, EventSink
 from audience.ingest.service import IngestLimits, IngestService
 
@@ -24,27 +24,15 @@ class Ports:
     lake: ObjectStore  # the lake bucket (quarantine and, later, features)
 
 
-def build_ports(settings: Settings) -> Ports:
+def build_ports(settings: IngestSettings) -> Ports:
     if settings.backend == "aws":
         from audience.ingest.adapters.aws.dynamodb import DynamoCounterStore
         from audience.ingest.adapters.aws.firehose import FirehoseSink
 
-        missing = [
-            name
-            for name, value in (
-                ("AUDIENCE_DELIVERY_STREAM", settings.delivery_stream),
-                ("AUDIENCE_COUNTERS_TABLE", settings.counters_table),
-                ("AUDIENCE_LAKE_BUCKET", settings.lake_bucket),
-            )
-            if not value
-        ]
-        if missing:
-            raise RuntimeError(f"aws backend needs {', '.join(missing)}")
-        assert settings.delivery_stream and settings.counters_table and settings.lake_bucket
         return Ports(
-            sink=FirehoseSink(settings.delivery_stream),
+            sink=FirehoseSink(settings.need("delivery_stream")),
             counters=DynamoCounterStore(
-                settings.counters_table, dedup_ttl_seconds=settings.dedup_ttl_seconds
+                settings.need("counters_table"), dedup_ttl_seconds=settings.dedup_ttl_seconds
             ),
             lake=lake_store(settings),
         )
@@ -62,18 +50,18 @@ def build_ports(settings: Settings) -> Ports:
     )
 
 
-def live_counters(settings: Settings) -> CounterStore:
+def live_counters(settings: IngestSettings) -> CounterStore:
     """The live counters alone, for readers (insights, the dashboard) that need no delivery stream."""
     if settings.backend == "aws":
         from audience.ingest.adapters.aws.dynamodb import DynamoCounterStore
 
-        if not settings.counters_table:
-            raise RuntimeError("aws backend needs AUDIENCE_COUNTERS_TABLE")
-        return DynamoCounterStore(settings.counters_table, dedup_ttl_seconds=settings.dedup_ttl_seconds)
+        return DynamoCounterStore(
+            settings.need("counters_table"), dedup_ttl_seconds=settings.dedup_ttl_seconds
+        )
     return ports().counters
 
 
-def limits(settings: Settings) -> IngestLimits:
+def limits(settings: IngestSettings) -> IngestLimits:
     return IngestLimits(
         max_events=settings.max_events,
         max_event_bytes=settings.max_event_bytes,
