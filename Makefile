@@ -114,9 +114,7 @@ bench: setup ## Run the benchmarks and print ratios against same-run baselines
 clean: ## Remove local state and build output (keeps .venv)
 	rm -rf .audience .aws-sam
 
-# SAM's makefile build method calls build-<LogicalId> targets; they live beside the packaging script.
--include scripts/sam-build.mk
-# Shipping the Glue jobs' library and reference data (glue-zip, glue-upload).
--include scripts/glue.mk
-# Each part of the platform keeps its own targets beside its code (models, explorer, activation, insights).
--include $(wildcard mk/*.mk)
+# Every make fragment lives in scripts/, beside the packaging scripts it calls: SAM's makefile build
+# method (sam-build.mk: build-<LogicalId>), shipping the Glue jobs (glue.mk), and each part's own
+# targets (explorer, models, segments).
+-include $(sort $(wildcard scripts/*.mk))

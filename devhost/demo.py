@@ -147,7 +147,7 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
 
         summary["explorer"] = run_stage(settings, console)
     summary["activation"] = segment_stage(settings, settings.project_root / "data", console)
-    from devhost.stages.insights import show_insights  # issue 7: insights stage
+    from devhost.stages.insights import show_insights
 
     summary["insights"] = show_insights(settings, console)
     return summary

@@ -250,11 +250,11 @@ def test_insights_service_asks_the_model_again_after_a_fallback(lake: Path) -> N
             self.calls = 0
 
         def propose(self, system: str, user: str, schema: dict[str, Any]) -> dict[str, Any]:
-            from audience.insights.ports import ModelUnavailableError
+            from audience.insights.ports import LanguageModelUnavailableError
 
             self.calls += 1
             if self.calls == 1:
-                raise ModelUnavailableError("throttled")
+                raise LanguageModelUnavailableError("throttled")
             inputs = gatherer(lake).gather(InsightRequest(content_id="c-1", time_range="7d"), NOW)
             return write_insight(inputs).model_dump(mode="json")
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, ClassVar, Literal, Self, TypeVar
+from typing import Annotated, ClassVar, Final, Literal, Self, TypeVar
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -39,6 +39,10 @@ def _running_in_aws() -> bool:
     return "AWS_LAMBDA_FUNCTION_NAME" in os.environ or os.environ.get("AWS_EXECUTION_ENV", "").startswith(
         "AWS_"
     )
+
+
+ENDPOINTS_KEY: Final = "activation/endpoints/endpoints.csv.gz"
+"""Where activation finds the user -> channel endpoint mapping in the lake (by default)."""
 
 
 class MissingSettingError(ValueError):
@@ -163,7 +167,7 @@ class ActivationSettings(CoreSettings):
     activation_prefix: str = Field(
         default="activation", description="Prefix of activation output in the lake."
     )
-    endpoints_key: str = "activation/endpoints/endpoints.csv.gz"
+    endpoints_key: str = Field(default=ENDPOINTS_KEY, description="The user -> endpoint mapping in the lake.")
     pinpoint_application_id: str | None = None
     pinpoint_import_role_arn: str | None = None
     connect_domain_name: str | None = None

@@ -41,7 +41,7 @@ class LakeQuery(Protocol):
         ...
 
 
-class ModelUnavailableError(RuntimeError):
+class LanguageModelUnavailableError(RuntimeError):
     """The model could not be asked (throttled, denied, timed out): fall back to the rules."""
 
 
@@ -52,5 +52,5 @@ class InsightModel(Protocol):
     model_id: str
 
     def propose(self, system: str, user: str, schema: dict[str, Any]) -> dict[str, Any]:
-        """The tool input the model produced (unvalidated). Raises :class:`ModelUnavailableError`."""
+        """The tool input the model produced (unvalidated). Raises :class:`LanguageModelUnavailableError`."""
         ...

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from audience.insights.gather import Gatherer
 from audience.insights.models import Insight, InsightInputs, InsightRecord, InsightRequest, insight_schema
 from audience.insights.numbers import check_insight
-from audience.insights.ports import InsightModel, ModelUnavailableError, RulesWriter
+from audience.insights.ports import InsightModel, LanguageModelUnavailableError, RulesWriter
 from audience.insights.prompt import SYSTEM, user_message
 from audience.insights.store import InsightStore, inputs_key, latest_key
 
@@ -62,7 +62,7 @@ def ask(model: InsightModel | None, inputs: InsightInputs, rules: RulesWriter) -
     for attempt in (1, 2):
         try:
             answer = model.propose(SYSTEM, user_message(inputs, rejection), schema)
-        except ModelUnavailableError as exc:
+        except LanguageModelUnavailableError as exc:
             notes.append(f"attempt {attempt}: model unavailable ({exc})")
             break
         try:
