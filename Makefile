@@ -78,8 +78,11 @@ test: setup setup-sam browser ## Set up, check lint and types, and run every tes
 	$(VENV)/bin/lint-imports
 	PATH="$(if $(PY313_BIN),$(PY313_BIN):,)$(dir $(SAM)):$$PATH" $(PY) -m pytest $(PYTEST_ARGS)
 
-test-fast: setup ## Unit tests only
-	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+# The slices' own tests (tests/<slice>/) without Spark, servers, browsers or builds.
+FAST_TESTS := tests/core tests/ingest tests/insights tests/activation tests/explorer tests/datagen tests/architecture
+
+test-fast: setup ## The slices' unit tests only (no Spark, servers, browsers or builds)
+	$(PY) -m pytest $(FAST_TESTS) $(PYTEST_ARGS)
 
 lint: setup setup-sam ## ruff, mypy, the import contract (docs/architecture.md), schema drift and cfn-lint
 	$(VENV)/bin/ruff check .
