@@ -7,9 +7,12 @@ needs AWS credentials.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from audience.core.objectstore.ports import ObjectStore
-from audience.core.settings import CoreSettings
+
+if TYPE_CHECKING:  # a type only: the Glue job that imports this module ships without pydantic-settings
+    from audience.core.settings import CoreSettings
 
 
 def lake_store(settings: CoreSettings) -> ObjectStore:
