@@ -90,7 +90,7 @@ lint: setup setup-sam ## ruff, mypy, the import contract (docs/architecture.md),
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 	$(PY) -m schemas.derive --check
-	$(VENV)/bin/cfn-lint template.yaml
+	$(VENV)/bin/cfn-lint template.yaml stacks/*.yaml
 
 format: setup ## Apply ruff's formatting and autofixes
 	$(VENV)/bin/ruff format .
