@@ -77,15 +77,20 @@ test: setup setup-sam browser ## Set up, check lint and types, and run every tes
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	PATH="$(if $(PY313_BIN),$(PY313_BIN):,)$(dir $(SAM)):$$PATH" $(PY) -m pytest $(PYTEST_ARGS)
 
-test-fast: setup ## Unit tests only
-	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+# The slices' own tests (tests/<slice>/) without Spark, servers, browsers or builds.
+FAST_TESTS := tests/core tests/ingest tests/insights tests/activation tests/explorer tests/datagen tests/architecture
 
-lint: setup setup-sam ## ruff, mypy, schema drift and cfn-lint
+test-fast: setup ## The slices' unit tests only (no Spark, servers, browsers or builds)
+	$(PY) -m pytest $(FAST_TESTS) $(PYTEST_ARGS)
+
+lint: setup setup-sam ## ruff, mypy, the import contract (docs/architecture.md), schema drift and cfn-lint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	$(PY) -m schemas.derive --check
 	$(VENV)/bin/cfn-lint template.yaml stacks/*.yaml
 
@@ -114,12 +119,10 @@ bench: setup ## Run the benchmarks and print ratios against same-run baselines
 clean: ## Remove local state and build output (keeps .venv)
 	rm -rf .audience .aws-sam
 
-# SAM's makefile build method calls build-<LogicalId> targets; they live beside the packaging script.
--include scripts/sam-build.mk
-# Shipping the Glue jobs' library and reference data (glue-zip, glue-upload).
--include scripts/glue.mk
-# Each part of the platform keeps its own targets beside its code (models, explorer, activation, insights).
--include $(wildcard mk/*.mk)
+# Every make fragment lives in scripts/, beside the packaging scripts it calls: SAM's makefile build
+# method (sam-build.mk: build-<LogicalId>), shipping the Glue jobs (glue.mk), and each part's own
+# targets (explorer, models, segments).
+-include $(sort $(wildcard scripts/*.mk))
 
 readme-check: setup ## Compare the README's figures table with the last `make demo` (AUDIENCE_HOME/report.json)
 	@$(PY) -m devhost.readme_check

@@ -183,7 +183,7 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
     activation = segment_stage(settings, settings.project_root / "data", console)
     summary["activation"] = activation
     write_section(home, "segments", _segments_figures(activation))
-    if config.recommendations:  # issue 14: needs the Personalize export the segment stage wrote
+    if config.recommendations:  # needs the Personalize export the segment stage wrote
         from devhost.stages.recommendations import recommendations_stage
 
         section = recommendations_stage(
@@ -191,7 +191,7 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
         )
         write_section(home, "recommendations", section)
         summary["recommendations"] = section
-    from devhost.stages.insights import show_insights  # issue 7: insights stage
+    from devhost.stages.insights import show_insights
 
     summary["insights"] = show_insights(settings, console)
     if config.influencers:
@@ -234,7 +234,7 @@ def _segments_figures(activation: dict[str, Any]) -> dict[str, Any]:
 
 def build_features(settings: Settings, console: Console) -> dict[str, int]:
     """Run the three Glue job scripts on local Spark over the lake just written."""
-    from audience.features.adapters.local.glue import run_features
+    from audience.features.wiring import run_features
 
     console.print()
     console.rule("Feature engineering: the Glue jobs on local Spark")

@@ -16,6 +16,7 @@ from audience.core.settings import Settings
 from audience.ingest.adapters.local.counters import SqliteCounterStore
 from audience.insights import queries as q
 from audience.insights.adapters.local.duckdb_sql import DuckDBLakeQuery
+from audience.insights.adapters.local.rules_writer import write_insight
 from audience.insights.catalog import CsvCatalog
 from audience.insights.gather import ALL_FILTERS, Gatherer, SubjectNotFoundError, Window
 from audience.insights.models import InsightRequest, TimeRange
@@ -42,6 +43,7 @@ def show_insights(settings: Settings, console: Console, port: int = 8000) -> dic
         InsightStore(FolderObjectStore(home / "lake")),
         model=None,
         ttl_seconds=settings.insights_ttl_seconds,
+        rules=write_insight,
     )
     out: dict[str, Any] = {}
     try:

@@ -19,7 +19,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from audience.core.observability import discard_unpublished_metrics, logger, metrics, tracer
-from audience.core.settings import get_settings
+from audience.core.settings import IngestSettings, get_settings
 from audience.ingest.service import (
     IngestError,
     IngestService,
@@ -28,6 +28,15 @@ from audience.ingest.service import (
     UnsupportedMediaTypeError,
 )
 from audience.ingest.wiring import ingest_service, social_ingest_service
+
+
+class IngestFunctionSettings(IngestSettings):
+    """The ingestion function: Firehose into the lake bucket, live counters in DynamoDB."""
+
+    REQUIRED_IN_AWS = ("lake_bucket", "delivery_stream", "counters_table")
+
+
+SETTINGS = get_settings.load(IngestFunctionSettings)  # cold start: a missing setting fails here
 
 _ACCEPTED_MEDIA = ("application/json", "text/plain")  # text/plain: navigator.sendBeacon and simple CORS
 
@@ -74,7 +83,7 @@ def _request_body() -> bytes:
 @app.post("/events")
 @tracer.capture_method
 def post_events() -> Response[str]:
-    return _ingest(ingest_service(), "Events", "events")
+    return _ingest(_service(), "Events", "events")
 
 
 @app.post("/social/posts")
@@ -159,7 +168,7 @@ def unexpected(exc: Exception) -> Response[str]:
     request_id = app.current_event.request_context.request_id
     try:
         service = (
-            social_ingest_service() if app.current_event.path.startswith("/social/") else ingest_service()
+            social_ingest_service() if app.current_event.path.startswith("/social/") else _service()
         )
         service.quarantine_request(
             (app.current_event.body or "").encode(),
@@ -187,13 +196,23 @@ def not_found(_: Exception) -> Response[str]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def _handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def _handler(
+    event: dict[str, Any], context: LambdaContext, service: IngestService | None = None
+) -> dict[str, Any]:
+    app.append_context(service=service)  # type: ignore[no-untyped-call]
     return app.resolve(event, context)
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def _service() -> IngestService:
+    """The request's injected service, else the wiring's (built once per process)."""
+    injected = app.context.get("service")
+    return injected if isinstance(injected, IngestService) else ingest_service()
+
+
+def handler(event: dict[str, Any], context: Any, service: IngestService | None = None) -> dict[str, Any]:
+    """``service``: the ingestion service (default: the wiring's, from this function's settings)."""
     try:
-        response: dict[str, Any] = _handler(event, context)
+        response: dict[str, Any] = _handler(event, context, service=service)
         return response
     finally:
         discard_unpublished_metrics()

@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     ex.add_argument("--data", type=Path, default=root / "data")
     ex.add_argument("--out", type=Path, default=None, help="default: $AUDIENCE_HOME/personalize/datasets")
     ml = sub.add_parser("evaluate-movielens", help="holdout evaluation on MovieLens ml-latest-small")
-    ml.add_argument("path", type=Path, nargs="?", default=root.parent / "shared" / "data" / "movielens-small")
+    ml.add_argument("path", type=Path, help="the MovieLens ml-latest-small folder (ratings.csv, movies.csv)")
     args = parser.parse_args(argv)
     settings = get_settings()
     lake = settings.home.resolve() / "lake"

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from typing import Final, NamedTuple
 
 from audience.core.objectstore.ports import ObjectStore
+from audience.core.settings import ENDPOINTS_KEY as ENDPOINTS_KEY  # the default of AUDIENCE_ENDPOINTS_KEY
 
-ENDPOINTS_KEY: Final = "activation/endpoints/endpoints.csv.gz"
 MAPPING_COLUMNS: Final = ("user_id", "channel", "endpoint_id", "opt_in")
 PROFILE_CHANNEL: Final = "CUSTOMER_PROFILE"
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from audience.core.settings import get_settings
-from audience.features.adapters.local.glue import JOBS, REFERENCE_DIR, JavaMissingError, run_features
+from audience.features.wiring import JOBS, REFERENCE_DIR, JavaMissingError, data_quality_error, run_features
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
 
-    from glue_jobs.features_lib.quality import DataQualityError
+    DataQualityError = data_quality_error()
 
     try:
         run_features(

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from audience.core.objectstore.ports import ObjectStore
 from audience.core.objectstore.wiring import lake_store
-from audience.core.settings import Settings, get_settings
+from audience.core.settings import IngestSettings, Settings, get_settings
 from audience.ingest.ports import CounterStore, EventSink, IdLedger
 from audience.ingest.service import IngestLimits, IngestService
 
@@ -29,27 +29,15 @@ class Ports:
     lake: ObjectStore  # the lake bucket (quarantine and, later, features)
 
 
-def build_ports(settings: Settings) -> Ports:
+def build_ports(settings: IngestSettings) -> Ports:
     if settings.backend == "aws":
         from audience.ingest.adapters.aws.dynamodb import DynamoCounterStore
         from audience.ingest.adapters.aws.firehose import FirehoseSink
 
-        missing = [
-            name
-            for name, value in (
-                ("AUDIENCE_DELIVERY_STREAM", settings.delivery_stream),
-                ("AUDIENCE_COUNTERS_TABLE", settings.counters_table),
-                ("AUDIENCE_LAKE_BUCKET", settings.lake_bucket),
-            )
-            if not value
-        ]
-        if missing:
-            raise RuntimeError(f"aws backend needs {', '.join(missing)}")
-        assert settings.delivery_stream and settings.counters_table and settings.lake_bucket
         return Ports(
-            sink=FirehoseSink(settings.delivery_stream),
+            sink=FirehoseSink(settings.need("delivery_stream")),
             counters=DynamoCounterStore(
-                settings.counters_table, dedup_ttl_seconds=settings.dedup_ttl_seconds
+                settings.need("counters_table"), dedup_ttl_seconds=settings.dedup_ttl_seconds
             ),
             lake=lake_store(settings),
         )
@@ -67,7 +55,18 @@ def build_ports(settings: Settings) -> Ports:
     )
 
 
-def limits(settings: Settings) -> IngestLimits:
+def live_counters(settings: IngestSettings) -> CounterStore:
+    """The live counters alone, for readers (insights, the dashboard) that need no delivery stream."""
+    if settings.backend == "aws":
+        from audience.ingest.adapters.aws.dynamodb import DynamoCounterStore
+
+        return DynamoCounterStore(
+            settings.need("counters_table"), dedup_ttl_seconds=settings.dedup_ttl_seconds
+        )
+    return ports().counters
+
+
+def limits(settings: IngestSettings) -> IngestLimits:
     return IngestLimits(
         max_events=settings.max_events,
         max_event_bytes=settings.max_event_bytes,

@@ -2,7 +2,7 @@
 
 The SQL is the subset both engines share (``CAST``, ``CASE``, ``||``, struct field access, scalar
 subqueries, ``GROUP BY 1``), with positional ``?`` parameters: Athena fills them from
-``ExecutionParameters``, DuckDB from its own binding. ``tests/unit/test_insights_queries.py``
+``ExecutionParameters``, DuckDB from its own binding. ``tests/insights/test_insights_queries.py``
 parses each one with sqlglot in the ``athena``, ``trino`` and ``duckdb`` dialects and runs it on a
 small lake with exact expected numbers.
 

@@ -53,7 +53,7 @@ def train(
 @app.command()
 def score(as_of: str = typer.Option(..., help="Day whose scoring rows to score (YYYY-MM-DD).")) -> None:
     """Score a day's rows (scoring-sets/) with the current models into predictions/."""
-    from audience.models.adapters.local import training as runner
+    from audience.models.wiring import local_training as runner
     from audience.models.wiring import predictor
 
     settings = get_settings()

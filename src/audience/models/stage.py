@@ -10,9 +10,9 @@ from rich.console import Console
 from rich.table import Table
 
 from audience.core.settings import Settings
-from audience.models.adapters.local import training as runner
 from audience.models.ports import MODELS
 from audience.models.registry import LocalRegistry
+from audience.models.wiring import local_training as runner
 from audience.models.wiring import predictor
 
 FIGURES = {

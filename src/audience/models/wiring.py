@@ -1,10 +1,16 @@
-"""Which :class:`ModelPredictor` serves this process: the endpoints in AWS, the handlers in-process locally."""
+"""Which :class:`ModelPredictor` serves this process: the endpoints in AWS, the handlers in-process
+locally; and the local training runner (in AWS the retraining workflow trains on SageMaker)."""
 
 from __future__ import annotations
 
 from audience.core.settings import Settings
+from audience.models.adapters.local import training as local_training
 from audience.models.ports import ModelPredictor
 from audience.models.registry import LocalRegistry
+
+__all__ = ["local_training", "predictor"]
+"""``local_training``: the local training runner (the SageMaker entry points as processes, with SM_*
+variables); in AWS the retraining workflow trains on SageMaker."""
 
 
 def predictor(settings: Settings) -> ModelPredictor:
@@ -22,4 +28,4 @@ def predictor(settings: Settings) -> ModelPredictor:
         return EndpointPredictor(endpoints)
     from audience.models.adapters.local.predictor import InProcessPredictor
 
-    return InProcessPredictor(LocalRegistry(settings.models_dir))
+    return InProcessPredictor(LocalRegistry(settings.models_dir), settings.project_root / "sagemaker")

@@ -29,15 +29,10 @@ def service() -> ExplorerService:
 
 def init_explorer(app: Flask, settings: Settings) -> None:
     """Register the blueprint with a service over the lake (local folder or S3 bucket)."""
-    from audience.core.objectstore.wiring import lake_store
+    from audience.core.objectstore.wiring import folder_store, lake_store
 
     lake = lake_store(settings)
-    if settings.backend == "aws":
-        exports: ObjectStore = lake
-    else:
-        from audience.core.objectstore.adapters.local import FolderObjectStore
-
-        exports = FolderObjectStore(settings.home)
+    exports: ObjectStore = lake if settings.backend == "aws" else folder_store(settings.home)
     app.extensions[_SERVICE_KEY] = ExplorerService(
         lake, exports, refresh_seconds=settings.explorer_refresh_seconds
     )

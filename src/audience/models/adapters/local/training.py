@@ -69,7 +69,7 @@ def build_sets(
     progress: Callable[[str], None] = print,
 ) -> dict[str, int]:
     """Feature partitions for the days needed (only those missing), then the training and scoring sets."""
-    from audience.features.adapters.local.glue import local_spark, require_java, run_features
+    from audience.features.wiring import local_spark, require_java, run_features
     from glue_jobs import training_sets
 
     own = spark is None

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from builders import FakeLambdaContext
 from pydantic import ValidationError
 
 from audience.activation.endpoints import ENDPOINTS_KEY, encode_mapping
@@ -18,14 +19,6 @@ from functions.segment_postprocess.app import handler as postprocess
 from functions.segment_queries.app import handler as validate
 
 EVENTS = Path(__file__).parents[2] / "events"
-
-
-class Context:
-    function_name = "segment"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:segment"
-    aws_request_id = "req-1"
 
 
 def _event(name: str) -> dict[str, Any]:
@@ -57,16 +50,16 @@ def test_segment_queries_handler_returns_the_queries_or_every_reason(home: Path)
         b'{"itemAttributes": "ITEMS.genres = \\"Action\\""}\n{"itemAttributes": "ITEMS.genres = \\"Kids\\""}\n',
     )
     # WHEN validated  THEN both queries come back with numResults
-    assert validate(event, Context()) == {
+    assert validate(event, FakeLambdaContext("segment")) == {
         "queries": ['ITEMS.genres = "Action"', 'ITEMS.genres = "Kids"'],
         "count": 2,
         "num_results": 10000,
     }
     # AND a bad numResults or a bad input shape is refused with its reason
     with pytest.raises(QueryConfigError, match="numResults"):
-        validate({**event, "num_results": 0}, Context())
+        validate({**event, "num_results": 0}, FakeLambdaContext("segment"))
     with pytest.raises(ValidationError):
-        validate({"num_results": 5}, Context())
+        validate({"num_results": 5}, FakeLambdaContext("segment"))
 
 
 def test_segment_postprocess_handler_activates_to_local_files_and_fails_when_nothing_activates(
@@ -84,11 +77,11 @@ def test_segment_postprocess_handler_activates_to_local_files_and_fails_when_not
         ).encode(),
     )
     # WHEN post-processed  THEN the segment lands under $AUDIENCE_HOME/activation/
-    report = postprocess(event, Context())
+    report = postprocess(event, FakeLambdaContext("segment"))
     assert report["succeeded"] == 1 and report["segments"][0]["receipt"]["status"] == "WRITTEN"
     [folder] = list((home / "activation" / "segments").iterdir())
     assert folder.name.startswith("genres-action-")
     # AND an output whose every line failed raises, with the lines' reasons
     _put(home, event["output_key"], b'{"itemAttributes": "x", "error": "bad query"}\n')
     with pytest.raises(NoSegmentActivatedError, match="line 1: bad query"):
-        postprocess(event, Context())
+        postprocess(event, FakeLambdaContext("segment"))

@@ -1,4 +1,6 @@
-"""The plain file export of an audience: CSV and JSON of its members, with a manifest.
+"""The file formats of an audience: the plain export (CSV and JSON of its members, with a manifest)
+and the Pinpoint segment import CSV. Shared core: the Explorer writes exports, activation's local and
+AWS destinations write both.
 
 CSV files are opened by people in spreadsheet programs, which run a cell that starts with ``=``,
 ``+``, ``-``, ``@``, a tab or a carriage return as a formula (CSV injection, OWASP). Every text cell
@@ -107,3 +109,17 @@ def write_export(
     )
     (out_dir / f"{slug}.manifest.json").write_text(manifest.model_dump_json(indent=2) + "\n")
     return manifest
+
+
+PINPOINT_HEADER: Final = "Id"
+
+
+def pinpoint_csv(endpoint_ids: Iterable[str]) -> bytes:
+    """A Pinpoint segment import file: one column, header ``Id``, one endpoint id per row."""
+    seen: set[str] = set()
+    lines = [PINPOINT_HEADER]
+    for endpoint_id in endpoint_ids:
+        if endpoint_id not in seen:
+            seen.add(endpoint_id)
+            lines.append(guard_cell(endpoint_id))
+    return ("\n".join(lines) + "\n").encode("utf-8")

@@ -188,6 +188,7 @@ def _service(
         BedrockInsightModel("anthropic.test-model", bedrock),
         600,
         lambda: NOW,
+        rules=write_insight,
     )
     return service, Stubber(bedrock), store
 

@@ -169,7 +169,14 @@ def test_insights_prompt_keeps_user_text_inside_the_data_block(tmp_path: Path) -
 
 
 def _service(lake: Path, store: FakeObjectStore, clock: list[Any], model: Any = None) -> InsightService:
-    return InsightService(gatherer(lake), InsightStore(store), model, ttl_seconds=600, clock=lambda: clock[0])
+    return InsightService(
+        gatherer(lake),
+        InsightStore(store),
+        model,
+        ttl_seconds=600,
+        clock=lambda: clock[0],
+        rules=write_insight,
+    )
 
 
 def test_insights_service_stores_and_serves_while_fresh(lake: Path) -> None:
@@ -243,11 +250,11 @@ def test_insights_service_asks_the_model_again_after_a_fallback(lake: Path) -> N
             self.calls = 0
 
         def propose(self, system: str, user: str, schema: dict[str, Any]) -> dict[str, Any]:
-            from audience.insights.ports import ModelUnavailableError
+            from audience.insights.ports import LanguageModelUnavailableError
 
             self.calls += 1
             if self.calls == 1:
-                raise ModelUnavailableError("throttled")
+                raise LanguageModelUnavailableError("throttled")
             inputs = gatherer(lake).gather(InsightRequest(content_id="c-1", time_range="7d"), NOW)
             return write_insight(inputs).model_dump(mode="json")
 

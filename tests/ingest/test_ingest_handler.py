@@ -13,9 +13,9 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from builders import FakeLambdaContext
 
 from audience.ingest import wiring as container
-from devhost.apigw import LocalContext
 
 EVENTS = Path(__file__).parents[2] / "events"
 
@@ -49,7 +49,7 @@ def app_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Modu
 
 
 def invoke(module: ModuleType, event: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
-    response = module.handler(event, LocalContext(aws_request_id="test"))
+    response = module.handler(event, FakeLambdaContext("IngestFunction", aws_request_id="test"))
     body = json.loads(response["body"]) if response.get("body") else {}
     headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
     for k, v in (response.get("multiValueHeaders") or {}).items():

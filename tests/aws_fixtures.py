@@ -1,4 +1,5 @@
-"""moto-backed AWS resources for the adapter tests; no test here can reach real AWS."""
+"""moto-backed AWS resources for the AWS adapter tests of every slice (imported by tests/conftest.py);
+no test can reach real AWS: fake credentials are set in every test."""
 
 from __future__ import annotations
 

@@ -9,19 +9,13 @@ from typing import Any
 
 import insights_lake
 import pytest
+from builders import FakeLambdaContext
 
 from audience.ingest import wiring as container
 from audience.insights import wiring
 from functions.insights.app import handler
 
 EVENTS = Path(__file__).parents[2] / "events"
-
-
-class Context:
-    function_name = "insights"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:insights"
-    aws_request_id = "req-1"
 
 
 @pytest.fixture
@@ -39,7 +33,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def invoke(event: Any) -> dict[str, Any]:
-    return handler(event, Context())
+    return handler(event, FakeLambdaContext("insights"))
 
 
 def test_insights_handler_answers_content_and_segment(home: Path) -> None:

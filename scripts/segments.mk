@@ -7,5 +7,6 @@ segments: setup ## Export, train the local segment model, activate to files; pri
 segments-export: setup ## Write Personalize's interactions/items/users CSVs from the local lake and data/
 	@$(PY) -m audience.activation export
 
-segments-eval: setup ## Evaluate the segment model on MovieLens ml-latest-small (../shared/data; MOVIELENS=dir)
-	@$(PY) -m audience.activation evaluate-movielens $(if $(MOVIELENS),$(MOVIELENS),)
+segments-eval: setup ## Evaluate the local segment model on MovieLens: MOVIELENS=<ml-latest-small folder>
+	@test -n "$(MOVIELENS)" || { echo "set MOVIELENS to the MovieLens ml-latest-small folder"; exit 2; }
+	$(PY) -m audience.activation evaluate-movielens $(MOVIELENS)

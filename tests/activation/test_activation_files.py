@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from audience.activation.files import AudienceManifest, guard_cell, safe_name, write_export
+from audience.core.audience_files import AudienceManifest, guard_cell, safe_name, write_export
 
 
 @pytest.mark.parametrize(
