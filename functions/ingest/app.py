@@ -167,9 +167,7 @@ def unexpected(exc: Exception) -> Response[str]:
     metrics.add_metric(name="RequestsFailed", unit=MetricUnit.Count, value=1)
     request_id = app.current_event.request_context.request_id
     try:
-        service = (
-            social_ingest_service() if app.current_event.path.startswith("/social/") else _service()
-        )
+        service = social_ingest_service() if app.current_event.path.startswith("/social/") else _service()
         service.quarantine_request(
             (app.current_event.body or "").encode(),
             RequestContext(request_id=request_id, source=f"api:{get_settings().stage}"),
@@ -197,19 +195,19 @@ def not_found(_: Exception) -> Response[str]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def _handler(
-    event: dict[str, Any], context: LambdaContext, service: IngestService | None = None
+    event: dict[str, Any], context: LambdaContext, service: IngestService[Any] | None = None
 ) -> dict[str, Any]:
     app.append_context(service=service)  # type: ignore[no-untyped-call]
     return app.resolve(event, context)
 
 
-def _service() -> IngestService:
+def _service() -> IngestService[Any]:
     """The request's injected service, else the wiring's (built once per process)."""
     injected = app.context.get("service")
     return injected if isinstance(injected, IngestService) else ingest_service()
 
 
-def handler(event: dict[str, Any], context: Any, service: IngestService | None = None) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: Any, service: IngestService[Any] | None = None) -> dict[str, Any]:
     """``service``: the ingestion service (default: the wiring's, from this function's settings)."""
     try:
         response: dict[str, Any] = _handler(event, context, service=service)

@@ -176,7 +176,7 @@ def export() -> Response | tuple[Response, int]:
     ):
         return _error(400, "send {name, rows: [{author_id, cost, ...}]} from an allocation")
     name = str(body.get("name") or f"influencer-allocation-{datetime.now(UTC):%Y%m%dT%H%M%S}")
-    from audience.activation.files import write_export
+    from audience.core.audience_files import write_export
     from audience.core.objectstore.wiring import lake_store
 
     columns = ("author_id", "country", "followers", "cost", "engaged_accounts")
