@@ -34,8 +34,12 @@ from pydantic import (
     field_serializer,
 )
 
-SCHEMA_VERSION: Final = "1.0"
-"""Bumped on any change to the contract; events name the version they were written against."""
+SCHEMA_VERSION: Final = "1.1"
+"""Bumped on any change to the contract; events name the version they were written against.
+
+1.1 (issue 13): identifiers accept any printable text of 1 to 256 characters (was 1 to 128 of
+``[A-Za-z0-9._:@/-]``). A 1.0 event is a valid 1.1 event, so both versions are accepted."""
+SCHEMA_VERSIONS: Final = ("1.0", "1.1")
 
 EVENT_ID_NAMESPACE = uuid.UUID("6f1d1c8e-3c2b-4a5e-9d7a-2b8f0e9c4a11")
 """Namespace of the UUIDv5 derived for events sent without an ``event_id``."""
@@ -91,9 +95,26 @@ def _iso_text(value: Any) -> Any:
     return value
 
 
+def _identifier_text(value: str) -> str:
+    # Control characters would corrupt logs, CSV exports and terminals; an unpaired surrogate is not
+    # text at all (no UTF-8 column can store it). Everything else is the user's id, kept verbatim.
+    for char in value:
+        if "\ud800" <= char <= "\udfff":
+            raise ValueError("identifier contains an unpaired UTF-16 surrogate")
+    return value
+
+
+IDENTIFIER_MAX_LENGTH: Final = 256
 Identifier = Annotated[
-    str, Strict(), StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@/-]*$")
+    str,
+    Strict(),
+    StringConstraints(
+        min_length=1, max_length=IDENTIFIER_MAX_LENGTH, pattern=r"^[^\u0000-\u001F\u007F-\u009F]+$"
+    ),
+    AfterValidator(_identifier_text),
 ]
+"""Any printable text of 1..256 characters: URLs, e-mail-like ids with ``+``, spaces, non-ASCII.
+Safety lives where ids are used (parameterised SQL, escaped output, encoded keys), not here."""
 ShortText = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
 PlaceName = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
 CountryCode = Annotated[
@@ -138,7 +159,7 @@ class EngagementEvent(_Strict):
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
-        json_schema_extra={"title": "EngagementEvent", "$id": "urn:audience:engagement-event:1.0"},
+        json_schema_extra={"title": "EngagementEvent", "$id": "urn:audience:engagement-event:1.1"},
     )
 
     event_id: Identifier | None = Field(
@@ -148,7 +169,9 @@ class EngagementEvent(_Strict):
             "the API derives a UUIDv5 from the event's content, so an identical retry keeps its id."
         ),
     )
-    schema_version: Literal["1.0"] = Field(default=SCHEMA_VERSION, description="Contract version.")
+    schema_version: Literal["1.0", "1.1"] = Field(
+        default=SCHEMA_VERSION, description="Contract version the client wrote against (1.0 or 1.1)."
+    )
     user_id: Identifier
     content_id: Identifier
     event_type: EventType
