@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+from pathlib import Path
+
 import typer
 
 from audience.settings import get_settings
@@ -73,6 +77,90 @@ def flush() -> None:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
     typer.echo(f"delivered {report.rows} events in {report.files} files")
+
+
+@app.command(name="import")
+def import_events(
+    events: list[Path] = typer.Option(  # noqa: B008
+        ..., "--events", help="A file or folder of events (JSON lines, CSV or Parquet); repeatable."
+    ),
+    max_age_days: float = typer.Option(
+        3 * 365, help="Reject rows older than this many days (no freshness window applies)."
+    ),
+    chunk_rows: int = typer.Option(50_000, min=1, help="Rows per journaled chunk (the unit of resume)."),
+) -> None:
+    """Backfill history into the local lake: validated, deduplicated, resumable; counters rebuilt."""
+    from datetime import timedelta
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from audience.adapters.local.lake import LakeWriter, LocalSpool
+    from audience.ingest.backfill import BackfillError, BackfillOptions, run_backfill
+    from audience.ingest.wiring import backfill_ports
+    from audience.insights.wiring import build_lake_query
+    from audience.local.server import WriterLockedError, writer_lock
+
+    settings = get_settings()
+    console = Console(stderr=True)
+    options = BackfillOptions(max_age=timedelta(days=max_age_days), chunk_rows=chunk_rows)
+    try:
+        with writer_lock(settings):
+            # Spooled live events first: the counter rebuild reads the lake and must see them.
+            spool = LocalSpool(settings.home / "state" / "spool.db", settings.dedup_ttl_seconds)
+            LakeWriter(spool, settings.lake_dir).flush(force=True)
+            spool.close()
+            ports = backfill_ports(settings)
+            with Progress(
+                TextColumn("importing events"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=console,
+            ) as progress:
+                task = progress.add_task("import", total=None)
+                report = run_backfill(
+                    events,
+                    lake=ports.lake,
+                    journal=ports.journal,
+                    counters=ports.counters,
+                    lake_query=lambda: build_lake_query(settings),
+                    options=options,
+                    on_start=lambda total: progress.update(task, total=total),
+                    on_progress=lambda rows: progress.advance(task, rows),
+                )
+    except (WriterLockedError, BackfillError) as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(json.dumps(report.as_dict(), indent=2))
+
+
+@app.command()
+def reconcile(
+    start: datetime = typer.Option(None, help="First hour (UTC) to check; default: all time."),  # noqa: B008
+    end: datetime = typer.Option(  # noqa: B008
+        None, help="End of the range (UTC, exclusive); default: an hour ago (past the delivery buffer)."
+    ),
+    dry_run: bool = typer.Option(False, help="Report the drift without repairing it."),
+) -> None:
+    """Recompute the live counters for a time range from the lake, repair drift, report what changed."""
+    from datetime import UTC, timedelta
+
+    from audience.ingest.reconcile import reconcile as run
+    from audience.ingest.wiring import counter_repair_store
+    from audience.insights.wiring import build_lake_query
+
+    settings = get_settings()
+    until = (
+        (end or datetime.now(UTC) - timedelta(hours=1)).replace(tzinfo=UTC)
+        if end is None or end.tzinfo is None
+        else end
+    )
+    since = start.replace(tzinfo=UTC) if start is not None and start.tzinfo is None else start
+    report = run(
+        build_lake_query(settings), counter_repair_store(settings), start=since, end=until, repair=not dry_run
+    )
+    typer.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""Ingestion: the live API path, the historical backfill and counter reconciliation."""
