@@ -62,7 +62,7 @@ browser:
 
 setup-sam: $(SAM) ## Install the pinned SAM CLI into its own locked environment
 
-demo: setup ## Generate data, serve the API, POST ~100k events over HTTP, flush the lake, print a summary
+demo: setup ## 90 days of history backfilled, the live day POSTed over HTTP, then features, models, Explorer, activation, insights
 	$(PY) -m audience.cli demo
 
 features: setup ## Run the feature jobs (the Glue scripts on local Spark) on the local lake; AS_OF=YYYY-MM-DD

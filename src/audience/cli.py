@@ -37,7 +37,11 @@ def serve(
 
 @app.command()
 def demo(
-    events: int = typer.Option(100_000, help="How many events to generate and send."),
+    events: int = typer.Option(
+        300_000, help="How many events to generate: the history (backfilled) and the live day (over HTTP)."
+    ),
+    history_days: int = typer.Option(90, min=1, help="Days of history before the live day."),
+    users: int = typer.Option(2_000, min=1, help="Generated users."),
     seed: int = typer.Option(7, help="Generator seed."),
     workers: int = typer.Option(4, help="Concurrent HTTP clients."),
     keep: bool = typer.Option(
@@ -48,13 +52,20 @@ def demo(
         True, help="Train, gate and score the engagement and churn models after the features."
     ),
 ) -> None:
-    """Generate data, run the local API, post everything over HTTP, flush the lake, print a summary."""
+    """Generate history and a live day; backfill the history, post the day over HTTP; run every stage."""
     from audience.demo import DemoConfig, run
 
     summary = run(
         get_settings(),
         DemoConfig(
-            events=events, seed=seed, workers=workers, fresh=not keep, features=features, models=models
+            events=events,
+            seed=seed,
+            workers=workers,
+            fresh=not keep,
+            features=features,
+            models=models,
+            history_days=history_days,
+            users=users,
         ),
     )
     raise typer.Exit(0 if summary["consistent"] else 1)

@@ -126,9 +126,7 @@ class _Audience:
     def __init__(self, people: list[UserProfile], content: _Catalog) -> None:
         self.people = people
         self.content = content
-        self.signups = [
-            datetime.combine(p.signup_date, time(), tzinfo=UTC).timestamp() for p in people
-        ]
+        self.signups = [datetime.combine(p.signup_date, time(), tzinfo=UTC).timestamp() for p in people]
         self.segments = [_SEGMENT_INDEX[p.segment] for p in people]
         self.offsets = [p.utc_offset * 3600.0 for p in people]
         self.locations = [(p.country, p.region, p.city) for p in people]
@@ -289,8 +287,10 @@ class _Simulation:
                 break  # only unpublished picks: the session ends here
             duration = content.durations[item]
             affinities = [genre_aff[g] for g in content.genres[item]]
-            interest = keen * type_aff[content.types[item]] * (
-                0.7 * max(affinities) + 0.3 * sum(affinities) / len(affinities)
+            interest = (
+                keen
+                * type_aff[content.types[item]]
+                * (0.7 * max(affinities) + 0.3 * sum(affinities) / len(affinities))
             )
 
             if random_() < 0.75 * (1.0 - interest) ** 2:
