@@ -140,6 +140,7 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
     port = _free_port()
     log = home / "server.log"
     stages = Stages(console)
+    home.mkdir(parents=True, exist_ok=True)
     live_start = datetime.now(UTC) - timedelta(days=1)
     gen = GeneratorConfig(
         seed=config.seed,
