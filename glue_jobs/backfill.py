@@ -64,7 +64,10 @@ def _validator(max_age_days: float, now: datetime) -> Any:
                 yield True, outcome.to_json_line()
             else:
                 reasons = [r.as_dict() for r in outcome]
-                yield False, json.dumps({"file": file, "row": row, "reasons": reasons, "event": raw}, default=str)
+                yield (
+                    False,
+                    json.dumps({"file": file, "row": row, "reasons": reasons, "event": raw}, default=str),
+                )
 
     return validate
 
@@ -167,7 +170,12 @@ def _existing_ids(spark: SparkSession, lake: str, first: Any, last: Any) -> Data
     found = [p for p in paths if io._exists(spark, p)]
     if not found:
         return None
-    return spark.read.option("basePath", f"{lake}/engagement-events").parquet(*found).select("event_id").distinct()
+    return (
+        spark.read.option("basePath", f"{lake}/engagement-events")
+        .parquet(*found)
+        .select("event_id")
+        .distinct()
+    )
 
 
 if __name__ == "__main__":

@@ -69,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", nargs="?", type=Path, help="the zip to write")
     parser.add_argument("--output", type=Path, help="the same, as an option")
     parser.add_argument(
-        "--backfill", action="store_true", help="build the backfill job's backfill_lib.zip (contract + validation)"
+        "--backfill",
+        action="store_true",
+        help="build the backfill job's backfill_lib.zip (contract + validation)",
     )
     args = parser.parse_args(argv)
     out = args.output or args.out

@@ -168,7 +168,9 @@ def upload(config_env: str, region: str | None) -> None:
     # The backfill job's contract and validation (stacks/backfill.yaml's second --extra-py-files zip).
     backfill_zip = LIB_ZIP.with_name("backfill_lib.zip")
     subprocess.run(
-        [sys.executable, "-m", "glue_jobs.package", "--backfill", "--output", str(backfill_zip)], cwd=ROOT, check=True
+        [sys.executable, "-m", "glue_jobs.package", "--backfill", "--output", str(backfill_zip)],
+        cwd=ROOT,
+        check=True,
     )
     pairs.append((backfill_zip, BACKFILL_KEY))
     stack = stack_name(config_env)

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.slow
 
 URL = "https://x.example/watch?v=1&t=2#a"
 EMAIL = "jane.doe+news@example.com"
-TITLE = "Episode 12 – Finale"
+TITLE = "Episode 12 \u2013 Finale"
 SQLISH = "c1'; DROP TABLE events;--"
 CONTENT = (URL, TITLE, SQLISH, EMAIL)
 
@@ -72,15 +72,21 @@ def test_identifiers_come_back_verbatim_everywhere(server: Server, tmp_path: Pat
     # THEN all are accepted, and the dashboard's live API answers for each id verbatim
     assert answer.status_code == 200, answer.text
     assert answer.json()["accepted"] == len(sent)
-    live = httpx.get(f"{server.url}/api/dashboard/live", params=[("content_id", c) for c in CONTENT], timeout=30)
+    live = httpx.get(
+        f"{server.url}/api/dashboard/live", params=[("content_id", c) for c in CONTENT], timeout=30
+    )
     assert live.status_code == 200, live.text
     assert {i["content_id"]: i["events"] for i in live.json()["items"]} == dict.fromkeys(CONTENT, 3)
     server.stop()  # delivers the spool into the lake
 
     # the lake holds them verbatim
     glob = f"{tmp_path}/lake/engagement-events/**/*.parquet"
-    rows = duckdb.sql(f"SELECT event_id, user_id, content_id, session_id FROM read_parquet('{glob}')").fetchall()
-    assert sorted(rows) == sorted((e["event_id"], e["user_id"], e["content_id"], e["session_id"]) for e in sent)
+    rows = duckdb.sql(
+        f"SELECT event_id, user_id, content_id, session_id FROM read_parquet('{glob}')"
+    ).fetchall()
+    assert sorted(rows) == sorted(
+        (e["event_id"], e["user_id"], e["content_id"], e["session_id"]) for e in sent
+    )
 
     # the live counters are keyed by them
     counters = SqliteCounterStore(tmp_path / "state" / "counters.db", dedup_ttl_seconds=86_400)

@@ -14,7 +14,7 @@ from pyspark.sql import SparkSession
 from glue_jobs import backfill
 
 NOW = datetime(2026, 11, 21, 12, tzinfo=UTC)
-IDS = ["https://x.example/watch?v=1&t=2#a", "jane.doe+news@example.com", "Episode 12 – Finale"]
+IDS = ["https://x.example/watch?v=1&t=2#a", "jane.doe+news@example.com", "Episode 12 \u2013 Finale"]
 
 
 def _rows(lake: Path) -> list[tuple[str, str, str, str, str]]:
@@ -27,7 +27,9 @@ def _rows(lake: Path) -> list[tuple[str, str, str, str, str]]:
         ).fetchall()
 
 
-def test_backfill_job_writes_valid_new_rows_into_event_date_partitions(spark: SparkSession, tmp_path: Path) -> None:
+def test_backfill_job_writes_valid_new_rows_into_event_date_partitions(
+    spark: SparkSession, tmp_path: Path
+) -> None:
     # GIVEN a lake holding one event (arrived live) and a prefix of history: new events with ids as
     # users have them, that same event again, a duplicate within the input, and bad rows
     lake, source = tmp_path / "lake", tmp_path / "in"
@@ -45,7 +47,9 @@ def test_backfill_job_writes_valid_new_rows_into_event_date_partitions(spark: Sp
         make_event(event_id="no-user", user_id=DELETE, timestamp=iso(old)),
     ]
     source.mkdir()
-    (source / "part-1.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n{oops\n")
+    (source / "part-1.jsonl").write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n{oops\n"
+    )
     argv = [
         "backfill.py", "--source_path", str(source), "--lake_path", str(lake),
         "--max_age_days", "365", "--now", NOW.isoformat(), "--run_id", "r1",

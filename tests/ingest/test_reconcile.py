@@ -125,7 +125,7 @@ def test_the_lake_query_is_valid_athena_and_duckdb_sql() -> None:
 
 def test_the_reconcile_command_reports_and_repairs(tmp_path: Path) -> None:
     # GIVEN a home with drift
-    counters, rows = setup(tmp_path)
+    counters, _ = setup(tmp_path)
     counters.add({CounterKey("c-a", "TOTAL"): CounterDelta({**dict.fromkeys(EVENT_TYPES, 0), "view": 4})})
     counters.close()
     env = {**os.environ, "AUDIENCE_HOME": str(tmp_path), "AUDIENCE_BACKEND": "local"}
