@@ -133,8 +133,8 @@ def main(argv: Sequence[str] | None = None, spark: SparkSession | None = None) -
             .option("timestampFormat", "yyyy-MM-dd HH:mm:ss.SSSSSS")
             .json(checked.where("ok").select("line").rdd.map(lambda r: r[0]))
         )
-        good = good.dropDuplicates(["event_id"]).withColumn("event_date", F.to_date("event_timestamp"))
-        good = good.cache()
+        valid = good.count()  # rows that passed the contract, repeated ids included
+        good = good.dropDuplicates(["event_id"]).withColumn("event_date", F.to_date("event_timestamp")).cache()
         span = good.agg(F.min("event_date"), F.max("event_date")).first()
         counts = {"accepted": 0, "duplicates": 0, "rejected": checked.where(~F.col("ok")).count()}
         if span is not None and span[0] is not None:
@@ -143,7 +143,7 @@ def main(argv: Sequence[str] | None = None, spark: SparkSession | None = None) -
             fresh = good.join(held, "event_id", "left_anti") if held is not None else good
             fresh = fresh.cache()
             counts["accepted"] = fresh.count()
-            counts["duplicates"] = good.count() - counts["accepted"]
+            counts["duplicates"] = valid - counts["accepted"]
             (
                 fresh.withColumn("year", F.date_format("event_date", "yyyy"))
                 .withColumn("month", F.date_format("event_date", "MM"))

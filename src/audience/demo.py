@@ -64,8 +64,9 @@ class DemoConfig:
 class Stages:
     """The demo's stages, timed: ``with stages("name"):`` around each; stages can be added freely."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, home: Path | None = None) -> None:
         self.console = console
+        self.home = home
         self.seconds: dict[str, float] = {}
         self.started = time.perf_counter()
 
@@ -79,6 +80,8 @@ class Stages:
                 yield
             finally:
                 self.seconds[name] = round(time.perf_counter() - began, 2)
+                if self.home is not None:  # after every stage, so an interrupted run keeps its timings
+                    write_section(self.home, "demo", {**self.report(), "machine": machine()})
 
         return timed()
 
@@ -139,7 +142,7 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
     api_key = settings.api_key or "demo-key"
     port = _free_port()
     log = home / "server.log"
-    stages = Stages(console)
+    stages = Stages(console, home)
     home.mkdir(parents=True, exist_ok=True)
     live_start = datetime.now(UTC) - timedelta(days=1)
     gen = GeneratorConfig(

@@ -154,10 +154,12 @@ def oracle_figures(settings: Settings, days: runner.SetDays) -> dict[str, dict[s
     truth = oracle.churn_probability(list(rows["user_id"]), start, end)
     proba = np.array([truth[u] for u in rows["user_id"]])
     y = rows["target"].to_numpy(dtype=int)
+    top = np.argsort(-proba, kind="stable")[: max(1, int(np.ceil(len(y) * 0.1)))]
     out["churn"] = {
         "roc_auc": float(roc_auc_score(y, proba)),
         "pr_auc": float(average_precision_score(y, proba)),
         "brier": float(brier_score_loss(y, proba)),
+        "top_decile_lift": float(y[top].mean() / y.mean()) if y.mean() else None,
     }
 
     def design(frame: Any, day: date) -> Any:
