@@ -71,20 +71,20 @@ setup-sam: $(SAM) ## Install the pinned SAM CLI into its own locked environment
 setup-sagemaker: $(SAGEMAKER_SDK) ## Install the pinned SageMaker Python SDK into its own locked environment (models train --cloud)
 
 demo: setup ## 90 days of history backfilled, the live day POSTed over HTTP, then features, models, Explorer, activation, insights
-	$(PY) -m audience.cli demo
+	$(PY) -m devhost.cli demo
 
 import: setup ## Backfill history into the local lake: make import EVENTS=path/to/file-or-folder (JSON lines, CSV, Parquet)
 	@test -n "$(EVENTS)" || { echo "usage: make import EVENTS=path/to/events.jsonl"; exit 1; }
-	$(PY) -m audience.cli import --events $(EVENTS)
+	$(PY) -m devhost.cli import --events $(EVENTS)
 
 reconcile: setup ## Recompute the live counters from the lake, repair drift, report it (START=, END= ISO times)
-	$(PY) -m audience.cli reconcile $(if $(START),--start $(START),) $(if $(END),--end $(END),)
+	$(PY) -m devhost.cli reconcile $(if $(START),--start $(START),) $(if $(END),--end $(END),)
 
 features: setup ## Run the feature jobs (the Glue scripts on local Spark) on the local lake; AS_OF=YYYY-MM-DD
 	$(PY) -m audience.features $(if $(AS_OF),--as-of $(AS_OF),)
 
 serve: setup ## Run the local API (and later the UI) at http://127.0.0.1:$(PORT)
-	exec $(PY) -m audience.cli serve --port $(PORT)
+	exec $(PY) -m devhost.cli serve --port $(PORT)
 
 test: setup setup-sam setup-sagemaker browser ## Set up, check lint and types, and run every test (unit, adapters, HTTP, template, build)
 	$(VENV)/bin/ruff check .

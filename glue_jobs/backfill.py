@@ -47,7 +47,7 @@ def _validator(max_age_days: float, now: datetime) -> Any:
     """The API's per-event validation with the age window of a backfill (imported on the executors)."""
 
     def validate(partition: Iterator[tuple[str, str, int]]) -> Iterator[tuple[bool, str]]:
-        from audience.domain.ingest import IngestLimits, RequestContext, validate_event
+        from audience.ingest.service import IngestLimits, RequestContext, validate_event
         from schemas.engagement import LakeRecord
 
         limits = IngestLimits(max_event_age=timedelta(days=max_age_days))
@@ -134,7 +134,9 @@ def main(argv: Sequence[str] | None = None, spark: SparkSession | None = None) -
             .json(checked.where("ok").select("line").rdd.map(lambda r: r[0]))
         )
         valid = good.count()  # rows that passed the contract, repeated ids included
-        good = good.dropDuplicates(["event_id"]).withColumn("event_date", F.to_date("event_timestamp")).cache()
+        good = (
+            good.dropDuplicates(["event_id"]).withColumn("event_date", F.to_date("event_timestamp")).cache()
+        )
         span = good.agg(F.min("event_date"), F.max("event_date")).first()
         counts = {"accepted": 0, "duplicates": 0, "rejected": checked.where(~F.col("ok")).count()}
         if span is not None and span[0] is not None:

@@ -36,12 +36,15 @@ BACKFILL_SOURCES = (
     "schemas/__init__.py",
     "schemas/engagement.py",
     "src/audience/__init__.py",
-    "src/audience/ports.py",
-    "src/audience/domain/__init__.py",
-    "src/audience/domain/counters.py",
-    "src/audience/domain/delivery.py",
-    "src/audience/domain/ingest.py",
-    "src/audience/domain/records.py",
+    "src/audience/core/__init__.py",
+    "src/audience/core/objectstore/__init__.py",
+    "src/audience/core/objectstore/ports.py",
+    "src/audience/ingest/__init__.py",
+    "src/audience/ingest/counters.py",
+    "src/audience/ingest/delivery.py",
+    "src/audience/ingest/ports.py",
+    "src/audience/ingest/records.py",
+    "src/audience/ingest/service.py",
 )
 """What the backfill job imports besides features_lib: the contract and the API's validation function
 (pure Python over pydantic, which Glue installs from ``--additional-python-modules``)."""

@@ -19,11 +19,11 @@ import pytest
 from builders import make_event
 from servers import API_KEY, Server, free_port
 
+from audience.activation.export import export_interactions
 from audience.activation.files import write_export
-from audience.adapters.local.counters import SqliteCounterStore
-from audience.adapters.local.lakesql import DuckDBLakeQuery
+from audience.ingest.adapters.local.counters import SqliteCounterStore
+from audience.insights.adapters.local.duckdb_sql import DuckDBLakeQuery
 from audience.insights.queries import QUERIES
-from audience.personalize.export import export_interactions
 
 pytestmark = pytest.mark.slow
 

@@ -21,11 +21,11 @@ import pyarrow.parquet as pq
 import pytest
 from builders import DELETE, iso, make_event
 
-from audience.adapters.local.counters import SqliteCounterStore
-from audience.adapters.local.lakesql import DuckDBLakeQuery
 from audience.ingest.adapters.local.backfill import FolderBackfillLake, SqliteBackfillJournal
+from audience.ingest.adapters.local.counters import SqliteCounterStore
 from audience.ingest.backfill import BackfillOptions, BackfillReport, run_backfill, write_jsonl
 from audience.ingest.reconcile import reconcile
+from audience.insights.adapters.local.duckdb_sql import DuckDBLakeQuery
 from schemas.engagement import LakeRecord
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -200,7 +200,7 @@ def _lake_line(event: dict[str, Any]) -> dict[str, Any]:
 def test_counters_equal_the_lake_afterwards(imp: Import, tmp_path: Path) -> None:
     # GIVEN counters that already count a live event of one of the contents
     live = make_event(event_id="live-1", content_id="c-1", timestamp=iso(NOW - timedelta(hours=3)))
-    from audience.domain.ingest import IngestLimits, RequestContext, validate_event
+    from audience.ingest.service import IngestLimits, RequestContext, validate_event
 
     record = validate_event(live, 0, IngestLimits(), RequestContext("r"))
     assert isinstance(record, LakeRecord)
@@ -320,7 +320,7 @@ def test_killing_the_import_and_resuming_loses_nothing_and_doubles_nothing(tmp_p
     rows = history(4000, days=60)
     source = write(tmp_path / "events.jsonl", rows)
     env = {**os.environ, "AUDIENCE_HOME": str(home), "AUDIENCE_BACKEND": "local"}
-    command = [sys.executable, "-m", "audience.cli", "import", "--events", str(source), "--chunk-rows", "100"]
+    command = [sys.executable, "-m", "devhost.cli", "import", "--events", str(source), "--chunk-rows", "100"]
     proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     # WHEN it is killed (SIGKILL) once a few chunks are done
     deadline = time.monotonic() + 120

@@ -12,12 +12,12 @@ from pathlib import Path
 import sqlglot
 from builders import iso, make_event
 
-from audience.adapters.local.counters import SqliteCounterStore
-from audience.adapters.local.lakesql import DuckDBLakeQuery
-from audience.domain.counters import EVENT_TYPES, CounterDelta, CounterKey
-from audience.domain.ingest import IngestLimits, RequestContext, validate_event
 from audience.ingest.adapters.local.backfill import FolderBackfillLake
+from audience.ingest.adapters.local.counters import SqliteCounterStore
+from audience.ingest.counters import EVENT_TYPES, CounterDelta, CounterKey
 from audience.ingest.reconcile import lake_counts_sql, reconcile
+from audience.ingest.service import IngestLimits, RequestContext, validate_event
+from audience.insights.adapters.local.duckdb_sql import DuckDBLakeQuery
 from schemas.engagement import LakeRecord
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -130,7 +130,7 @@ def test_the_reconcile_command_reports_and_repairs(tmp_path: Path) -> None:
     counters.close()
     env = {**os.environ, "AUDIENCE_HOME": str(tmp_path), "AUDIENCE_BACKEND": "local"}
     # WHEN `audience reconcile` runs over all time THEN it prints the change as JSON and repairs it
-    command = [sys.executable, "-m", "audience.cli", "reconcile", "--start", "2000-01-01T00:00:00"]
+    command = [sys.executable, "-m", "devhost.cli", "reconcile", "--start", "2000-01-01T00:00:00"]
     out = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
     report = json.loads(out.stdout)
     assert report["repaired"] is True and report["lake_events"] == 24

@@ -14,10 +14,11 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from audience.adapters.aws import client_config, new_client
-from audience.adapters.aws.s3 import S3ObjectStore
+from audience.core.aws import client_config, new_client
+from audience.core.objectstore.adapters.aws import S3ObjectStore
 from audience.models.adapters.aws.deploy import SageMakerDeployer
-from audience.models.cloud import CloudTrainingRequest, EndpointSpec, launch_args, sdk_runner, train_in_cloud
+from audience.models.cloud import CloudTrainingRequest, launch_args, sdk_runner, train_in_cloud
+from audience.models.ports import EndpointSpec
 
 ROOT = Path(__file__).resolve().parents[2]
 SDK_PYTHON = ROOT / "tools" / "sagemaker" / ".venv" / "bin" / "python"

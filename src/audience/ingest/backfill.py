@@ -5,7 +5,7 @@ week-old event has a bug. History is different, and this is its door (Segment, R
 Snowplow all keep one beside the live collector). It keeps the live path's promises:
 
 * **One contract.** Every row is validated by the very function the API uses
-  (:func:`audience.domain.ingest.validate_event`), with the freshness window replaced by a
+  (:func:`audience.ingest.service.validate_event`), with the freshness window replaced by a
   configurable maximum age. Rejected rows are quarantined with their reasons, file and row number.
 * **Each event once.** Rows whose ``event_id`` the lake already holds, or that an earlier row of the
   import carried, are skipped and counted as duplicates.
@@ -37,9 +37,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Protocol
 
-from audience.domain.ingest import IngestLimits, Rejection, RequestContext, validate_event
-from audience.domain.records import first_per_event_id
 from audience.ingest.reconcile import LIVE_MAX_LATENESS, CounterRepairStore, ReconcileReport, reconcile
+from audience.ingest.records import first_per_event_id
+from audience.ingest.service import IngestLimits, Rejection, RequestContext, validate_event
 from audience.insights.ports import LakeQuery
 from schemas.engagement import LakeRecord
 

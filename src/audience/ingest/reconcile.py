@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final, Protocol
 
-from audience.domain.counters import EVENT_TYPES, TOTAL_BUCKET, CounterDelta, CounterKey
+from audience.ingest.counters import EVENT_TYPES, TOTAL_BUCKET, CounterDelta, CounterKey
 from audience.insights.ports import LakeQuery, Param
 
 EVENTS_TABLE: Final = "engagement_events"
@@ -36,7 +36,7 @@ EPSILON: Final = 1e-6
 
 
 class CounterRepairStore(Protocol):
-    """What reconciliation needs from a counter store beyond :class:`~audience.ports.CounterStore`."""
+    """What reconciliation needs from a counter store beyond :class:`~audience.ingest.ports.CounterStore`."""
 
     def snapshot(
         self, start_hour: str | None, end_hour: str | None, content_ids: Sequence[str] | None

@@ -10,8 +10,8 @@ from typing import Any
 
 import typer
 
+from audience.core.settings import get_settings
 from audience.models.ports import MODELS, ModelUnavailableError, PredictionRejectedError
-from audience.settings import get_settings
 
 app = typer.Typer(
     help="Engagement and churn models, locally.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -81,7 +81,7 @@ def _train_cloud(
     endpoint: str | None,
     region: str | None,
 ) -> None:
-    from audience.models.cloud import CloudTrainingRequest, EndpointSpec, sdk_runner, train_in_cloud
+    from audience.models.cloud import CloudTrainingRequest, sdk_runner, train_in_cloud
 
     settings = get_settings()
     if model not in MODELS:
@@ -100,20 +100,18 @@ def _train_cloud(
         image_uri=image_uri,
         instance_type=instance_type,
     )
-    root = settings.project_root if hasattr(settings, "project_root") else Path(__file__).resolve().parents[3]
+    root = settings.project_root
     run = sdk_runner(
         root / "tools" / "sagemaker" / ".venv" / "bin" / "python",
         root / "tools" / "sagemaker" / "launch_training.py",
     )
     deployment = None
     if deploy:
-        from audience.adapters.aws.s3 import S3ObjectStore
-        from audience.models.adapters.aws.deploy import SageMakerDeployer
+        from audience.models.wiring import cloud_deployment
 
         if not endpoint or not region:
             raise typer.BadParameter("--deploy needs --endpoint and --region")
-        spec = EndpointSpec(endpoint, f"s3://{settings.model_bucket}/sagemaker/sourcedir.tar.gz", region)
-        deployment = (S3ObjectStore(settings.model_bucket), settings.model_bucket, SageMakerDeployer(), spec)
+        deployment = cloud_deployment(settings, endpoint, region)
     result = train_in_cloud(request, run, region=region, deploy=deployment)
     typer.echo(json.dumps(result, indent=2, default=str))
 
@@ -121,8 +119,8 @@ def _train_cloud(
 @app.command()
 def score(as_of: str = typer.Option(..., help="Day whose scoring rows to score (YYYY-MM-DD).")) -> None:
     """Score a day's rows (scoring-sets/) with the current models into predictions/."""
-    from audience.models import runner
-    from audience.models.service import predictor
+    from audience.models.adapters.local import training as runner
+    from audience.models.wiring import predictor
 
     settings = get_settings()
     serving = predictor(settings)
@@ -137,7 +135,7 @@ def predict(
     file: str | None = typer.Option(None, help="JSON rows ({'instances': [...]} or a list); default stdin."),
 ) -> None:
     """Rows of features in, predictions out, through the same handlers as the endpoint."""
-    from audience.models.service import predictor
+    from audience.models.wiring import predictor
 
     if model not in MODELS:
         raise typer.BadParameter(f"model must be one of {', '.join(MODELS)}")

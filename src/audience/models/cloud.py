@@ -17,10 +17,11 @@ import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
+from audience.core.objectstore.ports import ObjectStore
 from audience.models.evaluate import GateRequest, evaluate
-from audience.ports import ObjectStore
+from audience.models.ports import Deployer, EndpointSpec
 
 
 @dataclass(frozen=True)
@@ -33,21 +34,6 @@ class CloudTrainingRequest:
     image_uri: str
     instance_type: str = "ml.m5.large"
     hyperparameters: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class EndpointSpec:
-    endpoint: str
-    source_dir_uri: str
-    region: str
-    instance_type: str = "ml.m5.large"
-    instance_count: int = 1
-
-
-class Deployer(Protocol):
-    """The state machine's deployment steps (SageMaker CreateModel .. Create/UpdateEndpoint)."""
-
-    def deploy(self, *, job: dict[str, Any], spec: EndpointSpec, role_arn: str, image_uri: str) -> str: ...
 
 
 Runner = Callable[[Sequence[str]], str]

@@ -9,13 +9,11 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from audience.models import runner
+from audience.core.settings import Settings
+from audience.models.adapters.local import training as runner
 from audience.models.ports import MODELS
 from audience.models.registry import LocalRegistry
-from audience.models.service import predictor
-from audience.settings import Settings
-
-ROOT = Path(__file__).resolve().parents[3]
+from audience.models.wiring import predictor
 
 FIGURES = {
     "engagement": (("r2", "R²", True), ("mae", "MAE", False)),
@@ -72,7 +70,9 @@ def run(
         f"{days.label_days} days after each, up to {days.label_end}"
     )
     if build:
-        runner.build_sets(lake, ROOT / "data", days, score_day, progress=lambda m: console.print(f"  {m}"))
+        runner.build_sets(
+            lake, settings.project_root / "data", days, score_day, progress=lambda m: console.print(f"  {m}")
+        )
     registry = LocalRegistry(settings.models_dir.resolve())
     runs = []
     for model in MODELS:
@@ -226,9 +226,8 @@ def oracle_table(section: dict[str, Any]) -> Table:
 
 def demo_stage(settings: Settings, console: Console) -> dict[str, Any]:
     """``make demo``'s models stage: default label windows (14 days) up to yesterday, today's features
-    scored, the oracle beside, every figure written to report.json's ``models`` section."""
-    from audience.report import write_section
-
+    scored, the oracle beside. ``result["section"]`` holds every printed figure: the demo writes it
+    as report.json's ``models`` section."""
     result = run(settings, console)
     today = datetime.now(UTC).date()
     days = runner.SetDays(today - timedelta(days=1), settings.model_label_days)
@@ -243,5 +242,5 @@ def demo_stage(settings: Settings, console: Console) -> dict[str, Any]:
         gain = churn["roc_auc"] - churn["baseline_roc_auc"]
         console.print(f"  churn ROC-AUC gain over recency alone: {gain:+.4f} (target: at least +0.05)")
         section["churn"]["roc_auc_gain_over_baseline"] = gain
-    write_section(settings.home, "models", section)
+    result["section"] = section
     return result

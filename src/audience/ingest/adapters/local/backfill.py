@@ -12,9 +12,9 @@ import duckdb
 import pyarrow.json as pj
 import pyarrow.parquet as pq
 
-from audience.adapters.local.lake import EVENTS_PREFIX, lake_schema
-from audience.adapters.local.objectstore import atomic_write
-from audience.adapters.local.sqlite import SqliteDatabase
+from audience.core.objectstore.adapters.local import atomic_write
+from audience.core.sqlite import SqliteDatabase
+from audience.ingest.adapters.local.spool import EVENTS_PREFIX, lake_schema
 from schemas.engagement import LakeRecord
 
 

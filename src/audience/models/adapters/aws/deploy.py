@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from audience.adapters.aws import client_config, new_client
-from audience.models.cloud import EndpointSpec
+from audience.core.aws import client_config, new_client
+from audience.models.ports import EndpointSpec
 
 
 class SageMakerDeployer:
