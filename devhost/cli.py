@@ -24,12 +24,12 @@ def serve(
     threads: int = typer.Option(8, help="Worker threads."),
 ) -> None:
     """Run the local API (the Lambda handlers behind HTTP) and the lake writer."""
-    from devhost.server import WriterLockedError
+    from devhost.server import PortInUseError, WriterLockedError
     from devhost.server import serve as run
 
     try:
         code = run(get_settings(), host=host, port=port, threads=threads)
-    except WriterLockedError as exc:
+    except (WriterLockedError, PortInUseError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
     raise typer.Exit(code)
@@ -74,8 +74,8 @@ def demo(
 @app.command()
 def flush() -> None:
     """Deliver everything in the local spool into the lake (when no server is running)."""
-    from audience.ingest.adapters.local.spool import LakeWriter, LocalSpool
-    from audience.ingest.wiring import ports
+    from audience.ingest.adapters.local.spool import LakeWriter, LocalSpool, social_lake_writer
+    from audience.ingest.wiring import ports, social_ports
     from devhost.server import WriterLockedError, writer_lock
 
     settings = get_settings()
@@ -84,10 +84,42 @@ def flush() -> None:
             spool = ports().sink
             assert isinstance(spool, LocalSpool)
             report = LakeWriter(spool, settings.lake_dir).flush(force=True)
+            social_spool = social_ports().sink
+            assert isinstance(social_spool, LocalSpool)
+            social = social_lake_writer(social_spool, settings.lake_dir).flush(force=True)
     except WriterLockedError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"delivered {report.rows} events in {report.files} files")
+    typer.echo(f"delivered {report.rows} events in {report.files} files, {social.rows} social posts")
+
+
+social = typer.Typer(
+    help="Social posts: stream live sources, replay datasets (python -m audience.influencers)."
+)
+app.add_typer(social, name="social")
+
+
+@social.command("stream")
+def social_stream(
+    source: str = typer.Option("bluesky", help="bluesky (Jetstream)"),
+    frames: str | None = typer.Option(None, help="Recorded Jetstream messages instead of the network"),
+    out: str | None = typer.Option(None, help="Append posts to a JSONL file instead of POST /social/posts"),
+    max_seconds: float | None = typer.Option(None, help="Stop after this many seconds"),
+    max_posts: int | None = typer.Option(None, help="Stop after this many posts"),
+) -> None:
+    """Stream a live source from its stored cursor into POST /social/posts."""
+    from audience.influencers.__main__ import main as influencers
+
+    argv = ["stream", "--source", source]
+    for flag, value in (
+        ("--frames", frames),
+        ("--out", out),
+        ("--max-seconds", max_seconds),
+        ("--max-posts", max_posts),
+    ):
+        if value is not None:
+            argv += [flag, str(value)]
+    raise typer.Exit(influencers(argv))
 
 
 @app.command(name="import")

@@ -24,7 +24,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ from audience.core.settings import Settings
 from audience.datagen import GeneratorConfig, generate
 from audience.models.stage import GROUND_TRUTH
 from devhost.client import PostOutcome, batched, post_all
-from devhost.report import write_section
+from devhost.report import report_path, write_section
 from devhost.stages.segments import segment_stage
 
 
@@ -54,6 +54,8 @@ class DemoConfig:
     features: bool = True
     models: bool = True
     segments: bool = True
+    recommendations: bool = True
+    influencers: bool = True
     history_days: int = 90
     users: int = 2_000
     content: int = 1_500
@@ -124,6 +126,18 @@ def _start_server(settings: Settings, port: int, api_key: str, log: Path) -> sub
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError("local API did not answer /health within 60 s")
+
+
+def _stage_server(settings: Settings, home: Path, api_key: str) -> tuple[str, str, Any]:
+    """The local API again, for a stage that talks to it over HTTP; returns (url, key, stop)."""
+    port = _free_port()
+    proc = _start_server(settings, port, api_key, home / "server-recommendations.log")
+
+    def stop() -> None:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=300)
+
+    return f"http://127.0.0.1:{port}", api_key, stop
 
 
 def run(settings: Settings, config: DemoConfig, console: Console | None = None) -> dict[str, object]:
@@ -217,6 +231,11 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
                     workers=config.workers,
                     on_done=lambda o: progress.advance(task, o.events),
                 )
+            if config.influencers:
+                from devhost.stages.influencers import post_network
+
+                console.print("posting the generated social network to POST /social/posts …")
+                social = post_network(f"http://127.0.0.1:{port}", api_key, seed=config.seed)
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=300)
@@ -231,32 +250,43 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
         with stages("features"):
             summary["features"] = build_features(settings, console)
     if config.features and config.models:
-        from audience.models.stage import demo_stage
+        from audience.models.stage import MissingDataError, demo_stage
 
-        with stages("models"):
-            models = demo_stage(settings, console)
-            summary["models"] = models
-            write_section(home, "models", models["section"])
+        try:
+            with stages("models"):
+                models = demo_stage(settings, console)
+                summary["models"] = models
+                write_section(home, "models", models["section"])
+        except MissingDataError as exc:
+            console.print(f"[yellow]models skipped: {exc}[/yellow]")
     if config.segments:
         from devhost.stages.explorer import run_stage
 
-        with stages("explorer"):
-            summary["explorer"] = run_stage(settings, console)
-    with stages("activation"):
-        summary["activation"] = segment_stage(settings, settings.project_root / "data", console)
+        summary["explorer"] = run_stage(settings, console)
+        write_section(home, "explorer", _jsonable(summary["explorer"]))
+    activation = segment_stage(settings, settings.project_root / "data", console)
+    summary["activation"] = activation
+    write_section(home, "segments", _segments_figures(activation))
+    if config.recommendations:  # issue 14: needs the Personalize export the segment stage wrote
+        from devhost.stages.recommendations import recommendations_stage
+
+        section = recommendations_stage(
+            home, settings.project_root / "data", console, lambda: _stage_server(settings, home, api_key)
+        )
+        write_section(home, "recommendations", section)
+        summary["recommendations"] = section
     from devhost.stages.insights import show_insights  # issue 7: insights stage
 
-    with stages("insights"):
-        summary["insights"] = show_insights(settings, console)
-    timing = stages.report()
-    summary["timing"] = timing
-    write_section(home, "demo", {**timing, "config": asdict(config), "machine": machine()})
-    table = Table(title=f"Demo stages ({timing['total_seconds']:.0f} s in all, {machine()['cpus']} CPUs)")
-    table.add_column("stage")
-    table.add_column("seconds", justify="right")
-    for name, seconds in timing["stages_seconds"].items():
-        table.add_row(name, f"{seconds:.1f}")
-    console.print(table)
+    summary["insights"] = show_insights(settings, console)
+    if config.influencers:
+        from audience.influencers.settings import InfluencerSettings
+        from devhost.stages.influencers import run_stage as influencers_stage
+
+        figures = influencers_stage(InfluencerSettings(home=home), *social, console)
+        write_section(home, "influencers", figures)
+        summary["influencers"] = figures
+    write_section(home, "insights", _jsonable(summary["insights"]))
+    console.print(f"[dim]every figure above: {report_path(home)}[/dim]")
     return summary
 
 
@@ -297,11 +327,34 @@ def import_history(settings: Settings, history: Path, console: Console) -> dict[
     for key in ("rows", "accepted", "duplicates", "rejected", "partitions", "content_rebuilt"):
         table.add_row(key.replace("_", " "), f"{figures[key]:,}")
     table.add_row("days", f"{figures['first_day']} .. {figures['last_day']}")
-    table.add_row(
-        "rejected by reason", ", ".join(f"{k}: {v}" for k, v in sorted(figures["rejected_by_code"].items()))
-    )
     console.print(table)
     return figures
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+def _segments_figures(activation: dict[str, Any]) -> dict[str, Any]:
+    """The activation stage's figures: per segment users/endpoints/opted out, and the Action
+    segment's holdout evaluation (model and baseline at each top N)."""
+    post = activation.get("postprocess") or {}
+    evaluation = activation.get("evaluation") or {}
+    return {
+        "datasets": activation.get("datasets"),
+        "segments": [
+            {
+                "name": s.get("name"),
+                "query": s.get("query"),
+                "users": s.get("users"),
+                "endpoints": s.get("endpoints"),
+                "opted_out_users": s.get("opted_out_users", 0),
+                "no_endpoint_users": s.get("unresolved_users"),
+            }
+            for s in post.get("segments", [])
+        ],
+        "evaluation": _jsonable(evaluation) if evaluation else None,
+    }
 
 
 def build_features(settings: Settings, console: Console) -> dict[str, int]:
@@ -329,6 +382,15 @@ def build_features(settings: Settings, console: Console) -> dict[str, int]:
         f"[dim]feature tables under {lake / 'features'}: {', '.join(f'{t} {n:,}' for t, n in rows.items())}[/dim]"
     )
     return rows
+
+
+_STATUS_MEANING = {
+    200: "every event accepted",
+    207: "some events rejected, the rest accepted",
+    400: "whole batch rejected",
+    413: "batch too large",
+    503: "storage unavailable after retries",
+}
 
 
 def _counts(title: str, label: str, unit: str, items: Iterable[tuple[str, int]]) -> Table:
@@ -403,7 +465,7 @@ def summarise(
     overview.add_row("duplicates (client retries)", f"{duplicates:,}")
     overview.add_row("rejected live / history", f"{rejected_events:,} / {backfill_rejected:,}")
     overview.add_row("not stored (503 after retries)", f"{failed:,}")
-    overview.add_row("lake files / rows", f"{len(files):,} / {lake_total:,}")
+    overview.add_row("rows in the lake (Parquet files)", f"{lake_total:,} ({len(files):,})")
     overview.add_row("quarantined events (files)", f"{quarantined:,} ({len(quarantine_files)})")
     overview.add_row("live counters total", f"{counted_total:,}")
     console.print(overview)
@@ -412,12 +474,21 @@ def summarise(
     console.print(_counts("Bad events planted by the generator", "defect", "events", defects.most_common()))
     console.print(_counts("Lake rows by event type", "event type", "rows", rows))
 
+    from audience.insights.catalog import CsvCatalog
+    from audience.insights.wiring import LOCAL_CATALOG
+
+    catalog = CsvCatalog(lambda: LOCAL_CATALOG.read_bytes() if LOCAL_CATALOG.exists() else None)
     leaders = Table(title="Top content by live counters")
-    for col in ("content", "events", "views", "completes", "likes", "shares", "hours viewed"):
-        leaders.add_column(col, justify="right" if col != "content" else "left")
+    for col in ("content", "title", "events", "views", "completes", "likes", "shares", "hours viewed"):
+        if col == "title":
+            leaders.add_column(col, max_width=22, no_wrap=True, overflow="ellipsis")
+        else:
+            leaders.add_column(col, justify="right" if col != "content" else "left", no_wrap=True)
     for c in top:
+        info = catalog.describe(c.content_id)
         leaders.add_row(
             c.content_id,
+            info.title if info and info.title else "-",
             f"{c.events:,}",
             f"{c.counts['view']:,}",
             f"{c.counts['complete']:,}",

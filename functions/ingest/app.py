@@ -1,7 +1,8 @@
 """Ingestion API handler: parse the HTTP request, call the domain, shape the response.
 
-Routes (API Gateway REST proxy events): ``POST /events`` (API key required at the gateway),
-``GET /health``, and CORS preflight for allow-listed origins.
+Routes (API Gateway REST proxy events): ``POST /events`` and ``POST /social/posts`` (API key required
+at the gateway), ``GET /health``, and CORS preflight for allow-listed origins. Both POST routes run the
+same ingestion service, each with its record kind, stream and exactly-once ledger.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from audience.core.observability import discard_unpublished_metrics, logger, met
 from audience.core.settings import get_settings
 from audience.ingest.service import (
     IngestError,
+    IngestService,
     RequestContext,
     StorageUnavailableError,
     UnsupportedMediaTypeError,
 )
-from audience.ingest.wiring import ingest_service
+from audience.ingest.wiring import ingest_service, social_ingest_service
 
 _ACCEPTED_MEDIA = ("application/json", "text/plain")  # text/plain: navigator.sendBeacon and simple CORS
 
@@ -72,8 +74,17 @@ def _request_body() -> bytes:
 @app.post("/events")
 @tracer.capture_method
 def post_events() -> Response[str]:
+    return _ingest(ingest_service(), "Events", "events")
+
+
+@app.post("/social/posts")
+@tracer.capture_method
+def post_social_posts() -> Response[str]:
+    return _ingest(social_ingest_service(), "Posts", "social posts")
+
+
+def _ingest(service: IngestService[Any], metric: str, noun: str) -> Response[str]:
     settings = get_settings()
-    service = ingest_service()
     # Stop retrying with time to spare, so the client gets a 503 with Retry-After, not a timeout.
     remaining = app.lambda_context.get_remaining_time_in_millis() / 1000
     ctx = RequestContext(
@@ -88,15 +99,15 @@ def post_events() -> Response[str]:
         raise
     result = service.ingest(body, ctx)
     rejected = len(result.rejected and {r.index for r in result.rejected})
-    metrics.add_metric(name="EventsReceived", unit=MetricUnit.Count, value=result.received)
-    metrics.add_metric(name="EventsAccepted", unit=MetricUnit.Count, value=result.accepted)
-    metrics.add_metric(name="EventsDuplicate", unit=MetricUnit.Count, value=result.duplicates)
-    metrics.add_metric(name="EventsRejected", unit=MetricUnit.Count, value=rejected)
-    metrics.add_metric(name="EventsQuarantined", unit=MetricUnit.Count, value=rejected)
-    metrics.add_metric(name="EventsRetried", unit=MetricUnit.Count, value=result.retried)
-    metrics.add_metric(name="EventsFailed", unit=MetricUnit.Count, value=result.failed)
+    metrics.add_metric(name=f"{metric}Received", unit=MetricUnit.Count, value=result.received)
+    metrics.add_metric(name=f"{metric}Accepted", unit=MetricUnit.Count, value=result.accepted)
+    metrics.add_metric(name=f"{metric}Duplicate", unit=MetricUnit.Count, value=result.duplicates)
+    metrics.add_metric(name=f"{metric}Rejected", unit=MetricUnit.Count, value=rejected)
+    metrics.add_metric(name=f"{metric}Quarantined", unit=MetricUnit.Count, value=rejected)
+    metrics.add_metric(name=f"{metric}Retried", unit=MetricUnit.Count, value=result.retried)
+    metrics.add_metric(name=f"{metric}Failed", unit=MetricUnit.Count, value=result.failed)
     logger.info(
-        "events ingested",
+        f"{noun} ingested",
         extra={
             "status": result.status,
             "received": result.received,
@@ -147,7 +158,10 @@ def unexpected(exc: Exception) -> Response[str]:
     metrics.add_metric(name="RequestsFailed", unit=MetricUnit.Count, value=1)
     request_id = app.current_event.request_context.request_id
     try:
-        ingest_service().quarantine_request(
+        service = (
+            social_ingest_service() if app.current_event.path.startswith("/social/") else ingest_service()
+        )
+        service.quarantine_request(
             (app.current_event.body or "").encode(),
             RequestContext(request_id=request_id, source=f"api:{get_settings().stage}"),
             IngestError("internal_error", f"{type(exc).__name__} while processing the request"),

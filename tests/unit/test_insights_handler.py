@@ -85,4 +85,7 @@ def test_insights_handler_unknown_subject_and_non_object(home: Path) -> None:
     # Ids are any printable text (contract 1.1): SQL-looking ones are plain unknown ids, bound as parameters
     assert invoke({"content_id": "c-1' OR '1'='1", "time_range": "7d"})["error"] == "not_found"
     assert invoke({"segment_id": "x' UNION SELECT user_id FROM churn_scores --"})["error"] == "not_found"
-    assert invoke(["content_id", "c-1"])["error"] == "invalid_request"
+    for event, kind in ((["content_id", "c-1"], "array"), ("c-1", "string"), (7, "number"), (None, "null")):
+        answer = invoke(event)  # type: ignore[arg-type]
+        assert answer["error"] == "invalid_request"
+        assert answer["reasons"][0]["field"] == "event" and kind in answer["reasons"][0]["reason"]

@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     # AWS resources (set by the template)
     lake_bucket: str | None = None
     delivery_stream: str | None = None
+    social_delivery_stream: str | None = Field(
+        default=None, description="Firehose stream of social posts (POST /social/posts)."
+    )
     counters_table: str | None = None
 
     # Local lake delivery (Firehose's buffering hints)

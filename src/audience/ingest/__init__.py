@@ -1,1 +1,2 @@
-"""Ingestion: the live API path, the historical backfill and counter reconciliation."""
+"""Ingestion: engagement events and social posts, from a request body into the lake, exactly once;
+the historical backfill and counter reconciliation."""

@@ -13,14 +13,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from audience.core.objectstore.ports import ObjectStore
 from audience.core.objectstore.wiring import lake_store
 from audience.core.settings import Settings, get_settings
 from audience.ingest.backfill import BackfillJournal, BackfillLake
-from audience.ingest.ports import CounterStore, EventSink
+from audience.ingest.ports import CounterStore, EventSink, IdLedger
 from audience.ingest.reconcile import CounterRepairStore
 from audience.ingest.service import IngestLimits, IngestService
+
+if TYPE_CHECKING:
+    from schemas.engagement import LakeRecord
+    from schemas.social import SocialLakeRecord
 
 
 @dataclass(frozen=True)
@@ -83,8 +88,62 @@ def ports() -> Ports:
     return build_ports(get_settings())
 
 
+@dataclass(frozen=True)
+class SocialPorts:
+    sink: EventSink
+    ledger: IdLedger[SocialLakeRecord]
+
+
+def build_social_ports(settings: Settings) -> SocialPorts:
+    """Social posts: their own stream (Firehose) or spool, and an exactly-once ledger keyed by
+    ``platform:post_id`` (the counters table in AWS, SQLite locally)."""
+    if settings.backend == "aws":
+        from audience.ingest.adapters.aws.firehose import FirehoseSink
+        from audience.ingest.adapters.aws.ledger import DynamoIdLedger
+
+        if not (settings.social_delivery_stream and settings.counters_table):
+            raise RuntimeError(
+                "aws backend needs AUDIENCE_SOCIAL_DELIVERY_STREAM and AUDIENCE_COUNTERS_TABLE"
+            )
+        return SocialPorts(
+            sink=FirehoseSink(settings.social_delivery_stream),
+            ledger=DynamoIdLedger(settings.counters_table, ttl_seconds=settings.dedup_ttl_seconds),
+        )
+    from audience.ingest.adapters.local.ledger import SqliteIdLedger
+    from audience.ingest.adapters.local.spool import LocalSpool
+
+    state = settings.home / "state"
+    return SocialPorts(
+        sink=LocalSpool(state / "social-spool.db", dedup_ttl_seconds=settings.dedup_ttl_seconds),
+        ledger=SqliteIdLedger(state / "social-ledger.db", ttl_seconds=settings.dedup_ttl_seconds),
+    )
+
+
 @lru_cache(maxsize=1)
-def ingest_service() -> IngestService:
+def social_ports() -> SocialPorts:
+    return build_social_ports(get_settings())
+
+
+@lru_cache(maxsize=1)
+def social_ingest_service() -> IngestService[SocialLakeRecord]:
+    """``POST /social/posts``: the same machinery as events, with the posts record kind."""
+    from audience.ingest.social import SOCIAL_POSTS
+
+    settings = get_settings()
+    p = social_ports()
+    return IngestService(
+        sink=p.sink,
+        counters=p.ledger,
+        quarantine=lake_store(settings),
+        limits=limits(settings),
+        delivery_attempts=settings.delivery_attempts,
+        delivery_backoff_seconds=settings.delivery_backoff_seconds,
+        kind=SOCIAL_POSTS,
+    )
+
+
+@lru_cache(maxsize=1)
+def ingest_service() -> IngestService[LakeRecord]:
     settings = get_settings()
     p = ports()
     return IngestService(
@@ -139,3 +198,5 @@ def backfill_ports(settings: Settings) -> BackfillPorts:
         journal=SqliteBackfillJournal(settings.home / "state" / "backfill.db"),
         counters=counter_repair_store(settings),
     )
+    social_ports.cache_clear()
+    social_ingest_service.cache_clear()
