@@ -245,7 +245,7 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
     summary = summarise(settings, outcomes, defects, len(live), elapsed, console, backfill=backfill)
     summary["backfill"] = backfill
     summary["history_defects"] = dict(history_defects)
-    write_section(home, "collection", summary)
+    write_section(home, "ingest", _jsonable(summary))
     if config.features:
         with stages("features"):
             summary["features"] = build_features(settings, console)
