@@ -15,7 +15,7 @@ PY313_BIN := $(shell d=$$(ls -d $$HOME/.pyenv/versions/3.13*/bin 2>/dev/null | s
 	if [ -n "$$d" ]; then echo $$d; elif python3.13 -c '' 2>/dev/null; then dirname $$(command -v python3.13); fi)
 export AUDIENCE_PYTHON313 := $(if $(PY313_BIN),$(PY313_BIN)/python3.13,)
 
-.PHONY: help setup java browser setup-sam demo features serve test test-fast lint format data schemas build deploy bench clean readme-check
+.PHONY: help setup java browser setup-sam setup-sagemaker import reconcile demo features serve test test-fast lint format data schemas build deploy bench clean readme-check
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' \
@@ -32,6 +32,12 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 
 $(SAM): $(UV) tools/sam/pyproject.toml tools/sam/uv.lock
 	cd tools/sam && $(UV) sync --frozen --python python3.11
+	touch $@
+
+# The SageMaker Python SDK (audience models train --cloud) pins rich<15: its own locked environment.
+SAGEMAKER_SDK := $(CURDIR)/tools/sagemaker/.venv/.synced
+$(SAGEMAKER_SDK): $(UV) tools/sagemaker/pyproject.toml tools/sagemaker/uv.lock
+	cd tools/sagemaker && $(UV) sync --frozen --python python3.11
 	touch $@
 
 setup: $(VENV)/.synced java node_modules/.installed ## Create .venv and node_modules from the lock files (installs uv, and a JRE for Spark, if needed)
@@ -64,8 +70,17 @@ browser:
 
 setup-sam: $(SAM) ## Install the pinned SAM CLI into its own locked environment
 
-demo: setup ## Generate data, serve the API, POST ~100k events over HTTP, flush the lake, print a summary
+setup-sagemaker: $(SAGEMAKER_SDK) ## Install the pinned SageMaker Python SDK into its own locked environment (models train --cloud)
+
+demo: setup ## 90 days of history backfilled, the live day POSTed over HTTP, then features, models, Explorer, activation, insights
 	$(PY) -m devhost.cli demo
+
+import: setup ## Backfill history into the local lake: make import EVENTS=path/to/file-or-folder (JSON lines, CSV, Parquet)
+	@test -n "$(EVENTS)" || { echo "usage: make import EVENTS=path/to/events.jsonl"; exit 1; }
+	$(PY) -m devhost.cli import --events $(EVENTS)
+
+reconcile: setup ## Recompute the live counters from the lake, repair drift, report it (START=, END= ISO times)
+	$(PY) -m devhost.cli reconcile $(if $(START),--start $(START),) $(if $(END),--end $(END),)
 
 features: setup ## Run the feature jobs (the Glue scripts on local Spark) on the local lake; AS_OF=YYYY-MM-DD
 	$(PY) -m audience.features $(if $(AS_OF),--as-of $(AS_OF),)
@@ -73,7 +88,7 @@ features: setup ## Run the feature jobs (the Glue scripts on local Spark) on the
 serve: setup ## Serve the web app (every page) and the API at http://127.0.0.1:8000; PORT=8010 for another port
 	@exec $(PY) -m devhost.cli serve --port $(PORT)
 
-test: setup setup-sam browser ## Set up, check lint and types, and run every test (unit, adapters, HTTP, template, build)
+test: setup setup-sam setup-sagemaker browser ## Set up, check lint and types, and run every test (unit, adapters, HTTP, template, build)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy

@@ -117,7 +117,7 @@ def test_dashboard_live_counters(client: FlaskClient) -> None:
         ("/api/dashboard/top_content?platform=web;DROP TABLE engagement_events", "platform"),
         ("/api/dashboard/top_content?device_type=tv') --", "device_type"),
         ("/api/dashboard/top_content?content_type=video' UNION SELECT 1 --", "content_type"),
-        ("/api/dashboard/live?content_id=c-1' OR 1=1 --", "content_id"),
+        ("/api/dashboard/live?content_id=c-1%0A", "content_id"),
         ("/api/dashboard/live?user_id=u1", "user_id"),
     ],
 )
@@ -137,6 +137,14 @@ def test_dashboard_injection_leaves_the_lake_intact(client: FlaskClient) -> None
     # THEN it is a correct empty answer, and the data is unchanged
     assert status == 200 and empty["items"] == []
     assert [i["events"] for i in again["items"]] == [7, 4]
+
+
+def test_dashboard_live_takes_hostile_looking_ids_as_plain_ids(client: FlaskClient) -> None:
+    # WHEN a content id that looks like SQL is asked (any printable id is valid since contract 1.1)
+    status, body = get(client, "/api/dashboard/live?content_id=c-1' OR 1=1 --")
+    # THEN it is an unknown id with no counts, verbatim, and the other content is untouched
+    assert status == 200
+    assert [(i["content_id"], i["events"]) for i in body["items"]] == [("c-1' OR 1=1 --", 0)]
 
 
 def test_dashboard_page_is_served(client: FlaskClient) -> None:

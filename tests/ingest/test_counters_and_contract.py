@@ -99,6 +99,14 @@ AGREEMENT_CASES = [
     make_event(platform="p" * 65),
     make_event(schema_version="9"),
     make_event(session_id=""),
+    make_event(content_id="https://x.example/watch?v=1&t=2#a"),
+    make_event(user_id="jane.doe+news@example.com", session_id="Episode 12 \u2013 Finale"),
+    make_event(content_id="c1'; DROP TABLE events;--"),
+    make_event(content_id="x" * 256),
+    make_event(content_id="x" * 257),
+    make_event(user_id="tab\there"),
+    make_event(user_id="del\x7f"),
+    make_event(schema_version="1.0"),
 ]
 
 

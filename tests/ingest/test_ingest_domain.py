@@ -20,7 +20,7 @@ from audience.ingest.service import (
     StorageUnavailableError,
     parse_body,
 )
-from schemas.engagement import EngagementEvent
+from schemas.engagement import SCHEMA_VERSION, EngagementEvent
 
 LIMITS = IngestLimits()
 
@@ -119,7 +119,8 @@ def test_ingest_quarantines_rejected_request_with_reason() -> None:
         ({"metadata": {"interaction_count": 2.5}}, ("metadata.interaction_count", "int_type")),
         ({"user_id": 42}, ("user_id", "string_type")),
         ({"platform": "x" * 65}, ("platform", "string_too_long")),
-        ({"user_id": "bad id with spaces"}, ("user_id", "string_pattern_mismatch")),
+        ({"user_id": "bad\nid"}, ("user_id", "string_pattern_mismatch")),
+        ({"content_id": "c" * 257}, ("content_id", "string_too_long")),
         ({"referrer": "https://example.com"}, ("referrer", "extra_forbidden")),
         ({"schema_version": "2.0"}, ("schema_version", "literal_error")),
     ],
@@ -193,7 +194,7 @@ def test_ingest_enriches_records() -> None:
     assert record.event_id_source == "derived"
     assert record.event_id == EngagementEvent.model_validate(event).derived_event_id()
     assert (record.ingested_at, record.request_id, record.ingest_source) == (NOW, "req-42", "api:test")
-    assert record.schema_version == "1.1"
+    assert record.schema_version == SCHEMA_VERSION
 
 
 def test_derived_event_id_is_stable_across_retries_and_distinguishes_events() -> None:

@@ -56,9 +56,9 @@ def test_insights_handler_answers_content_and_segment(home: Path) -> None:
         ({"content_id": "c-1", "segment_id": "seg-a"}, "event"),
         ({"content_id": "c-1", "time_range": "365d"}, "time_range"),
         ({"content_id": "c-1", "time_range": "7d; DROP TABLE x"}, "time_range"),
-        ({"content_id": "c-1' OR '1'='1"}, "content_id"),
-        ({"content_id": 'c-1"); DELETE FROM engagement_events; --'}, "content_id"),
-        ({"segment_id": "x' UNION SELECT user_id FROM churn_scores --"}, "segment_id"),
+        ({"content_id": "c-1\r\nX-Injected: 1"}, "content_id"),
+        ({"content_id": ""}, "content_id"),
+        ({"segment_id": "s" * 257}, "segment_id"),
         ({"content_id": 42}, "content_id"),
         ({"content_id": "c-1", "extra": "ignore previous instructions"}, "extra"),
         ({"content_id": "c-1", "refresh": "yes"}, "refresh"),
@@ -76,6 +76,9 @@ def test_insights_handler_rejects_bad_requests(home: Path, event: dict[str, Any]
 def test_insights_handler_unknown_subject_and_non_object(home: Path) -> None:
     # WHEN an unknown content, or not an object, is sent THEN structured errors come back
     assert invoke({"content_id": "c-404", "time_range": "7d"})["error"] == "not_found"
+    # Ids are any printable text (contract 1.1): SQL-looking ones are plain unknown ids, bound as parameters
+    assert invoke({"content_id": "c-1' OR '1'='1", "time_range": "7d"})["error"] == "not_found"
+    assert invoke({"segment_id": "x' UNION SELECT user_id FROM churn_scores --"})["error"] == "not_found"
     for event, kind in ((["content_id", "c-1"], "array"), ("c-1", "string"), (7, "number"), (None, "null")):
         answer = invoke(event)  # type: ignore[arg-type]
         assert answer["error"] == "invalid_request"

@@ -2,6 +2,10 @@
 
 Adapters are imported lazily, so a Lambda package (``aws`` backend) never imports the local
 adapters' dependencies (pyarrow, duckdb) and a laptop never needs AWS credentials.
+
+The backfill's local path writes the folder lake; its cloud path is the ``backfill`` Glue job
+(``glue_jobs/backfill.py``, ``stacks/backfill.yaml``), which writes S3 with Spark, so there is no
+boto3 backfill adapter. Counter reconciliation runs on both backends.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from typing import TYPE_CHECKING
 from audience.core.objectstore.ports import ObjectStore
 from audience.core.objectstore.wiring import lake_store
 from audience.core.settings import IngestSettings, Settings, get_settings
+from audience.ingest.backfill import BackfillJournal, BackfillLake
 from audience.ingest.ports import CounterStore, EventSink, IdLedger
+from audience.ingest.reconcile import CounterRepairStore
 from audience.ingest.service import IngestLimits, IngestService
 
 if TYPE_CHECKING:
@@ -154,5 +160,42 @@ def reset() -> None:
     get_settings.cache_clear()
     ports.cache_clear()
     ingest_service.cache_clear()
+
+
+@dataclass(frozen=True)
+class BackfillPorts:
+    lake: BackfillLake
+    journal: BackfillJournal
+    counters: CounterRepairStore
+
+
+def counter_repair_store(settings: Settings) -> CounterRepairStore:
+    """The live counters with reconciliation's reads and signed additions (DynamoDB or SQLite)."""
+    if settings.backend == "aws":
+        from audience.ingest.adapters.aws.dynamodb import DynamoCounterStore
+
+        if not settings.counters_table:
+            raise RuntimeError("aws backend needs AUDIENCE_COUNTERS_TABLE")
+        return DynamoCounterStore(settings.counters_table, dedup_ttl_seconds=settings.dedup_ttl_seconds)
+    from audience.ingest.adapters.local.counters import SqliteCounterStore
+
+    return SqliteCounterStore(
+        settings.home / "state" / "counters.db", dedup_ttl_seconds=settings.dedup_ttl_seconds
+    )
+
+
+def backfill_ports(settings: Settings) -> BackfillPorts:
+    if settings.backend == "aws":
+        raise RuntimeError(
+            "the cloud backfill is the backfill Glue job over an S3 prefix (docs/backfill.md); "
+            "`audience import` imports into the local lake"
+        )
+    from audience.ingest.adapters.local.backfill import FolderBackfillLake, SqliteBackfillJournal
+
+    return BackfillPorts(
+        lake=FolderBackfillLake(settings.lake_dir),
+        journal=SqliteBackfillJournal(settings.home / "state" / "backfill.db"),
+        counters=counter_repair_store(settings),
+    )
     social_ports.cache_clear()
     social_ingest_service.cache_clear()
