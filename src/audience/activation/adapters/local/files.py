@@ -1,6 +1,6 @@
 """The file destination, and the import-file formats the campaign tools read.
 
-The file export is :func:`audience.activation.files.write_export` (CSV + JSON + manifest, cells
+The file export is :func:`audience.core.audience_files.write_export` (CSV + JSON + manifest, cells
 guarded against formula injection), written to any :class:`~audience.core.objectstore.ports.ObjectStore`: a folder
 under ``$AUDIENCE_HOME/activation/`` locally, an S3 prefix in the cloud. The manifest is stored
 last, so a reader that sees it knows both data files are complete.
