@@ -17,14 +17,20 @@ app = typer.Typer(
 def serve(
     port: int = typer.Option(8000, envvar="PORT", help="Port to listen on."),
     host: str = typer.Option("127.0.0.1", help="Address to bind."),
-    threads: int = typer.Option(8, help="Worker threads."),
+    threads: int = typer.Option(4, help="HTTP threads per worker (each worker invokes one at a time)."),
+    workers: int = typer.Option(
+        0, help="Handler worker processes (0: AUDIENCE_LOCAL_WORKERS, else one per CPU, at least 2)."
+    ),
 ) -> None:
-    """Run the local API (the Lambda handlers behind HTTP) and the lake writer."""
+    """Run the local API (the Lambda handlers behind HTTP, in worker processes) and the lake writer.
+
+    SIGTERM stops it within AUDIENCE_SHUTDOWN_TIMEOUT_SECONDS (25 s): what is not delivered by then
+    stays in the spool for the next start."""
     from audience.local.server import WriterLockedError
     from audience.local.server import serve as run
 
     try:
-        code = run(get_settings(), host=host, port=port, threads=threads)
+        code = run(get_settings(), host=host, port=port, threads=threads, workers=workers or None)
     except WriterLockedError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
