@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,3 +68,54 @@ class Server:
         self.proc.send_signal(sig)
         out, _ = self.proc.communicate(timeout=60)
         return out
+
+
+@dataclass
+class StreamingServer(Server):
+    """A :class:`Server` whose output is read as it comes, to act on what it says (a stop arriving
+    during recovery, during a delivery...) and to time its stop."""
+
+    lines: list[str] = field(default_factory=list)
+    _reader: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.lines = []
+        super().start()
+        assert self.proc is not None and self.proc.stdout is not None
+        stdout = self.proc.stdout
+
+        def read() -> None:
+            for line in stdout:
+                self.lines.append(line)
+
+        self._reader = threading.Thread(target=read, daemon=True)
+        self._reader.start()
+
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(self, text: str, timeout: float = 30) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in list(self.lines):
+                if text in line:
+                    return line
+            time.sleep(0.02)
+        raise AssertionError(f"{text!r} not printed within {timeout} s:\n{self.output()}")
+
+    def send(self, sig: int = signal.SIGTERM) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+
+    def wait(self, timeout: float = 60) -> int:
+        """Exit code; the reader has consumed all output when this returns."""
+        assert self.proc is not None
+        code = self.proc.wait(timeout=timeout)
+        if self._reader is not None:
+            self._reader.join(timeout=5)
+        return code
+
+    def stop(self, sig: int = signal.SIGTERM) -> str:
+        self.send(sig)
+        self.wait()
+        return self.output()

@@ -316,7 +316,9 @@ def serve(
         sock.set_inheritable(True)
         pool = _Workers(sock, worker_count(settings, workers), threads)
         pool.start()
-        print(f"recovering and delivering the spool; pending: {spool.pending()}", flush=True)
+        unfinished = writer.unfinished()
+        if unfinished:
+            print(f"recovering {unfinished} events of an interrupted delivery", flush=True)
         writer.start()
         print(
             f"audience API on http://{host}:{sock.getsockname()[1]} ({pool.count} workers; "

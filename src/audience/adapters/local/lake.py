@@ -259,6 +259,15 @@ class LakeWriter:
             swept += 1
         return swept
 
+    def unfinished(self) -> int:
+        """Rows of deliveries a crash interrupted, which the next recovery writes again."""
+        (rows,) = (
+            self.spool.db.connection()
+            .execute("SELECT count(*) FROM spool JOIN deliveries ON seq BETWEEN first_seq AND last_seq")
+            .fetchone()
+        )
+        return int(rows)
+
     def recover(self) -> FlushReport:
         """Finish deliveries a crash interrupted (their rows are still in the spool)."""
         report = FlushReport()
