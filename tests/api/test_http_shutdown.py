@@ -47,9 +47,7 @@ def post_all(url: str, all_events: list[dict[str, Any]], clients: int = 4) -> li
     batches = [all_events[i : i + 500] for i in range(0, len(all_events), 500)]
 
     def send(batch: list[dict[str, Any]]) -> httpx.Response:
-        return httpx.post(
-            f"{url}/events", json={"events": batch}, headers={"x-api-key": API_KEY}, timeout=60
-        )
+        return httpx.post(f"{url}/events", json={"events": batch}, headers={"x-api-key": API_KEY}, timeout=60)
 
     with ThreadPoolExecutor(clients) as pool:
         return list(pool.map(send, batches))

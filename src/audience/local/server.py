@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -164,7 +164,9 @@ def create_app(
             # The disk (or a queue of requests) is slower than this request's deadline: nothing is
             # acknowledged; whatever the handler still commits is a duplicate on the client's retry.
             return _json(
-                503, "Service Unavailable: storage is slow; retry the same request", {"Retry-After": retry_after}
+                503,
+                "Service Unavailable: storage is slow; retry the same request",
+                {"Retry-After": retry_after},
             )
         body: str | bytes = result.get("body") or ""
         if result.get("isBase64Encoded"):
@@ -274,10 +276,8 @@ class _Workers:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 killed += 1
-                try:
+                with suppress(subprocess.TimeoutExpired):
                     proc.wait(timeout=1)
-                except subprocess.TimeoutExpired:
-                    pass
         return killed
 
 

@@ -120,7 +120,10 @@ class LocalSpool:
         commit_delay_seconds: float = 0.0,
     ) -> None:
         self.db = SqliteDatabase(
-            path, _SCHEMA, busy_timeout_seconds=busy_timeout_seconds, commit_delay_seconds=commit_delay_seconds
+            path,
+            _SCHEMA,
+            busy_timeout_seconds=busy_timeout_seconds,
+            commit_delay_seconds=commit_delay_seconds,
         )
         self.ttl = dedup_ttl_seconds
         self.clock = clock
@@ -167,7 +170,7 @@ class StopReport:
     abandoned: bool
 
 
-class Interrupted(Exception):  # noqa: N818 - a control-flow signal, not an error
+class Interrupted(Exception):
     """The stop deadline passed between two files; the delivery stays recorded for the next run."""
 
 

@@ -15,7 +15,12 @@ class SqliteDatabase:
     before it returns, which is what lets the API acknowledge only what survives a SIGKILL."""
 
     def __init__(
-        self, path: Path, schema: str, *, busy_timeout_seconds: float = 30.0, commit_delay_seconds: float = 0.0
+        self,
+        path: Path,
+        schema: str,
+        *,
+        busy_timeout_seconds: float = 30.0,
+        commit_delay_seconds: float = 0.0,
     ) -> None:
         """``busy_timeout_seconds`` bounds every wait for the write lock, in this process and across
         processes (the local collector's workers share one spool). ``commit_delay_seconds`` is the
