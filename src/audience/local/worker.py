@@ -99,9 +99,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     _one_request_per_connection(server)
     accepts = server.readable
-    # Accept only while the invocation slot is free: a busy worker leaves new connections in the
-    # shared accept queue for an idle one (Lambda routes each request to a free instance).
-    server.readable = lambda: accepts() and not slot.busy()
+
+    def free() -> bool:
+        """No invocation running or queued, and no request being read: idle keep-alive or
+        preconnected sockets (browsers open them) do not count."""
+        if slot.busy():
+            return False
+        return not any(
+            getattr(channel, "request", None) or getattr(channel, "requests", None)
+            for channel in list(server._map.values())
+        )
+
+    # Accept only while free: a busy worker leaves new connections in the shared accept queue for
+    # an idle one (Lambda routes each request to a free instance).
+    server.readable = lambda: accepts() and free()
     loop = threading.Thread(target=server.run, name="http-loop", daemon=True)
     loop.start()
     while not stopping.wait(0.5):
