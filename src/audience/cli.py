@@ -65,16 +65,10 @@ def demo(
 @app.command()
 def flush() -> None:
     """Deliver everything in the local spool into the lake (when no server is running)."""
-    from audience.adapters.local.lake import LakeWriter, LocalSpool
-    from audience.container import ports
-    from audience.local.server import WriterLockedError, writer_lock
+    from audience.local.server import WriterLockedError, deliver_spool
 
-    settings = get_settings()
     try:
-        with writer_lock(settings):
-            spool = ports().sink
-            assert isinstance(spool, LocalSpool)
-            report = LakeWriter(spool, settings.lake_dir).flush(force=True)
+        report = deliver_spool(get_settings())
     except WriterLockedError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None

@@ -32,12 +32,15 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, request
 
 from audience.local.apigw import API_GATEWAY_MAX_PAYLOAD, LocalContext, needs_api_key, proxy_event
 from audience.settings import Settings
+
+if TYPE_CHECKING:
+    from audience.adapters.local.lake import FlushReport
 
 log = logging.getLogger("audience.server")
 
@@ -203,6 +206,20 @@ def writer_lock(settings: Settings) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def deliver_spool(settings: Settings) -> FlushReport:
+    """Deliver everything in the spool now, when no server runs (``audience flush``, the demo after
+    its server stopped). Unbounded by design: it is asked for explicitly, and shows progress in files."""
+    from audience.adapters.local.lake import LakeWriter, LocalSpool
+    from audience.container import ports
+
+    with writer_lock(settings):
+        spool = ports().sink
+        assert isinstance(spool, LocalSpool), "the local spool needs the local backend"
+        writer = LakeWriter(spool, settings.lake_dir, buffer_records=settings.local_buffer_records)
+        writer.sweep()
+        return writer.flush(force=True)
 
 
 def worker_count(settings: Settings, requested: int | None = None) -> int:
