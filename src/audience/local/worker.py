@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 _PR_SET_PDEATHSIG = 1
+_QUEUE_GRACE_SECONDS = 0.3  # on SIGTERM: time to take the connections already in the accept queue
 
 
 def _die_with_parent(parent: int) -> None:
@@ -110,9 +111,11 @@ def main(argv: list[str] | None = None) -> int:
             for channel in list(server._map.values())
         )
 
+    draining = threading.Event()
     # Accept only while free: a busy worker leaves new connections in the shared accept queue for
-    # an idle one (Lambda routes each request to a free instance).
-    server.readable = lambda: accepts() and free()
+    # an idle one (Lambda routes each request to a free instance). When the stop comes, connections
+    # already queued are requests in flight: they are all taken, then the socket is closed.
+    server.readable = lambda: accepts() and (draining.is_set() or free())
     loop = threading.Thread(target=server.run, name="http-loop", daemon=True)
     loop.start()
     while not stopping.wait(0.5):
@@ -124,6 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     drain, _ = shutdown_budget(settings)
     deadline = time.monotonic() + max(0.0, drain - 0.5)
     clock.stop_by = deadline
+    draining.set()
+    server.pull_trigger()  # wake the loop: it re-reads readable() and takes the queue
+    time.sleep(min(_QUEUE_GRACE_SECONDS, max(0.0, deadline - time.monotonic())))
     wasyncore.dispatcher.close(server)
     while time.monotonic() < deadline and not _idle(server):
         time.sleep(0.02)
