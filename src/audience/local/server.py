@@ -356,13 +356,15 @@ def serve(
         writer.request_stop(deadline)  # deliver everything from now on, in parallel with the drain
         sock.close()  # the workers' copies stop accepting when they get SIGTERM
         killed = pool.stop(started + drain)
+        drained = time.monotonic() - started
         report = writer.stop(deadline)
         took = time.monotonic() - started
-        note = f"; {killed} workers killed at the drain deadline" if killed else ""
+        note = f", {killed} workers killed at the drain deadline" if killed else ""
+        cut = ", a file in progress left for the next start" if report.abandoned else ""
         print(
             f"stopped; delivered {report.rows} events in {report.files} files to the lake; "
             f"{report.pending} stay spooled for the next start (took {took:.1f} s of the "
-            f"{total:g} s deadline{note})",
+            f"{total:g} s deadline: requests drained in {drained:.1f} s{note}{cut})",
             flush=True,
         )
         if report.abandoned:
