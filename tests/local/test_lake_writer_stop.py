@@ -123,3 +123,22 @@ def test_write_lock_wait_is_bounded(tmp_path: Path) -> None:
     assert time.monotonic() - started < 1.0
     release.set()
     holder.join()
+
+
+def test_deliver_spool_delivers_everything_once_and_respects_the_writer_lock(tmp_path: Path) -> None:
+    from audience.local.server import WriterLockedError, deliver_spool, writer_lock
+    from audience.settings import Settings
+
+    # GIVEN a home whose spool holds events, one delivery of them interrupted
+    settings = Settings(home=tmp_path, backend="local", local_buffer_records=4)
+    spool = LocalSpool(tmp_path / "state" / "spool.db", dedup_ttl_seconds=3600)
+    spool.put_batch(records(10))
+    with spool.db.transaction() as tx:
+        tx.execute("INSERT INTO deliveries (first_seq, last_seq) VALUES (1, 4)")
+    # WHEN a server holds the writer lock THEN an explicit delivery refuses to run
+    with writer_lock(settings), pytest.raises(WriterLockedError):
+        deliver_spool(settings)
+    # WHEN no server runs THEN everything is delivered, each event once
+    report = deliver_spool(settings)
+    assert (report.rows, spool.pending()) == (10, 0)
+    assert sorted(lake_ids(tmp_path / "lake")) == sorted(f"e{i}" for i in range(10))

@@ -212,10 +212,10 @@ def deliver_spool(settings: Settings) -> FlushReport:
     """Deliver everything in the spool now, when no server runs (``audience flush``, the demo after
     its server stopped). Unbounded by design: it is asked for explicitly, and shows progress in files."""
     from audience.adapters.local.lake import LakeWriter, LocalSpool
-    from audience.container import ports
+    from audience.container import build_ports
 
     with writer_lock(settings):
-        spool = ports().sink
+        spool = build_ports(settings).sink
         assert isinstance(spool, LocalSpool), "the local spool needs the local backend"
         writer = LakeWriter(spool, settings.lake_dir, buffer_records=settings.local_buffer_records)
         writer.sweep()
@@ -309,14 +309,14 @@ def serve(
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     from audience.adapters.local.lake import LakeWriter, LocalSpool
     from audience.adapters.local.objectstore import slow_fsync
-    from audience.container import ports
+    from audience.container import build_ports
 
     resolve_api_key(settings)  # generated once here, read by every worker
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
     with writer_lock(settings):
-        spool = ports().sink
+        spool = build_ports(settings).sink
         assert isinstance(spool, LocalSpool), "the local server runs on the local backend"
         delay = settings.test_fsync_delay_seconds
         writer = LakeWriter(
