@@ -13,9 +13,9 @@ import duckdb
 import pytest
 from builders import NOW, make_event
 
-from audience.adapters.local.lake import EVENTS_PREFIX, LakeWriter, LocalSpool
-from audience.adapters.local.objectstore import slow_fsync
-from audience.adapters.local.sqlite import SqliteDatabase
+from audience.core.objectstore.adapters.local import slow_fsync
+from audience.core.sqlite import SqliteDatabase
+from audience.ingest.adapters.local.spool import EVENTS_PREFIX, LakeWriter, LocalSpool
 from schemas.engagement import EngagementEvent, LakeRecord
 
 
@@ -126,8 +126,8 @@ def test_write_lock_wait_is_bounded(tmp_path: Path) -> None:
 
 
 def test_deliver_spool_delivers_everything_once_and_respects_the_writer_lock(tmp_path: Path) -> None:
-    from audience.local.server import WriterLockedError, deliver_spool, writer_lock
-    from audience.settings import Settings
+    from audience.core.settings import Settings
+    from devhost.server import WriterLockedError, deliver_spool, writer_lock
 
     # GIVEN a home whose spool holds events, one delivery of them interrupted
     settings = Settings(home=tmp_path, backend="local", local_buffer_records=4)
