@@ -123,21 +123,30 @@ def main(argv: list[str] | None = None) -> int:
             break
 
     # Stop accepting; answer what was accepted (each invocation's wait is cut at the drain
-    # deadline: 503), let the answers go out, then leave. Every wait here is bounded.
+    # deadline: 503), let the answers go out, then leave. Every wait here is bounded. Sockets are
+    # closed by the loop's own thread (a trigger thunk): closing one under its select() would
+    # kill the loop, and with it the answers still to be written.
     drain, _ = shutdown_budget(settings)
     deadline = time.monotonic() + max(0.0, drain - 0.5)
     clock.stop_by = deadline
     draining.set()
     server.pull_trigger()  # wake the loop: it re-reads readable() and takes the queue
     time.sleep(min(_QUEUE_GRACE_SECONDS, max(0.0, deadline - time.monotonic())))
-    wasyncore.dispatcher.close(server)
+    closed = threading.Event()
+
+    def stop_listening() -> None:
+        wasyncore.dispatcher.close(server)
+        closed.set()
+
+    server.trigger.pull_trigger(stop_listening)
+    closed.wait(timeout=max(0.0, deadline - time.monotonic()))
     while time.monotonic() < deadline and not _idle(server):
         time.sleep(0.02)
     server.task_dispatcher.shutdown(cancel_pending=False, timeout=max(0.0, deadline - time.monotonic()))
-    wasyncore.close_all(server._map)
-    loop.join(timeout=max(0.1, deadline - time.monotonic()))
     sys.stdout.flush()
-    os._exit(0)  # an invocation stuck on a slow disk must not hold the exit; nothing it does is acked
+    # The kernel closes the remaining sockets; an invocation stuck on a slow disk must not hold
+    # the exit, and nothing it still does has been acknowledged.
+    os._exit(0)
 
 
 if __name__ == "__main__":
