@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import logging
 import os
 import signal
 import socket
@@ -86,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     from functions.ingest.app import handler
 
     settings = get_settings()
+    # A queued task is the design here (one invocation at a time), not a warning to log per request.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     slot, clock = InvocationSlot(), StopClock()
     sock = socket.socket(fileno=args.fd)
     server = waitress.create_server(
