@@ -122,9 +122,13 @@ def create_app(
     settings: Settings,
     api_key: str,
     handler: Handler,
+    routes: dict[str, Handler] | None = None,
     slot: InvocationSlot | None = None,
     clock: StopClock | None = None,
 ) -> Flask:
+    """``routes`` maps a path prefix to the handler of another function (as API Gateway routes
+    each resource to its Lambda); everything else goes to ``handler``. All run in this worker's
+    one invocation slot."""
     app = Flask("audience")
     slot = slot or InvocationSlot()
     clock = clock or StopClock()
@@ -162,7 +166,8 @@ def create_app(
             until = deadline if clock.stop_by is None else min(deadline, clock.stop_by)
             return until - time.monotonic()
 
-        result = slot.invoke(handler, event, context, allowed)
+        target = next((h for prefix, h in (routes or {}).items() if route.startswith(prefix)), handler)
+        result = slot.invoke(target, event, context, allowed)
         if result is None:
             # The disk (or a queue of requests) is slower than this request's deadline: nothing is
             # acknowledged; whatever the handler still commits is a duplicate on the client's retry.

@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     from devhost.apigw import API_GATEWAY_MAX_PAYLOAD
     from devhost.server import InvocationSlot, StopClock, create_app, resolve_api_key, shutdown_budget
     from functions.ingest.app import handler
+    from functions.recommendations.app import handler as recommendations_handler
 
     settings = get_settings()
     # A queued task is the design here (one invocation at a time), not a warning to log per request.
@@ -92,7 +93,14 @@ def main(argv: list[str] | None = None) -> int:
     slot, clock = InvocationSlot(), StopClock()
     sock = socket.socket(fileno=args.fd)
     server = waitress.create_server(
-        create_app(settings, resolve_api_key(settings), handler, slot, clock),
+        create_app(
+            settings,
+            resolve_api_key(settings),
+            handler,
+            {"/recommendations/": recommendations_handler},
+            slot=slot,
+            clock=clock,
+        ),
         sockets=[sock],
         threads=args.threads,
         connection_limit=4 * args.threads,
