@@ -15,10 +15,12 @@ PY313_BIN := $(shell d=$$(ls -d $$HOME/.pyenv/versions/3.13*/bin 2>/dev/null | s
 	if [ -n "$$d" ]; then echo $$d; elif python3.13 -c '' 2>/dev/null; then dirname $$(command -v python3.13); fi)
 export AUDIENCE_PYTHON313 := $(if $(PY313_BIN),$(PY313_BIN)/python3.13,)
 
-.PHONY: help setup java browser setup-sam demo features serve test test-fast lint format data schemas build deploy bench clean
+.PHONY: help setup java browser setup-sam demo features serve test test-fast lint format data schemas build deploy bench clean readme-check
 
 help: ## List the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' \
+		'{ name[NR] = $$1; text[NR] = $$2; if (length($$1) > w) w = length($$1) } \
+		END { for (i = 1; i <= NR; i++) printf "  %-*s  %s\n", w, name[i], text[i] }'
 
 $(UV):
 	python3 -m venv $(CURDIR)/.tools/uv
@@ -68,8 +70,8 @@ demo: setup ## Generate data, serve the API, POST ~100k events over HTTP, flush 
 features: setup ## Run the feature jobs (the Glue scripts on local Spark) on the local lake; AS_OF=YYYY-MM-DD
 	$(PY) -m audience.features $(if $(AS_OF),--as-of $(AS_OF),)
 
-serve: setup ## Run the local API (and later the UI) at http://127.0.0.1:$(PORT)
-	exec $(PY) -m devhost.cli serve --port $(PORT)
+serve: setup ## Serve the web app (every page) and the API at http://127.0.0.1:8000; PORT=8010 for another port
+	@exec $(PY) -m devhost.cli serve --port $(PORT)
 
 test: setup setup-sam browser ## Set up, check lint and types, and run every test (unit, adapters, HTTP, template, build)
 	$(VENV)/bin/ruff check .
@@ -118,3 +120,6 @@ clean: ## Remove local state and build output (keeps .venv)
 -include scripts/glue.mk
 # Each part of the platform keeps its own targets beside its code (models, explorer, activation, insights).
 -include $(wildcard mk/*.mk)
+
+readme-check: setup ## Compare the README's figures table with the last `make demo` (AUDIENCE_HOME/report.json)
+	@$(PY) -m devhost.readme_check

@@ -36,7 +36,7 @@ from audience.insights.ports import Param, Row
 from audience.insights.service import InsightService
 from audience.insights.store import InsightStore
 from audience.insights.wiring import LOCAL_CATALOG
-from audience.web import dashboard as web_dashboard
+from audience.web.pages import dashboard as web_dashboard
 from bench.lake import build_lake
 
 AS_OF = datetime(2026, 11, 21, tzinfo=UTC).date()

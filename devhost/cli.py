@@ -26,12 +26,12 @@ def serve(
 
     SIGTERM stops it within AUDIENCE_SHUTDOWN_TIMEOUT_SECONDS (25 s): what is not delivered by then
     stays in the spool for the next start."""
-    from devhost.server import WriterLockedError
+    from devhost.server import PortInUseError, WriterLockedError
     from devhost.server import serve as run
 
     try:
         code = run(get_settings(), host=host, port=port, threads=threads, workers=workers or None)
-    except WriterLockedError as exc:
+    except (WriterLockedError, PortInUseError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
     raise typer.Exit(code)

@@ -32,6 +32,7 @@ from rich.table import Table
 from audience.core.settings import Settings
 from audience.datagen import GeneratorConfig, generate
 from devhost.client import PostOutcome, batched, post_all
+from devhost.report import report_path, write_section
 from devhost.stages.segments import segment_stage
 
 
@@ -147,26 +148,41 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
         server.wait(timeout=300)
     elapsed = time.perf_counter() - started
     last = log.read_text().strip().splitlines()
-    console.print(f"[dim]local API: {last[-1] if last else 'no output'} (log: {log})[/dim]")
+    console.print(f"[dim]local API {last[-1] if last else 'gave no output'} (log: {log})[/dim]")
     from devhost.server import deliver_spool
 
     leftover = deliver_spool(settings)  # what a slow disk kept past the stop's deadline
     if leftover.rows:
         console.print(f"[dim]delivered {leftover.rows} events the stop left in the spool[/dim]")
     summary = summarise(settings, outcomes, defects, sent, elapsed, console)
+    write_section(
+        home,
+        "ingest",
+        {k: v for k, v in summary.items() if k != "consistent"}
+        | {
+            "consistent": summary["consistent"],
+            "events_per_second": round(sent / elapsed) if elapsed else None,
+        },
+    )
     if config.features:
         summary["features"] = build_features(settings, console)
+        write_section(home, "features", {"rows": summary["features"]})
     if config.features and config.models:
-        from audience.models.stage import demo_stage
+        from audience.models.stage import MissingDataError, demo_stage
 
-        summary["models"] = demo_stage(settings, console)
+        try:
+            summary["models"] = demo_stage(settings, console)
+        except MissingDataError as exc:
+            console.print(f"[yellow]models skipped: {exc}[/yellow]")
     if config.segments:
         from devhost.stages.explorer import run_stage
 
         summary["explorer"] = run_stage(settings, console)
-    summary["activation"] = segment_stage(settings, settings.project_root / "data", console)
+        write_section(home, "explorer", _jsonable(summary["explorer"]))
+    activation = segment_stage(settings, settings.project_root / "data", console)
+    summary["activation"] = activation
+    write_section(home, "segments", _segments_figures(activation))
     if config.recommendations:  # issue 14: needs the Personalize export the segment stage wrote
-        from devhost.report import write_section
         from devhost.stages.recommendations import recommendations_stage
 
         section = recommendations_stage(
@@ -177,7 +193,35 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
     from devhost.stages.insights import show_insights  # issue 7: insights stage
 
     summary["insights"] = show_insights(settings, console)
+    write_section(home, "insights", _jsonable(summary["insights"]))
+    console.print(f"[dim]every figure above: {report_path(home)}[/dim]")
     return summary
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+def _segments_figures(activation: dict[str, Any]) -> dict[str, Any]:
+    """The activation stage's figures: per segment users/endpoints/opted out, and the Action
+    segment's holdout evaluation (model and baseline at each top N)."""
+    post = activation.get("postprocess") or {}
+    evaluation = activation.get("evaluation") or {}
+    return {
+        "datasets": activation.get("datasets"),
+        "segments": [
+            {
+                "name": s.get("name"),
+                "query": s.get("query"),
+                "users": s.get("users"),
+                "endpoints": s.get("endpoints"),
+                "opted_out_users": s.get("opted_out_users", 0),
+                "no_endpoint_users": s.get("unresolved_users"),
+            }
+            for s in post.get("segments", [])
+        ],
+        "evaluation": _jsonable(evaluation) if evaluation else None,
+    }
 
 
 def build_features(settings: Settings, console: Console) -> dict[str, int]:
@@ -205,6 +249,15 @@ def build_features(settings: Settings, console: Console) -> dict[str, int]:
         f"[dim]feature tables under {lake / 'features'}: {', '.join(f'{t} {n:,}' for t, n in rows.items())}[/dim]"
     )
     return rows
+
+
+_STATUS_MEANING = {
+    200: "every event accepted",
+    207: "some events rejected, the rest accepted",
+    400: "whole batch rejected",
+    413: "batch too large",
+    503: "storage unavailable after retries",
+}
 
 
 def _counts(title: str, label: str, unit: str, items: Iterable[tuple[str, int]]) -> Table:
@@ -269,12 +322,15 @@ def summarise(
     )
     overview.add_column("what")
     overview.add_column("count", justify="right")
-    overview.add_row("HTTP answers", ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items())))
+    for status, count in sorted(statuses.items()):
+        overview.add_row(
+            f"batches answered {status} ({_STATUS_MEANING.get(status, 'see server.log')})", f"{count:,}"
+        )
     overview.add_row("accepted (stored and counted)", f"{accepted:,}")
     overview.add_row("duplicates (client retries)", f"{duplicates:,}")
     overview.add_row("rejected", f"{rejected_events:,}")
     overview.add_row("not stored (503 after retries)", f"{failed:,}")
-    overview.add_row("lake files / rows", f"{len(files):,} / {lake_total:,}")
+    overview.add_row("rows in the lake (Parquet files)", f"{lake_total:,} ({len(files):,})")
     overview.add_row("quarantined events (files)", f"{quarantined:,} ({len(quarantine_files)})")
     overview.add_row("live counters total", f"{counted_total:,}")
     console.print(overview)
@@ -283,12 +339,21 @@ def summarise(
     console.print(_counts("Bad events planted by the generator", "defect", "events", defects.most_common()))
     console.print(_counts("Lake rows by event type", "event type", "rows", rows))
 
+    from audience.insights.catalog import CsvCatalog
+    from audience.insights.wiring import LOCAL_CATALOG
+
+    catalog = CsvCatalog(lambda: LOCAL_CATALOG.read_bytes() if LOCAL_CATALOG.exists() else None)
     leaders = Table(title="Top content by live counters")
-    for col in ("content", "events", "views", "completes", "likes", "shares", "hours viewed"):
-        leaders.add_column(col, justify="right" if col != "content" else "left")
+    for col in ("content", "title", "events", "views", "completes", "likes", "shares", "hours viewed"):
+        if col == "title":
+            leaders.add_column(col, max_width=22, no_wrap=True, overflow="ellipsis")
+        else:
+            leaders.add_column(col, justify="right" if col != "content" else "left", no_wrap=True)
     for c in top:
+        info = catalog.describe(c.content_id)
         leaders.add_row(
             c.content_id,
+            info.title if info and info.title else "-",
             f"{c.events:,}",
             f"{c.counts['view']:,}",
             f"{c.counts['complete']:,}",

@@ -15,6 +15,7 @@ the supervisor (``PR_SET_PDEATHSIG``) and the next start delivers the spool.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hmac
 import logging
@@ -34,18 +35,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 
 from audience.core.settings import Settings
-from devhost.apigw import API_GATEWAY_MAX_PAYLOAD, LocalContext, needs_api_key, proxy_event
+from devhost.apigw import (
+    API_GATEWAY_MAX_PAYLOAD,
+    ROUTES,
+    LocalContext,
+    needs_api_key,
+    proxy_event,
+)
 
 if TYPE_CHECKING:
     from audience.ingest.adapters.local.spool import FlushReport
 
 log = logging.getLogger("audience.server")
+requests_log = logging.getLogger("audience.server.requests")
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
-_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
 
 
 def resolve_api_key(settings: Settings) -> str:
@@ -126,9 +133,13 @@ def create_app(
     slot: InvocationSlot | None = None,
     clock: StopClock | None = None,
 ) -> Flask:
-    """``routes`` maps a path prefix to the handler of another function (as API Gateway routes
-    each resource to its Lambda); everything else goes to ``handler``. All run in this worker's
-    one invocation slot."""
+    """The web app (pages and their JSON APIs) plus the API Gateway routes of the functions.
+
+    Only the routes API Gateway sends to the ingest function (``apigw.ROUTES``) reach ``handler``;
+    ``routes`` maps a path prefix to the handler of another function (as API Gateway routes each
+    resource to its Lambda); all of them run in this worker's one invocation slot. Any other path or method is answered by the web app: a page, its API,
+    or a JSON 404/405. Each request is logged once (method, path without the query, status, ms).
+    """
     app = Flask("audience")
     slot = slot or InvocationSlot()
     clock = clock or StopClock()
@@ -139,11 +150,20 @@ def create_app(
 
     register(app, settings)
 
-    @app.route("/", defaults={"path": ""}, methods=_METHODS)
-    @app.route("/<path:path>", methods=_METHODS)
-    def lambda_proxy(path: str) -> Response:
+    @app.before_request
+    def _started() -> None:
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _log(response: Response) -> Response:
+        started = g.get("started")
+        ms = (time.perf_counter() - started) * 1000 if started else 0.0
+        requests_log.info("%s %s %s %.0f ms", request.method, request.path, response.status_code, ms)
+        return response
+
+    def lambda_proxy() -> Response:
         deadline = time.monotonic() + timeout
-        route = "/" + path
+        route = request.path
         if (request.content_length or 0) > API_GATEWAY_MAX_PAYLOAD:
             return _json(413, "Request Too Long")
         if needs_api_key(request.method, route):
@@ -162,12 +182,12 @@ def create_app(
         )
         context = LocalContext(aws_request_id=event["requestContext"]["requestId"], deadline=deadline)
 
-        def allowed() -> float:
+        def time_left() -> float:
             until = deadline if clock.stop_by is None else min(deadline, clock.stop_by)
             return until - time.monotonic()
 
         target = next((h for prefix, h in (routes or {}).items() if route.startswith(prefix)), handler)
-        result = slot.invoke(target, event, context, allowed)
+        result = slot.invoke(target, event, context, time_left)
         if result is None:
             # The disk (or a queue of requests) is slower than this request's deadline: nothing is
             # acknowledged; whatever the handler still commits is a duplicate on the client's retry.
@@ -188,11 +208,55 @@ def create_app(
             response.headers.setlist(name, values)
         return response
 
+    methods: dict[str, list[str]] = {}
+    for method, path in ROUTES:
+        methods.setdefault(path, []).append(method)
+    for path, allowed in methods.items():
+        app.add_url_rule(path, f"ingest:{path}", lambda_proxy, methods=allowed)
+    for prefix in routes or {}:
+        app.add_url_rule(
+            f"{prefix.rstrip('/')}/<path:rest>",
+            f"function:{prefix}",
+            lambda rest: lambda_proxy(),
+            methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        )
     return app
 
 
 class WriterLockedError(RuntimeError):
     """Another process already delivers this spool into the lake."""
+
+
+class PortInUseError(RuntimeError):
+    """The port is taken (another ``make serve``, or another program)."""
+
+
+def _json_errors(server: Any) -> None:
+    """Answer what waitress rejects before the app (malformed request lines, oversized headers or
+    bodies) as JSON like every other error, not waitress's text page."""
+    import json
+
+    from waitress.channel import HTTPChannel
+    from waitress.task import ErrorTask
+
+    class JsonErrorTask(ErrorTask):  # type: ignore[misc]
+        def execute(self) -> None:
+            error = self.request.error
+            reason = str(error.reason)
+            body = json.dumps(
+                {"error": reason.lower().replace(" ", "_"), "message": f"{reason}: {str(error.body)[:80]}"}
+            ).encode()
+            self.status = f"{error.code} {reason}"
+            self.response_headers.append(("Content-Type", "application/json"))
+            self.set_close_on_finish()
+            self.content_length = len(body)
+            self.write(body)
+            requests_log.info("- (unparsed request) %s 0 ms", error.code)
+
+    class JsonChannel(HTTPChannel):  # type: ignore[misc]
+        error_task_class = JsonErrorTask
+
+    server.channel_class = JsonChannel
 
 
 @contextmanager
@@ -303,6 +367,16 @@ class _Workers:
         return killed
 
 
+def log_requests() -> None:
+    """One line per request on stdout (method, path without the query, status, ms)."""
+    if not requests_log.handlers:
+        handler_ = logging.StreamHandler(sys.stdout)
+        handler_.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+        requests_log.addHandler(handler_)
+        requests_log.setLevel(logging.INFO)
+        requests_log.propagate = False
+
+
 def serve(
     settings: Settings,
     host: str = "127.0.0.1",
@@ -334,7 +408,15 @@ def serve(
                 f"recovered {r.rows} spooled events from an interrupted delivery", flush=True
             ),
         )
-        sock = socket.create_server((host, port), backlog=1024)
+        try:
+            sock = socket.create_server((host, port), backlog=1024)
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                raise PortInUseError(
+                    f"port {port} on {host} is in use (another `make serve`?): stop it, "
+                    f"or pick a free port: PORT={port + 10} make serve"
+                ) from None
+            raise
         sock.set_inheritable(True)
         pool = _Workers(sock, worker_count(settings, workers), threads)
         pool.start()
@@ -366,10 +448,11 @@ def serve(
         took = time.monotonic() - started
         note = f", {killed} workers killed at the drain deadline" if killed else ""
         cut = ", a file in progress left for the next start" if report.abandoned else ""
+        files = f"{report.files} file" + ("" if report.files == 1 else "s")
         print(
-            f"stopped; delivered {report.rows} events in {report.files} files to the lake; "
-            f"{report.pending} stay spooled for the next start (took {took:.1f} s of the "
-            f"{total:g} s deadline: requests drained in {drained:.1f} s{note}{cut})",
+            f"stopped; delivered the last {report.rows:,} buffered events to the lake on shutdown "
+            f"({files}); {report.pending:,} stay spooled for the next start (took {took:.1f} s of "
+            f"the {total:g} s deadline: requests drained in {drained:.1f} s{note}{cut})",
             flush=True,
         )
         if report.abandoned:

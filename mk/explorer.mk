@@ -6,7 +6,7 @@ data: explorer-data
 explorer-data: setup ## Regenerate data/rich_audience_data.csv (deterministic: seed 7, same users as users.csv)
 	$(PY) -m audience.explorer generate --out data/
 
-explorer-segments: setup ## Run the Explorer's segmentation job on the local lake ($$AUDIENCE_HOME/lake); K=6 fixes k
+explorer-segments: setup ## Run the Explorer's segmentation job on the local lake (the lake under AUDIENCE_HOME, default .audience); K=6 fixes k
 	$(PY) -m audience.explorer segment $(if $(K),--k $(K),)
 
 # The segmentation Glue job's library and the profiles it reads, shipped to the deployed stack's lake

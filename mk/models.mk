@@ -3,7 +3,7 @@
 .PHONY: models models-sourcedir models-upload
 
 models: setup ## Build the training sets (local Spark), train, gate and score both models; LABEL_DAYS, LABEL_END
-	$(PY) -m audience.models train $(if $(LABEL_DAYS),--label-days $(LABEL_DAYS),) $(if $(LABEL_END),--label-end $(LABEL_END),)
+	@$(PY) -m audience.models train $(if $(LABEL_DAYS),--label-days $(LABEL_DAYS),) $(if $(LABEL_END),--label-end $(LABEL_END),)
 
 # SageMaker's script mode downloads sagemaker_submit_directory (a tar.gz of the source folder).
 models-sourcedir: ## Pack sagemaker/*.py into .aws-sam/models/sourcedir.tar.gz

@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ class Server:
     port: int
     env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[str] | None = None
+    log: Path | None = None
 
     @property
     def url(self) -> str:
@@ -45,59 +45,51 @@ class Server:
             **self.env,
         }
         env.pop("AWS_LAMBDA_FUNCTION_NAME", None)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "devhost.cli", "serve", "--port", str(self.port)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        deadline = time.monotonic() + 30
+        # A file, not a pipe: the server logs a line per request, and a pipe nobody reads until the
+        # end would fill and block it.
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.log = self.home / f"server-{self.port}.log"
+        with self.log.open("w") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "devhost.cli", "serve", "--port", str(self.port)],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        deadline = time.monotonic() + 90  # the machine may be busy: a cold start can take a while
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
                     return
             except httpx.TransportError:
+                if self.proc.poll() is not None:
+                    break
                 time.sleep(0.1)
         out = self.stop(signal.SIGKILL)
         raise RuntimeError(f"server did not start:\n{out}")
 
+    def output(self) -> str:
+        return self.log.read_text() if self.log and self.log.exists() else ""
+
     def stop(self, sig: int = signal.SIGTERM) -> str:
         assert self.proc is not None
-        self.proc.send_signal(sig)
-        out, _ = self.proc.communicate(timeout=60)
-        return out
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        self.proc.wait(timeout=60)
+        return self.output()
 
 
 @dataclass
 class StreamingServer(Server):
-    """A :class:`Server` whose output is read as it comes, to act on what it says (a stop arriving
+    """A :class:`Server` whose output is watched as it comes, to act on what it says (a stop arriving
     during recovery, during a delivery...) and to time its stop."""
-
-    lines: list[str] = field(default_factory=list)
-    _reader: threading.Thread | None = None
-
-    def start(self) -> None:
-        self.lines = []
-        super().start()
-        assert self.proc is not None and self.proc.stdout is not None
-        stdout = self.proc.stdout
-
-        def read() -> None:
-            for line in stdout:
-                self.lines.append(line)
-
-        self._reader = threading.Thread(target=read, daemon=True)
-        self._reader.start()
-
-    def output(self) -> str:
-        return "".join(self.lines)
 
     def wait_for(self, text: str, timeout: float = 30) -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for line in list(self.lines):
+            for line in self.output().splitlines():
                 if text in line:
                     return line
             time.sleep(0.02)
@@ -108,14 +100,5 @@ class StreamingServer(Server):
         self.proc.send_signal(sig)
 
     def wait(self, timeout: float = 60) -> int:
-        """Exit code; the reader has consumed all output when this returns."""
         assert self.proc is not None
-        code = self.proc.wait(timeout=timeout)
-        if self._reader is not None:
-            self._reader.join(timeout=5)
-        return code
-
-    def stop(self, sig: int = signal.SIGTERM) -> str:
-        self.send(sig)
-        self.wait()
-        return self.output()
+        return self.proc.wait(timeout=timeout)

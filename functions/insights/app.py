@@ -29,7 +29,17 @@ def _error(code: str, message: str, reasons: list[dict[str, str]] | None = None)
 
 def answer(event: Any) -> dict[str, Any]:
     if not isinstance(event, dict):
-        return _error("invalid_request", "the event must be a JSON object")
+        kind = {list: "array", str: "string", bool: "boolean", type(None): "null"}.get(type(event), "number")
+        return _error(
+            "invalid_request",
+            "the event must be a JSON object",
+            [
+                {
+                    "field": "event",
+                    "reason": f"expected a JSON object with content_id or segment_id, got {kind}",
+                }
+            ],
+        )
     try:
         request = InsightRequest.model_validate(event)
     except ValidationError as exc:

@@ -27,7 +27,10 @@ pytestmark = pytest.mark.slow
 
 DEADLINE = 4.0  # AUDIENCE_SHUTDOWN_TIMEOUT_SECONDS in these tests
 MARGIN = 3.0  # process exit and a contended 2-core machine
-STOPPED = re.compile(r"stopped; delivered (\d+) events in (\d+) files to the lake; (\d+) stay spooled")
+STOPPED = re.compile(
+    r"stopped; delivered the last ([\d,]+) buffered events to the lake on shutdown \((\d+) files?\); "
+    r"([\d,]+) stay spooled"
+)
 
 
 def events(n: int, prefix: str) -> list[dict[str, Any]]:
@@ -68,7 +71,7 @@ def recorded_deliveries(home: Path) -> int:
 def stopped(output: str) -> tuple[int, int, int]:
     match = STOPPED.search(output)
     assert match, output
-    rows, files, pending = (int(g) for g in match.groups())
+    rows, files, pending = (int(g.replace(",", "")) for g in match.groups())
     return rows, files, pending
 
 

@@ -76,9 +76,11 @@ def test_activation_resolve_joins_all_segments_in_one_pass_keeping_rank_and_opt_
 
     # WHEN resolved for e-mail only
     result = resolve([["u1", "u2", "u3"], ["u2", "u4"]], stream(), channels=["EMAIL"])
-    # THEN rank order is kept, opted-out and unknown users are counted unresolved, the mapping read once
+    # THEN rank order is kept, opted-out users are counted as opted out and unknown ones as
+    # unresolved (no endpoint at all), and the mapping is read once
     assert [[e.endpoint_id for e in s] for s in result.endpoints] == [["e1", "e2"], ["e2"]]
-    assert result.unresolved_users == [1, 1]
+    assert result.opted_out_users == [1, 0]
+    assert result.unresolved_users == [0, 1]
     assert consumed == mapping
     # AND the gzip CSV mapping round-trips
     assert list(decode_mapping(encode_mapping(mapping))) == mapping

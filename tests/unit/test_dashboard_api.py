@@ -13,10 +13,11 @@ from flask.testing import FlaskClient
 
 from audience.insights.adapters.local.duckdb_sql import DuckDBLakeQuery
 from audience.insights.catalog import CsvCatalog
-from audience.insights.dashboard import DashboardService
-from audience.web import dashboard as web_dashboard
+from audience.insights.dashboard import DashboardQuery, DashboardService
 from audience.web import vendor as web_vendor
 from audience.web.auth import auth as web_auth
+from audience.web.pages import dashboard as web_dashboard
+from audience.web.shell import shell as web_shell
 from schemas.engagement import LakeRecord
 
 
@@ -37,6 +38,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Any:
     app.register_blueprint(web_dashboard.dashboard)
     app.register_blueprint(web_vendor)  # the page links D3 and the shared sign-in script
     app.register_blueprint(web_auth)
+    app.register_blueprint(web_shell)  # base.html, the design system and the chart components
     yield app.test_client()
     web_dashboard.service = original
 
@@ -142,4 +144,48 @@ def test_dashboard_page_is_served(client: FlaskClient) -> None:
     page = client.get("/dashboard").get_data(as_text=True)
     assert "/static/vendor/d3.min.js" in page and "dashboard.js" in page
     assert 'data-refresh-seconds="15"' in page
-    assert ".html(" not in client.get("/static/dashboard/dashboard.js").get_data(as_text=True)
+    assert ".html(" not in client.get("/static/web/dashboard.js").get_data(as_text=True)
+
+
+class _Counting:
+    """A lake that counts the queries it runs."""
+
+    def __init__(self, lake: DuckDBLakeQuery) -> None:
+        self.lake = lake
+        self.runs = 0
+
+    def available(self, table: str) -> bool:
+        return self.lake.available(table)
+
+    def run(self, sql: str, params: Any) -> Any:
+        self.runs += 1
+        return self.lake.run(sql, params)
+
+
+def test_dashboard_flood_of_unheld_filter_values_is_cheap_and_keeps_the_cache(tmp_path: Path) -> None:
+    # GIVEN a dashboard whose cache holds the unfiltered view
+    counting = _Counting(DuckDBLakeQuery(insights_lake.build(tmp_path / "lake")))
+    svc = DashboardService(
+        counting,  # type: ignore[arg-type]
+        FakeCounters(),
+        CsvCatalog(lambda: insights_lake.CATALOG.encode()),
+        clock=lambda: NOW,
+    )
+    unfiltered = DashboardQuery.parse({"time_range": ["7d"]})
+    before = svc.top_content(unfiltered)
+    runs = counting.runs
+    # WHEN 2,000 distinct well-formed platform values the lake does not hold are asked
+    for i in range(2_000):
+        out = svc.top_content(DashboardQuery.parse({"time_range": ["7d"], "platform": [f"p-{i:05d}"]}))
+        assert out["items"] == [] and out["no_such_values"] == [f"platform=p-{i:05d}"]
+    # THEN they cost only the one lookup of the values the lake holds (3 queries), not one each
+    assert counting.runs - runs <= 3
+    # AND the useful entry is still cached: the unfiltered view runs no query
+    runs = counting.runs
+    assert svc.top_content(unfiltered)["items"] == before["items"]
+    assert counting.runs == runs
+    # AND a value the lake holds is still answered from the lake
+    assert [
+        i["content_id"]
+        for i in svc.top_content(DashboardQuery.parse({"time_range": ["7d"], "platform": ["roku"]}))["items"]
+    ] == ["c-2"]

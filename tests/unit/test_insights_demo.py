@@ -33,5 +33,5 @@ def test_insights_demo_prints_top_content_and_segment(tmp_path: Path) -> None:
     )
     assert "figures stated, all traced to the query results" in text
     assert summary["segment"]["segment_id"] == "seg-a"
-    assert "Recommendations" in text and "/dashboard" in text
+    assert "Recommendations" in text and "make serve" in text and "make insights" in text
     assert (tmp_path / "lake" / "insights" / "latest" / "content" / "c-1" / "7d.json").exists()

@@ -82,4 +82,7 @@ def test_insights_handler_rejects_bad_requests(home: Path, event: dict[str, Any]
 def test_insights_handler_unknown_subject_and_non_object(home: Path) -> None:
     # WHEN an unknown content, or not an object, is sent THEN structured errors come back
     assert invoke({"content_id": "c-404", "time_range": "7d"})["error"] == "not_found"
-    assert invoke(["content_id", "c-1"])["error"] == "invalid_request"
+    for event, kind in ((["content_id", "c-1"], "array"), ("c-1", "string"), (7, "number"), (None, "null")):
+        answer = invoke(event)  # type: ignore[arg-type]
+        assert answer["error"] == "invalid_request"
+        assert answer["reasons"][0]["field"] == "event" and kind in answer["reasons"][0]["reason"]

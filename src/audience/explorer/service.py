@@ -198,7 +198,7 @@ class ExplorerService:
                 self._checked = now
             if self._snap is None:
                 raise NoRunError(
-                    "no segmentation run in the lake yet: run `make demo` or `python -m audience.explorer segment`"
+                    "no segmentation run in the lake yet: run `make demo`, or `make explorer-segments` after `make features`"
                 )
             return self._snap
 
@@ -206,15 +206,15 @@ class ExplorerService:
     def _method(snap: Snapshot, method: str | None) -> str:
         method = method or "kmeans"
         if method not in METHODS:
-            raise RequestError(f"method must be one of {', '.join(METHODS)} (got {method!r})")
+            raise RequestError(f"method must be one of {', '.join(METHODS)} (got {method!r:.40})")
         if method not in snap.segments:
-            raise RequestError(f"method {method!r} was not run in this segmentation")
+            raise RequestError(f"method {method!r:.40} was not run in this segmentation")
         return method
 
     def _segment(self, snap: Snapshot, method: str, segment_id: str) -> dict[str, Any]:
         found = snap.segments[method].get(segment_id)
         if found is None:
-            raise NotFoundError(f"no segment {segment_id!r} for method {method}")
+            raise NotFoundError(f"no segment {segment_id!r:.40} for method {method}")
         return found
 
     def overview(self, method: str | None) -> dict[str, Any]:
@@ -319,7 +319,7 @@ class ExplorerService:
         try:
             size = int(value)
         except ValueError:
-            raise RequestError(f"size must be a whole number (got {value!r})") from None
+            raise RequestError(f"size must be a whole number (got {value!r:.40})") from None
         if size < 1 or size > pool:
             raise RequestError(f"size must be between 1 and {pool} (users outside the seed)")
         return size
@@ -346,6 +346,8 @@ class ExplorerService:
                 "pool": q.pool,
                 "recall_at_size": round(q.recall, 4),
                 "random_recall": round(q.random_recall, 4),
+                "precision_at_size": round(q.precision, 4),
+                "random_precision": round(q.random_precision, 4),
                 "lift_vs_random": None if q.lift is None else round(q.lift, 3),
                 "found": q.found,
             },
@@ -408,8 +410,8 @@ class ExplorerService:
     def export_file(self, name: str) -> bytes:
         """An exported file's bytes (``name`` as the manifest lists it)."""
         if safe_name(name) != name or not name.endswith((".csv", ".json")):
-            raise NotFoundError(f"no export {name!r}")
+            raise NotFoundError(f"no export {name!r:.40}")
         try:
             return self.exports.get_object(f"{EXPORTS_PREFIX}/{name}")
         except FileNotFoundError:
-            raise NotFoundError(f"no export {name!r}") from None
+            raise NotFoundError(f"no export {name!r:.40}") from None

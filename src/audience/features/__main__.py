@@ -28,6 +28,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     options = {} if args.lookback_days is None else {"lookback_days": str(args.lookback_days)}
 
+    events = Path(args.lake) / "engagement-events"
+    if not any(events.rglob("*.parquet")):
+        print(
+            f"the lake ({args.lake}) holds no engagement events: run `make demo` first "
+            "(or post events to `make serve`, which writes them there)",
+            file=sys.stderr,
+        )
+        return 1
+
     from glue_jobs.features_lib.quality import DataQualityError
 
     try:

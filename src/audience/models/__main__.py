@@ -32,16 +32,22 @@ def train(
     """Build the sets, train both models as SageMaker would, gate them, and score a day into the lake."""
     from rich.console import Console
 
-    from audience.models.stage import run
+    from audience.features.adapters.local.glue import JavaMissingError
+    from audience.models.adapters.local.training import EmptySetsError
+    from audience.models.stage import MissingDataError, run
 
-    run(
-        get_settings(),
-        Console(),
-        label_end=_day(label_end),
-        label_days=label_days,
-        score_day=_day(score_day),
-        build=build,
-    )
+    try:
+        run(
+            get_settings(),
+            Console(),
+            label_end=_day(label_end),
+            label_days=label_days,
+            score_day=_day(score_day),
+            build=build,
+        )
+    except (MissingDataError, EmptySetsError, JavaMissingError) as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
 
 
 @app.command()

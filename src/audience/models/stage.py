@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -48,6 +49,51 @@ def metrics_table(runs: list[runner.TrainingRun]) -> Table:
     return table
 
 
+class MissingDataError(RuntimeError):
+    """The lake cannot give the sets these days need; the message says what it holds and what to run."""
+
+
+def event_days(lake: Path) -> tuple[date, date] | None:
+    """The first and last day (UTC) of the lake's engagement events, or ``None`` when it has none."""
+    files = lake / "engagement-events"
+    if not any(files.rglob("*.parquet")):
+        return None
+    import duckdb
+
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        row = con.execute(
+            "SELECT min(CAST(event_timestamp AS DATE)), max(CAST(event_timestamp AS DATE)) "
+            "FROM read_parquet(?, hive_partitioning = true, union_by_name = true)",
+            [f"{files}/**/*.parquet"],
+        ).fetchone()
+    if not row or row[0] is None:
+        return None
+    return row[0], row[1]
+
+
+def precheck(lake: Path, days: runner.SetDays) -> None:
+    """Say what is missing before any work: features as of the training day need events before it,
+    and labels need events up to the last label day. Raises :class:`MissingDataError`."""
+    span = event_days(lake)
+    if span is None:
+        raise MissingDataError(f"the lake ({lake}) holds no engagement events: run `make demo` first")
+    first, last = span
+    held = (last - first).days + 1
+    fits = max(0, ((days.label_end - first).days - 1) // 2)
+    if days.train <= first or last < days.label_end:
+        hint = (
+            f"use LABEL_DAYS={fits} (the longest window these days allow)"
+            if fits >= 1 and last >= days.label_end
+            else "ingest more history (`make demo`), or set LABEL_END to a day the lake holds"
+        )
+        raise MissingDataError(
+            f"the lake holds {held} days of events ({first} to {last}); {days.label_days}-day labels up to "
+            f"{days.label_end} need features as of {days.train} (events before it) and events up to "
+            f"{days.label_end}: {hint}"
+        )
+
+
 def run(
     settings: Settings,
     console: Console,
@@ -63,6 +109,7 @@ def run(
     today = datetime.now(UTC).date()
     days = runner.SetDays(label_end or today - timedelta(days=1), label_days or settings.model_label_days)
     score_day = score_day or today
+    precheck(lake, days)
     console.rule("Models: engagement and churn (sagemaker/ scripts as local processes)")
     console.print(
         f"  features as of {days.train} (training) and {days.holdout} (holdout); labels from the "

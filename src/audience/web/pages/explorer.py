@@ -1,7 +1,10 @@
 """The Explorer: the page at ``/explorer`` and its JSON API under ``/api/explorer/``.
 
 Thin: parse the request, call :class:`~audience.explorer.service.ExplorerService`, shape JSON.
-Errors a caller can fix are 400 with a reason; unknown segments 404; no segmentation run yet 503.
+Errors a caller can fix are 400 with a reason; unknown segments 404; no segmentation run yet 503,
+each as ``{"error": code, "message": ...}``. Parameters and bodies follow the web app's one input
+policy (:mod:`audience.web.inputs`: unknown or repeated parameters are 400s, bodies are bounded
+JSON objects).
 The API is documented in ``docs/explorer.md``. Authentication is not here: locally the server
 listens on 127.0.0.1, and in AWS API Gateway authorises every request before the web function
 (one place for every blueprint).
@@ -9,21 +12,14 @@ listens on 127.0.0.1, and in AWS API Gateway authorises every request before the
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template
 
 from audience.core.objectstore.ports import ObjectStore
 from audience.core.settings import Settings
 from audience.explorer.service import ExplorerService, NoRunError, NotFoundError, RequestError
+from audience.web.inputs import json_object_body, query_args, short
 
-explorer = Blueprint(
-    "explorer",
-    __name__,
-    template_folder="templates",
-    static_folder="static/explorer",
-    static_url_path="/static/explorer",
-)
+explorer = Blueprint("explorer", __name__)
 _SERVICE_KEY = "audience.explorer.service"
 
 
@@ -48,40 +44,33 @@ def init_explorer(app: Flask, settings: Settings) -> None:
     app.register_blueprint(explorer)
 
 
-def _error(status: int, message: str) -> tuple[Response, int]:
-    return jsonify({"error": message}), status
+def _error(status: int, code: str, message: str) -> tuple[Response, int]:
+    return jsonify({"error": code, "message": message}), status
 
 
 @explorer.errorhandler(RequestError)
 def _bad_request(exc: RequestError) -> tuple[Response, int]:
-    return _error(400, str(exc))
+    return _error(400, "bad_request", str(exc))
 
 
 @explorer.errorhandler(NotFoundError)
 def _not_found(exc: NotFoundError) -> tuple[Response, int]:
-    return _error(404, str(exc))
+    return _error(404, "not_found", str(exc))
 
 
 @explorer.errorhandler(NoRunError)
 def _no_run(exc: NoRunError) -> tuple[Response, int]:
-    return _error(503, str(exc))
+    return _error(503, "no_segmentation_run", str(exc))
 
 
-def _json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise RequestError("the body must be a JSON object (Content-Type: application/json)")
-    return body
-
-
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
+def _int_arg(args: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = args.get(name)
     if raw is None:
         return default
     try:
         value = int(raw)
     except ValueError:
-        raise RequestError(f"{name} must be a whole number (got {raw!r})") from None
+        raise RequestError(f"{name} must be a whole number (got {short(raw)!r})") from None
     if not low <= value <= high:
         raise RequestError(f"{name} must be between {low} and {high}")
     return value
@@ -94,26 +83,29 @@ def page() -> str:
 
 @explorer.get("/api/explorer/segments")
 def segments() -> Response:
-    return jsonify(service().overview(request.args.get("method")))
+    args = query_args({"method"})
+    return jsonify(service().overview(args.get("method")))
 
 
 @explorer.get("/api/explorer/segments/<segment_id>")
 def segment_detail(segment_id: str) -> Response:
-    top = _int_arg("top", 8, 1, 50)
-    return jsonify(service().detail(request.args.get("method"), segment_id, top=top))
+    args = query_args({"method", "top"})
+    top = _int_arg(args, "top", 8, 1, 50)
+    return jsonify(service().detail(args.get("method"), segment_id, top=top))
 
 
 @explorer.get("/api/explorer/compare")
 def compare() -> Response:
-    a, b = request.args.get("a"), request.args.get("b")
+    args = query_args({"method", "a", "b"})
+    a, b = args.get("a"), args.get("b")
     if not a or not b:
         raise RequestError("compare needs both a and b (segment ids)")
-    return jsonify(service().compare(request.args.get("method"), a, b))
+    return jsonify(service().compare(args.get("method"), a, b))
 
 
 @explorer.post("/api/explorer/lookalikes")
 def lookalike() -> Response:
-    body = _json_body()
+    body = json_object_body()
     result = service().lookalike(body.get("method"), body.get("seed", {}), body.get("size"))
     result.pop("_members")
     return jsonify(result)
@@ -121,7 +113,7 @@ def lookalike() -> Response:
 
 @explorer.post("/api/explorer/exports")
 def export() -> tuple[Response, int]:
-    manifest = service().export(_json_body())
+    manifest = service().export(json_object_body())
     out = manifest.model_dump(mode="json")
     # Relative to the app's root (pages add their base: the API Gateway stage, or nothing locally).
     out["download"] = f"/api/explorer/exports/{manifest.files['csv']}"

@@ -1,5 +1,8 @@
 """The dashboard: ``GET /api/dashboard/<metric>``, ``GET /api/dashboard/live`` and the page at ``/dashboard``.
 
+Parameters follow the web app's one policy (:mod:`audience.web.inputs`): unknown or repeated
+parameters are a 400 naming each (``content_id`` of the live panel is the one list parameter).
+
 Thin: parse the query string, call :class:`~audience.insights.dashboard.DashboardService`, answer
 JSON. Unknown metrics and bad parameters are 400 with per-parameter reasons; a lake failure is a
 503 with the reason. The page is a Jinja template whose script draws with D3 and writes every
@@ -17,14 +20,9 @@ from pydantic import ValidationError
 from audience.core.settings import get_settings
 from audience.insights.dashboard import DashboardParamError, DashboardService, LiveQuery
 from audience.insights.ports import LakeQueryError
+from audience.web.inputs import short
 
-dashboard = Blueprint(
-    "dashboard",
-    __name__,
-    template_folder="templates",
-    static_folder="static",
-    static_url_path="/static/dashboard",
-)
+dashboard = Blueprint("dashboard", __name__)
 
 
 @lru_cache(maxsize=1)
@@ -36,15 +34,17 @@ def service() -> DashboardService:
 
 
 def _bad(reasons: list[dict[str, str]]) -> tuple[Response, int]:
-    return jsonify({"error": "bad_request", "reasons": reasons}), 400
+    message = "; ".join(f"{r['parameter']}: {r['reason']}" for r in reasons)
+    return jsonify({"error": "bad_request", "message": message, "reasons": reasons}), 400
 
 
 @dashboard.get("/api/dashboard/live")
 def live() -> Any:
+    # content_id repeats by design (one per content): the only parameter the policy lets repeat.
     args = request.args.to_dict(flat=False)
     unknown = [k for k in args if k != "content_id"]
     if unknown:
-        return _bad([{"parameter": k, "reason": "unknown parameter"} for k in unknown])
+        return _bad([{"parameter": short(k), "reason": "unknown parameter"} for k in unknown])
     try:
         query = LiveQuery.model_validate({"content_id": args.get("content_id", [])})
     except ValidationError as exc:
@@ -67,7 +67,7 @@ def metric(metric: str) -> Any:
     except DashboardParamError as exc:
         return _bad(exc.reasons)
     except LakeQueryError as exc:
-        return jsonify({"error": "lake_unavailable", "message": str(exc)}), 503
+        return jsonify({"error": "lake_unavailable", "message": short(exc, 200)}), 503
 
 
 @dashboard.get("/dashboard")

@@ -2,16 +2,21 @@
 // .html()), so a hostile segment name or user id is shown, not run.
 (function () {
   "use strict";
+  const C = window.AudienceCharts;
   const state = { method: null, overview: null, selected: null, compared: null, lastLookalike: null };
-  const fmt = d3.format(",");
-  const pct = d3.format(".1%");
-  const num = (v) => (v == null ? "–" : Math.abs(v) >= 1000 ? d3.format(",.0f")(v) : d3.format(".3~r")(v));
+  const fmt = C.fmt.number;
+  const pct = C.fmt.pct;
+  const num = (v) => (v == null ? "–" : Math.abs(v) >= 1000 ? C.fmt.number(Math.round(v)) : new Intl.NumberFormat(undefined, { maximumSignificantDigits: 3 }).format(v));
   const color = d3.scaleOrdinal(["#38bdf8", "#f97316", "#a78bfa", "#34d399", "#f472b6", "#facc15", "#60a5fa", "#fb7185", "#2dd4bf", "#c084fc", "#fbbf24", "#4ade80"]);
 
   async function api(path, options) {
     const response = await window.audienceAuth.fetch(path, options);
     const body = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(body.error || response.statusText);
+    if (!response.ok) {
+      const err = new Error(body.message || body.error || response.statusText);
+      err.status = response.status;
+      throw err;
+    }
     return body;
   }
 
@@ -30,9 +35,21 @@
     try {
       overview = await api("/api/explorer/segments" + query);
     } catch (err) {
-      d3.select("#run").text(err.message);
+      if (err.status === 503) {
+        // A new AUDIENCE_HOME: no segmentation yet. Say what to run, hide the empty panels.
+        d3.select("#explorer-body").attr("hidden", true);
+        d3.select("#run").text("No segmentation run yet");
+        const box = C.empty(d3.select("#explorer-empty").attr("hidden", null).node(), "No segments to explore yet",
+          "Run `make demo` (it builds the lake, the features and the segmentation), then reload this page.");
+        box.attr("data-empty", "explorer");
+      } else {
+        d3.select("#run").text(err.message);
+      }
+      document.body.dataset.loaded = "error";
       return;
     }
+    d3.select("#explorer-body").attr("hidden", null);
+    d3.select("#explorer-empty").attr("hidden", true);
     state.overview = overview;
     state.method = overview.method;
     const ari = overview.adjusted_rand_index == null ? "" : " · adjusted Rand vs planted " + overview.adjusted_rand_index.toFixed(3);
@@ -40,19 +57,31 @@
       fmt(overview.users) + " users · " + overview.segments.filter((s) => !s.is_noise).length + " segments · " +
       overview.model_version + ari
     );
+    // Every panel follows the method: results computed with the previous one are cleared.
+    state.compared = null;
+    state.lastLookalike = null;
+    d3.select("#compare-table").attr("hidden", true);
+    d3.select("#compare-error").text("");
+    d3.select("#look-result").selectAll("*").remove();
+    d3.select("#look-error").text("");
+    d3.select("#export-lookalike").property("disabled", true);
     d3.select("#method").selectAll("option").data(overview.methods).join("option")
       .attr("value", (d) => d).property("selected", (d) => d === overview.method).text((d) => d);
     color.domain(overview.segments.map((s) => s.segment_id));
     drawMap();
     drawHeatmap();
     fillCompare();
-    const first = overview.segments.find((s) => s.segment_id === state.selected) || overview.segments[0];
-    if (first) select(first.segment_id);
+    const first = overview.segments.find((s) => s.segment_id === state.selected) || overview.segments.find((s) => !s.is_noise) || overview.segments[0];
+    if (first) await select(first.segment_id);
+    if (overview.segments.filter((s) => !s.is_noise).length > 1) await runCompare();
+    document.body.dataset.loaded = "true";
+    document.body.dataset.method = overview.method;
   }
 
   function drawMap() {
     const svg = d3.select("#map");
-    const width = svg.node().clientWidth || 640, height = 520, pad = 80;
+    const width = svg.node().clientWidth || 640, height = width < 520 ? 400 : 500, pad = width < 520 ? 56 : 80;
+    svg.attr("height", height);
     svg.attr("viewBox", [0, 0, width, height]);
     const segs = state.overview.segments;
     const x = d3.scaleLinear().domain(d3.extent(segs, (d) => d.x)).nice().range([pad, width - pad]);
@@ -74,14 +103,17 @@
       return n;
     });
     g.attr("transform", (d) => "translate(" + d.x + "," + d.y + ")")
-      .attr("data-segment", (d) => d.segment_id)
-      .on("click", (event, d) => (event.shiftKey ? compareWith(d.segment_id) : select(d.segment_id)));
+      .attr("data-segment", (d) => d.segment_id).attr("tabindex", 0).attr("role", "button")
+      .attr("aria-label", (d) => d.name + ", " + fmt(d.size) + " users")
+      .on("click", (event, d) => (event.shiftKey ? compareWith(d.segment_id) : select(d.segment_id)))
+      .on("keydown", (event, d) => {
+        if (event.key === "Enter" || event.key === " ") { event.preventDefault(); (event.shiftKey ? compareWith(d.segment_id) : select(d.segment_id)); }
+      });
     g.select("circle").attr("r", (d) => d.r).attr("fill", (d) => (d.is_noise ? "#475569" : color(d.segment_id)))
       .attr("fill-opacity", 0.85);
     g.select("circle").selectAll("title").data((d) => [d]).join("title").text((d) => d.name + " (" + fmt(d.size) + ")");
     g.select(".bubble-label").attr("dy", "-0.2em").text((d) => shorten(d.name, d.r));
     g.select(".bubble-size").attr("dy", "1.1em").text((d) => fmt(d.size) + " · " + pct(d.share));
-    d3.select("#legend").text("Shift-click a second bubble to compare it with the open one.");
     highlight();
   }
 
@@ -95,7 +127,7 @@
     d3.selectAll("#map g.node circle")
       .classed("selected", (d) => d.segment_id === state.selected)
       .classed("compared", (d) => d.segment_id === state.compared);
-    d3.selectAll("#heatmap .row-label").classed("heat-row-selected", (d) => d === state.selected);
+    d3.selectAll("#heatmap .row-label").classed("selected", (d) => d.key === state.selected);
   }
 
   async function select(id) {
@@ -103,7 +135,7 @@
     highlight();
     let detail;
     try {
-      detail = await api("/api/explorer/segments/" + encodeURIComponent(id) + "?method=" + state.method);
+      detail = await api("/api/explorer/segments/" + encodeURIComponent(id) + "?method=" + encodeURIComponent(state.method));
     } catch (err) {
       d3.select("#run").text(err.message);
       return;
@@ -123,12 +155,12 @@
     rows.selectAll("td").data((d) => [
       { t: label(d) }, { t: value(d, d.segment_value), n: 1 }, { t: value(d, d.population_value), n: 1 },
       { t: d.lift == null ? "–" : "×" + d3.format(".2f")(d.lift), n: 1 }, { bar: d },
-    ]).join("td").attr("class", (c) => (c.n ? "num" : null)).each(function (c) {
+    ]).join("td").attr("class", (c) => (c.n ? "num" : c.bar ? "liftcell" : null)).each(function (c) {
       const cell = d3.select(this);
       cell.selectAll("*").remove();
       if (c.bar) {
         const l = Math.log(c.bar.lift || 1);
-        cell.append("div").attr("class", "bar").style("width", Math.max(4, (Math.abs(l) / maxLog) * 120) + "px")
+        cell.append("div").attr("class", "lift").style("width", Math.max(4, (Math.abs(l) / maxLog) * 100) + "%")
           .style("background", l >= 0 ? "var(--hot)" : "var(--cold)");
       } else cell.text(c.t);
     });
@@ -137,34 +169,24 @@
 
   function drawHeatmap() {
     const o = state.overview;
-    const segs = o.segments.filter((s) => !s.is_noise).map((s) => s.segment_id);
-    const channels = o.channels;
-    const names = Object.fromEntries(o.segments.map((s) => [s.segment_id, s.name]));
     const cell = new Map(o.affinity.map((a) => [a.segment_id + "|" + a.channel, a]));
-    const left = 250, top = 78, cw = Math.max(40, Math.min(70, 560 / Math.max(1, channels.length))), ch = 26;
-    const svg = d3.select("#heatmap").attr("viewBox", [0, 0, left + cw * channels.length + 10, top + ch * segs.length + 8])
-      .attr("height", top + ch * segs.length + 8);
-    svg.selectAll("*").remove();
     const scale = d3.scaleDiverging(d3.interpolateRdBu).domain([200, 100, 0]).clamp(true);
-    svg.append("g").selectAll("text").data(channels).join("text")
-      .attr("transform", (d, i) => "translate(" + (left + i * cw + cw / 2) + "," + (top - 6) + ") rotate(-35)")
-      .attr("fill", "#94a3b8").attr("font-size", 11).text((d) => d.replace("platform:", "").replace(/_/g, " "));
-    svg.append("g").selectAll("text").data(segs).join("text").attr("class", "row-label")
-      .attr("x", left - 8).attr("y", (d, i) => top + i * ch + ch / 2 + 4).attr("text-anchor", "end")
-      .attr("fill", "#cbd5e1").attr("font-size", 11.5).style("cursor", "pointer")
-      .text((d) => (names[d].length > 30 ? names[d].slice(0, 29) + "…" : names[d])).on("click", (e, d) => select(d))
-      .append("title").text((d) => names[d]);
-    const cells = [];
-    segs.forEach((s, i) => channels.forEach((c, j) => cells.push({ i, j, a: cell.get(s + "|" + c) })));
-    const g = svg.append("g").selectAll("g").data(cells).join("g")
-      .attr("transform", (d) => "translate(" + (left + d.j * cw) + "," + (top + d.i * ch) + ")");
-    g.append("rect").attr("class", "heat-cell").attr("width", cw).attr("height", ch)
-      .attr("fill", (d) => (d.a && d.a.score != null ? scale(d.a.score) : "#1e293b"))
-      .attr("fill-opacity", (d) => (d.a && d.a.low_confidence ? 0.4 : 1))
-      .append("title").text((d) => (d.a ? d.a.channel + ": " + (d.a.score == null ? "n/a" : d.a.score.toFixed(0)) + " (" + (d.a.band || "") + ", " + d.a.engaged_users + " engaged users" + (d.a.low_confidence ? ", low confidence" : "") + ")" : "n/a"));
-    g.append("text").attr("x", cw / 2).attr("y", ch / 2 + 4).attr("text-anchor", "middle").attr("font-size", 11)
-      .attr("fill", (d) => (d.a && d.a.score != null && Math.abs(d.a.score - 100) > 55 ? "#f8fafc" : "#0f172a"))
-      .text((d) => (d.a && d.a.score != null ? d.a.score.toFixed(0) + (d.a.low_confidence ? "◌" : "") : "–"));
+    C.heatmap("#heatmap", {
+      rows: o.segments.filter((s) => !s.is_noise).map((s) => ({ key: s.segment_id, label: s.name })),
+      cols: o.channels.map((c) => ({ key: c, label: c.replace("platform:", "").replace(/_/g, " ") })),
+      selected: state.selected,
+      color: scale,
+      onRow: (id) => select(id),
+      emptyTitle: "No affinity scores in this run",
+      cell: (seg, ch) => {
+        const a = cell.get(seg + "|" + ch);
+        if (!a || a.score == null) return { value: null, text: "–", title: ch + ": no engaged users" };
+        return {
+          value: a.score, muted: a.low_confidence, text: a.score.toFixed(0) + (a.low_confidence ? "◌" : ""),
+          title: ch.replace("platform:", "") + ": " + a.score.toFixed(0) + " (" + (a.band || "") + ", " + fmt(a.engaged_users) + " engaged users" + (a.low_confidence ? ", low confidence" : "") + ")",
+        };
+      },
+    });
     highlight();
   }
 
@@ -190,7 +212,7 @@
     d3.select("#compare-error").text("");
     let result;
     try {
-      result = await api("/api/explorer/compare?method=" + state.method + "&a=" + encodeURIComponent(a) + "&b=" + encodeURIComponent(b));
+      result = await api("/api/explorer/compare?method=" + encodeURIComponent(state.method) + "&a=" + encodeURIComponent(a) + "&b=" + encodeURIComponent(b));
     } catch (err) {
       d3.select("#compare-error").text(err.message);
       d3.select("#compare-table").attr("hidden", true);
@@ -198,7 +220,7 @@
     }
     d3.select("#cmp-a-head").text(result.a.name.split(" · ")[0]);
     d3.select("#cmp-b-head").text(result.b.name.split(" · ")[0]);
-    d3.select("#compare-table").attr("hidden", null);
+    d3.select("#compare-table").attr("hidden", null).attr("data-method", result.method || state.method);
     d3.select("#compare-table tbody").selectAll("tr").data(result.attributes.slice(0, 10)).join("tr")
       .selectAll("td").data((d) => [
         [label(d)], [value(d, d.a_value), 1], [value(d, d.b_value), 1], [value(d, d.population_value), 1],
@@ -227,12 +249,22 @@
     }
     state.lastLookalike = body;
     const q = result.quality;
-    const box = d3.select("#look-result");
+    const box = d3.select("#look-result").attr("data-method", result.method);
     box.selectAll("*").remove();
-    const p = box.append("div").attr("class", "quality");
-    p.append("span").text(fmt(result.size) + " lookalikes from a seed of " + fmt(result.seed.known_users) + " users. Holdout check: ");
-    p.append("b").text(pct(q.recall_at_size));
-    p.append("span").text(" of " + q.holdout_users + " hidden seed members found in the top " + fmt(result.size) + " vs " + pct(q.random_recall) + " by random picking (" + (q.lift_vs_random == null ? "–" : "×" + q.lift_vs_random.toFixed(1)) + ").");
+    box.append("p").attr("class", "muted").text(fmt(result.size) + " lookalikes from a seed of " + fmt(result.seed.known_users) +
+      " users (" + result.method + "). Check: " + fmt(q.holdout_users) + " seed members were hidden among " + fmt(q.pool) +
+      " users and the model, fitted on the rest, ranked everyone; " + fmt(q.found) + " of them landed in its top " + fmt(result.size) + ".");
+    const tiles = box.append("div").attr("class", "quality");
+    const lift = (a, b) => (b ? "the model does ×" + new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 }).format(a / b) : "");
+    [
+      ["Recall on held-out members", pct(q.recall_at_size), "random picking: " + pct(q.random_recall) + " · " + lift(q.recall_at_size, q.random_recall), "recall"],
+      ["Precision on held-out members", pct(q.precision_at_size), "random picking: " + pct(q.random_precision) + " · " + lift(q.precision_at_size, q.random_precision), "precision"],
+    ].forEach(([label, value, sub, key]) => {
+      const t = tiles.append("div").attr("class", "kpi").attr("data-key", key);
+      t.append("div").attr("class", "label").text(label);
+      t.append("div").attr("class", "value").text(value);
+      t.append("div").attr("class", "delta").text(sub);
+    });
     if (result.seed.unknown_count) box.append("div").attr("class", "error").text(result.seed.unknown_count + " unknown user ids ignored: " + result.seed.unknown_user_ids.slice(0, 5).join(", "));
     box.append("div").attr("class", "preview").text("Top: " + result.preview.map((r) => r.user_id).join(", "));
     d3.select("#export-lookalike").property("disabled", false);
@@ -260,6 +292,6 @@
   d3.select("#look-seed-kind").on("change", function () { d3.select("#look-ids").attr("hidden", this.value === "ids" ? null : true); });
   d3.select("#export-segment").on("click", () => exportAudience({ method: state.method, segment_id: state.selected }).catch((e) => d3.select("#run").text(e.message)));
   d3.select("#export-lookalike").on("click", () => exportAudience({ method: state.method, lookalike: state.lastLookalike }).catch((e) => d3.select("#look-error").text(e.message)));
-  window.addEventListener("resize", () => state.overview && drawMap());
+  C.onResize(() => { if (state.overview) { drawMap(); drawHeatmap(); } });
   load();
 })();
