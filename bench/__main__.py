@@ -32,8 +32,9 @@ def main() -> None:
     feature_sizes = (100_000, 400_000) if args.quick else (1_000_000, 4_000_000)
     with console.status("in-process handler…"):
         inproc = ingest.in_process(n_inproc)
-    with console.status("local HTTP, 4 clients…"):
-        http = ingest.http(n_http)
+    with console.status("local HTTP, 4 clients: the collector against 1 worker, alternating…"):
+        coll = ingest.collector(n_http, rounds=1 if args.quick else 2)
+    http, single = coll["collector"], coll["single"]
 
     table = Table(title="Ingestion (500-event batches)")
     table.add_column("measure")
@@ -63,6 +64,18 @@ def main() -> None:
         f"{http['p50_ms']:.0f} / {http['p99_ms']:.0f}",
         f"p50 {http['floor_p50_ms']:.0f}",
         "",
+    )
+    table.add_row(
+        f"collector events/s ({http['workers']} workers vs 1)",
+        f"{http['events_per_s']:,.0f}",
+        f"1 worker {single['events_per_s']:,.0f}",
+        f"{coll['speedup']:.2f}x",
+    )
+    table.add_row(
+        "collector p99 ms / cores used",
+        f"{http['p99_ms']:.0f} / {http['server_cores_used']:.2f}",
+        f"1 worker {single['p99_ms']:.0f} / {single['server_cores_used']:.2f}",
+        f"load avg {http['load_average']:.1f}",
     )
     console.print(table)
 
@@ -145,6 +158,7 @@ def main() -> None:
         "quick": args.quick,
         "ingest_in_process": inproc,
         "ingest_http": http,
+        "ingest_collector": coll,
         "features": feats,
         "insights": insights_result,
         "activation": act,
