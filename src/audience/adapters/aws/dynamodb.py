@@ -327,7 +327,7 @@ class DynamoCounterStore:
             }
             for r in records
         ]
-        updates = [self._update(key, delta, now) for key, delta in sorted(aggregate(records).items())]
+        updates = [self._update(key, delta, now) for key, delta in aggregate(records).items()]
         return claims + updates
 
     def _update(self, key: CounterKey, delta: CounterDelta, now: float) -> dict[str, Any]:
