@@ -550,7 +550,7 @@ def test_aws_dynamodb_writer_with_a_stale_count_adopts_the_larger_one(dynamodb: 
     learned = second.promote("hot")
     # THEN it adopts 16, and never lowers the stored count
     assert learned == 16 and second.shards_of("hot") == 16
-    item = dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": "CONTENT#hot"}, "sk": {"S": "SHARDS"}})["Item"]
+    item = dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": "SHARDS#hot"}, "sk": {"S": "SHARDS"}})["Item"]
     assert item["shards"] == {"N": "16"}
 
 
@@ -566,7 +566,7 @@ def test_aws_dynamodb_throttled_update_promotes_the_content_before_the_retry() -
             {},
             {
                 "TableName": TABLE,
-                "Key": {"pk": {"S": "CONTENT#viral"}, "sk": {"S": "SHARDS"}},
+                "Key": {"pk": {"S": "SHARDS#viral"}, "sk": {"S": "SHARDS"}},
                 "UpdateExpression": ANY,
                 "ConditionExpression": "attribute_not_exists(#shards) OR #shards < :n",
                 "ExpressionAttributeNames": ANY,

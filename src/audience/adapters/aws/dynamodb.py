@@ -22,8 +22,8 @@ partition key takes at most 1,000 WCU/s (a transactional write costs 2 WCU). A v
 items would pass that, so a content that runs hot is **promoted** to ``N`` shards (1 -> 4 -> 16 ->
 64): shard 0 is the ``CONTENT#<id>`` items above, shard ``k`` the same items under
 ``SHARD#<k>#CONTENT#<id>``; each request's delta for the content goes, whole, to one shard chosen by
-hash. The count lives in ``CONTENT#<id>`` / ``SHARDS`` (``shards``), raised by a conditional update and
-never lowered. Reads sum every shard, so they stay exact; the claims are untouched, so counting stays
+hash. The count lives in ``SHARDS#<id>`` / ``SHARDS`` (``shards``: its own partition, so promoting
+a content is not throttled with it), raised by a conditional update and never lowered. Reads sum every shard, so they stay exact; the claims are untouched, so counting stays
 exactly once. A writer promotes a content when DynamoDB throttles the content's update in a
 transaction, after repeated transaction conflicts on it, or when its own write rate to the content
 passes ``hot_writes_per_second``; other writers learn the count from the same signals (a throttled
@@ -71,6 +71,7 @@ EVENT_PREFIX = "EVENT#"
 HOUR_PREFIX = "HOUR#"
 DEDUP_SK = "EVENT"
 SHARD_PREFIX = "SHARD#"
+SHARDS_PREFIX = "SHARDS#"
 SHARDS_SK = "SHARDS"
 SHARD_STEPS = (1, 4, 16, 64)
 """Shard counts a content is promoted through (each step x4: few promotions for a viral spike)."""
@@ -419,7 +420,7 @@ class DynamoCounterStore:
         wanted = next_shard_count(current, self.max_shards)
         if wanted <= current:
             return current
-        key = {"pk": {"S": content_pk(content_id)}, "sk": {"S": SHARDS_SK}}
+        key = {"pk": {"S": SHARDS_PREFIX + content_id}, "sk": {"S": SHARDS_SK}}
         at = self.clock() if now is None else now
         try:
             self.client.update_item(
@@ -447,7 +448,7 @@ class DynamoCounterStore:
     def _read_shard_count(self, content_id: str) -> int:
         item = self.client.get_item(
             TableName=self.table_name,
-            Key={"pk": {"S": content_pk(content_id)}, "sk": {"S": SHARDS_SK}},
+            Key={"pk": {"S": SHARDS_PREFIX + content_id}, "sk": {"S": SHARDS_SK}},
             ConsistentRead=True,
         ).get("Item")
         return int(_number(item, "shards")) if item and "shards" in item else 1
