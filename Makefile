@@ -71,11 +71,16 @@ features: setup ## Run the feature jobs (the Glue scripts on local Spark) on the
 serve: setup ## Run the local API (and later the UI) at http://127.0.0.1:$(PORT)
 	exec $(PY) -m audience.cli serve --port $(PORT)
 
+# Two workers (CI has 2 cores): each test module stays on one worker, the Spark suites on one worker
+# together (tests/conftest.py). PYTEST_WORKERS=0 runs serially; PYTEST_ARGS adds options.
+PYTEST_WORKERS ?= 2
+
 test: setup setup-sam browser ## Set up, check lint and types, and run every test (unit, adapters, HTTP, template, build)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	PATH="$(if $(PY313_BIN),$(PY313_BIN):,)$(dir $(SAM)):$$PATH" $(PY) -m pytest $(PYTEST_ARGS)
+	PATH="$(if $(PY313_BIN),$(PY313_BIN):,)$(dir $(SAM)):$$PATH" $(PY) -m pytest \
+		$(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadgroup) --durations=15 $(PYTEST_ARGS)
 
 test-fast: setup ## Unit tests only
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
