@@ -63,13 +63,13 @@ browser:
 setup-sam: $(SAM) ## Install the pinned SAM CLI into its own locked environment
 
 demo: setup ## Generate data, serve the API, POST ~100k events over HTTP, flush the lake, print a summary
-	$(PY) -m audience.cli demo
+	$(PY) -m devhost.cli demo
 
 features: setup ## Run the feature jobs (the Glue scripts on local Spark) on the local lake; AS_OF=YYYY-MM-DD
 	$(PY) -m audience.features $(if $(AS_OF),--as-of $(AS_OF),)
 
 serve: setup ## Run the local API (and later the UI) at http://127.0.0.1:$(PORT)
-	exec $(PY) -m audience.cli serve --port $(PORT)
+	exec $(PY) -m devhost.cli serve --port $(PORT)
 
 # Two workers (CI has 2 cores): each test module stays on one worker, the Spark suites on one worker
 # together (tests/conftest.py). PYTEST_WORKERS=0 runs serially; PYTEST_ARGS adds options.

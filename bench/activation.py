@@ -23,12 +23,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from audience.activation.destinations import FileDestination
+from audience.activation.adapters.aws.customer_profiles import CustomerProfilesDestination
+from audience.activation.adapters.aws.pinpoint import PinpointDestination
+from audience.activation.adapters.local.files import FileDestination
 from audience.activation.endpoints import ENDPOINTS_KEY, PROFILE_CHANNEL, encode_mapping
 from audience.activation.postprocess import postprocess
-from audience.adapters.aws.customer_profiles import CustomerProfilesDestination
-from audience.adapters.aws.pinpoint import PinpointDestination
-from audience.adapters.local.objectstore import FolderObjectStore
+from audience.core.objectstore.adapters.local import FolderObjectStore
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 
@@ -109,10 +109,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 import pyarrow as pa
 from bench.activation import CountingStore, _mapping, _output
-from audience.activation.destinations import FileDestination
 from audience.activation.endpoints import ENDPOINTS_KEY
 from audience.activation.postprocess import postprocess
-from audience.adapters.local.objectstore import FolderObjectStore
+try:  # the layout of docs/architecture.md
+    from audience.activation.adapters.local.files import FileDestination
+    from audience.core.objectstore.adapters.local import FolderObjectStore
+except ImportError:  # a checkout from before it, measured for comparison
+    from audience.activation.destinations import FileDestination
+    from audience.adapters.local.objectstore import FolderObjectStore
 
 def status(field):
     for line in open("/proc/self/status"):

@@ -102,9 +102,9 @@ def measure(events_per_request: float, handler_cpu_us_per_event: float, lake: Pa
     """Run our own code for the per-event figures (seconds; no AWS involved)."""
     import json
 
-    from audience.adapters.aws.dynamodb import DynamoCounterStore, plan_transactions
     from audience.datagen import GeneratorConfig, generate
-    from audience.domain.ingest import IngestLimits, RequestContext, parse_body, validate_batch
+    from audience.ingest.adapters.aws.dynamodb import DynamoCounterStore, plan_transactions
+    from audience.ingest.service import IngestLimits, RequestContext, parse_body, validate_batch
     from bench.counters import ThrottlingTable
 
     now = datetime.now(UTC)

@@ -3,7 +3,7 @@
 The stream: contents drawn from a Zipf law (exponent 1.1 over 100,000 contents; the top content gets
 about 13% of the events), clients sending batches of a geometric size (mean 10 events), requests
 spread uniformly over each second and handled by 100 writers (Lambda instances), each with its own
-:class:`~audience.adapters.aws.dynamodb.DynamoCounterStore` (its own learned shard counts).
+:class:`~audience.ingest.adapters.aws.dynamodb.DynamoCounterStore` (its own learned shard counts).
 
 The table: :class:`ThrottlingTable`, an in-memory DynamoDB that answers the store's calls as the
 service does (conditions, ``TransactionCanceledException`` with ``CancellationReasons``,
@@ -30,8 +30,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from audience.adapters.aws.dynamodb import CONTENT_PREFIX, SHARD_PREFIX, CounterWriteError, DynamoCounterStore
-from audience.observability import logger
+from audience.core.observability import logger
+from audience.ingest.adapters.aws.dynamodb import (
+    CONTENT_PREFIX,
+    SHARD_PREFIX,
+    CounterWriteError,
+    DynamoCounterStore,
+)
 from schemas.engagement import LakeLocation, LakeMetadata, LakeRecord
 
 PARTITION_WCU_PER_SECOND = 1_000

@@ -21,7 +21,7 @@ from pyspark.sql import SparkSession  # noqa: E402
 def spark() -> Iterator[SparkSession]:
     if shutil.which("java") is None:
         pytest.skip("Spark needs Java 17: apt-get install -y openjdk-17-jre-headless (make setup does it)")
-    from audience.features.runner import apply_local_conf
+    from audience.features.adapters.local.glue import apply_local_conf
     from glue_jobs.features_lib.io import local_session
 
     # The local runner's one-machine settings, then, for tiny inputs: one shuffle partition and no

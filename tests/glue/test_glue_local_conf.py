@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
-from audience.features.runner import apply_local_conf, local_spark_conf
+from audience.features.adapters.local.glue import apply_local_conf, local_spark_conf
 
 GLUE_JOBS = Path(__file__).resolve().parents[2] / "glue_jobs"
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from infra_testkit import ROOT, SAM_PYTHON, SAMCONFIG, TEMPLATE, props, resource, sub_text, template
 
-from audience.settings import Settings
+from audience.core.settings import Settings
 from schemas.derive import LAKE_PARTITION_KEYS, glue_columns
 
 LAKE_PREFIX = "engagement-events/"

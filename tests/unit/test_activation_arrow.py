@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 
-from audience.activation.destinations import FileDestination, member_rows
+from audience.activation.adapters.local.files import FileDestination, member_rows
 from audience.activation.endpoints import (
     PROFILE_CHANNEL,
     Endpoint,

@@ -10,7 +10,8 @@ import pytest
 from builders import DELETE, NOW, iso, make_event
 
 from audience.datagen import GeneratorConfig, generate
-from audience.domain.ingest import (
+from audience.ingest.records import UniqueRecords, build_lake_records, first_per_event_id
+from audience.ingest.service import (
     _LONGEST_FIXED_PART,
     IngestError,
     IngestLimits,
@@ -20,7 +21,6 @@ from audience.domain.ingest import (
     parse_body,
     validate_batch,
 )
-from audience.domain.records import UniqueRecords, build_lake_records, first_per_event_id
 from schemas.engagement import EngagementEvent, LakeRecord
 
 LIMITS = IngestLimits()

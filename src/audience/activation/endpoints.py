@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from audience.ports import ObjectStore
+from audience.core.objectstore.ports import ObjectStore
 
 ENDPOINTS_KEY: Final = "activation/endpoints/endpoints.csv.gz"
 MAPPING_COLUMNS: Final = ("user_id", "channel", "endpoint_id", "opt_in")
