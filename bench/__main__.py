@@ -136,7 +136,7 @@ def main() -> None:
         f"(Arrow pool {mem['arrow_peak'] / 2**20:,.0f} MiB, Python {mem['python_peak'] / 2**20:,.0f} MiB)"
     )
     with console.status("hot counters: a Zipf stream at 100,000 events/s against a throttling DynamoDB…"):
-        hot = counters.run(20_000 if args.quick else 100_000, 2)
+        hot = counters.run(20_000 if args.quick else 100_000, 3)
     htable = Table(
         title=f"Hot counters ({hot['events_per_second']:,} events/s, Zipf {hot['zipf_exponent']}, limit {hot['partition_limit_wcu_s']:,} WCU/s per partition)"
     )
