@@ -90,7 +90,7 @@ lint: setup setup-sam ## ruff, mypy, schema drift and cfn-lint
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(PY) -m schemas.derive --check
-	$(VENV)/bin/cfn-lint template.yaml
+	$(VENV)/bin/cfn-lint template.yaml stacks/*.yaml
 
 format: setup ## Apply ruff's formatting and autofixes
 	$(VENV)/bin/ruff format .

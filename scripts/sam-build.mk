@@ -11,7 +11,8 @@
 SAM_BUILD_SCRIPT := $(dir $(lastword $(MAKEFILE_LIST)))build_lambda.sh
 
 # Every Lambda function in template.yaml (models, insights, activation ... share the one package).
-LAMBDA_FUNCTIONS := IngestFunction InsightsFunction ValidateQueriesFunction ModelGateFunction
+LAMBDA_FUNCTIONS := IngestFunction InsightsFunction ValidateQueriesFunction ModelGateFunction \
+	RecommendationsFunction
 
 .PHONY: $(addprefix build-,$(LAMBDA_FUNCTIONS))
 
@@ -32,3 +33,9 @@ build-WebFunction: | $(UV)
 build-SegmentPostprocessFunction: | $(UV)
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: run this through sam build" >&2; exit 1; }
 	LAMBDA_EXTRAS=activation LAMBDA_SLIM_PYARROW=1 "$(SAM_BUILD_SCRIPT)" "$(ARTIFACTS_DIR)"
+
+# The recommendations batch function (stacks/recommendations.yaml): the package plus numpy and scipy.
+.PHONY: build-RecommendBatchFunction
+build-RecommendBatchFunction: | $(UV)
+	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: run this through sam build" >&2; exit 1; }
+	LAMBDA_EXTRAS=recommend LAMBDA_SLIM_SCIPY=1 "$(SAM_BUILD_SCRIPT)" "$(ARTIFACTS_DIR)"

@@ -70,6 +70,9 @@ def test_built_record_equals_from_event_for_every_shape() -> None:
         EngagementEvent.model_validate(make_event()),
         EngagementEvent.model_validate(make_event(event_id=DELETE)),
         EngagementEvent.model_validate(
+            make_event(schema_version="1.1", recommendation_id="rec-1", variant="baseline")
+        ),
+        EngagementEvent.model_validate(
             make_event(
                 location={"country": "fr", "region": None, "city": None},
                 metadata={"view_duration": 12, "completion_rate": None},
@@ -87,6 +90,7 @@ def test_built_record_equals_from_event_for_every_shape() -> None:
         assert record.to_json_line() == expected.model_dump_json() + "\n"
         assert LakeRecord.from_json_line(record.to_json_line()) == expected
     assert built[1].event_id_source == "derived"
+    assert (built[2].recommendation_id, built[2].variant) == ("rec-1", "baseline")
 
 
 @pytest.mark.parametrize(

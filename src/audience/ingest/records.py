@@ -44,6 +44,13 @@ _set = object.__setattr__
 _LOCATION_FIELDS = frozenset(LakeLocation.model_fields)
 _METADATA_FIELDS = frozenset(LakeMetadata.model_fields)
 _RECORD_FIELDS = frozenset(LakeRecord.model_fields)
+_BUILT_FIELDS = (
+    "event_id", "schema_version", "user_id", "content_id", "event_type", "event_timestamp", "platform",
+    "device_type", "location", "session_id", "metadata", "event_id_source", "ingested_at", "request_id",
+    "ingest_source", "recommendation_id", "variant",
+)  # fmt: skip
+if tuple(LakeRecord.model_fields) != _BUILT_FIELDS:  # the contract changed: build_lake_records must follow
+    raise RuntimeError(f"LakeRecord fields {tuple(LakeRecord.model_fields)} differ from {_BUILT_FIELDS}")
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -106,6 +113,8 @@ def build_lake_records(
             "ingested_at": at_text,
             "request_id": request_id,
             "ingest_source": ingest_source,
+            "recommendation_id": event.recommendation_id,
+            "variant": event.variant,
         }
         line = to_json(values).decode() + "\n"
         values["event_timestamp"] = stamp
