@@ -14,10 +14,12 @@ GLUE_JOBS = Path(__file__).resolve().parents[2] / "glue_jobs"
 def test_local_conf_scales_shuffles_to_the_cores_and_keeps_adaptive_execution() -> None:
     # GIVEN a 2-core and an 8-core machine  WHEN the settings are derived
     two, eight = local_spark_conf(2), local_spark_conf(8)
-    # THEN shuffles are 2 per core and adaptive execution coalesces by size
+    # THEN shuffles are 2 per core and adaptive execution coalesces them
     assert (two["spark.sql.shuffle.partitions"], eight["spark.sql.shuffle.partitions"]) == ("4", "16")
     assert two["spark.sql.adaptive.enabled"] == "true"
-    assert two["spark.sql.adaptive.coalescePartitions.parallelismFirst"] == "false"
+    assert (
+        "spark.sql.adaptive.coalescePartitions.parallelismFirst" not in two
+    )  # Spark's default: keep the cores busy
 
 
 def test_glue_scripts_set_none_of_the_local_settings() -> None:

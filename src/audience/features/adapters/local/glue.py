@@ -82,8 +82,8 @@ def local_spark_conf(cores: int | None = None) -> dict[str, str]:
     Glue sizes its own cluster (the scripts set only what every run needs: UTC, timestamp type); a
     laptop or a 2-core CI box needs the opposite of Spark's cluster defaults:
 
-    * few shuffle partitions (2 per core, not 200), which adaptive execution coalesces further to
-      about 64 MiB each, favouring size over parallelism, since the cores are already busy;
+    * few shuffle partitions (2 per core, not 200), which adaptive execution coalesces further
+      towards 64 MiB each, never below one per core;
     * large file splits, and small files packed together (the lake holds many small Parquet files,
       one per delivery), so a scan is a few tasks rather than one per file;
     * reference tables broadcast rather than shuffled (they are a few MiB).
@@ -93,7 +93,7 @@ def local_spark_conf(cores: int | None = None) -> dict[str, str]:
         "spark.sql.shuffle.partitions": str(partitions),
         "spark.sql.adaptive.enabled": "true",
         "spark.sql.adaptive.coalescePartitions.enabled": "true",
-        "spark.sql.adaptive.coalescePartitions.parallelismFirst": "false",
+        # parallelismFirst stays Spark's default (true): coalescing never drops below the cores.
         "spark.sql.adaptive.advisoryPartitionSizeInBytes": "64m",
         "spark.sql.adaptive.skewJoin.enabled": "true",
         "spark.sql.files.maxPartitionBytes": "256m",
