@@ -12,7 +12,7 @@ SAM_BUILD_SCRIPT := $(dir $(lastword $(MAKEFILE_LIST)))build_lambda.sh
 
 # Every Lambda function in template.yaml (models, insights, activation ... share the one package).
 LAMBDA_FUNCTIONS := IngestFunction InsightsFunction ValidateQueriesFunction ModelGateFunction \
-	RecommendationsFunction
+	RecommendationsFunction JetstreamFunction
 
 .PHONY: $(addprefix build-,$(LAMBDA_FUNCTIONS))
 

@@ -22,7 +22,7 @@ import csv
 import gzip
 import io
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final, NamedTuple, overload
 
 import pyarrow as pa
@@ -30,8 +30,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from audience.core.objectstore.ports import ObjectStore
+from audience.core.settings import ENDPOINTS_KEY as ENDPOINTS_KEY  # the default of AUDIENCE_ENDPOINTS_KEY
 
-ENDPOINTS_KEY: Final = "activation/endpoints/endpoints.csv.gz"
 MAPPING_COLUMNS: Final = ("user_id", "channel", "endpoint_id", "opt_in")
 PROFILE_CHANNEL: Final = "CUSTOMER_PROFILE"
 
@@ -152,7 +152,10 @@ class Resolution:
 
     endpoints: list[EndpointTable]
     unresolved_users: list[int]
+    """Per segment: users with no endpoint at all in the mapping."""
     api_calls: int
+    opted_out_users: list[int] = field(default_factory=list)
+    """Per segment: users with endpoints, all of them opted out of marketing (not sent, by choice)."""
 
 
 def resolve(
@@ -169,14 +172,18 @@ def resolve(
     names a user twice takes a hash join instead, so the user gets its endpoints at both places.
     Memory is the segments' users plus the filtered mapping's columns (see bench/README.md)."""
     table = _mapping_table(mapping)
-    keep = table.column("opt_in")
     if channels:
-        keep = pc.and_(
-            keep, pc.is_in(table.column("channel"), value_set=pa.array(list(channels), pa.string()))
+        table = table.filter(
+            pc.is_in(table.column("channel"), value_set=pa.array(list(channels), pa.string()))
         )
-    table = table.filter(keep).select(list(Endpoint._fields))
+    opt_in = table.column("opt_in")
+    # Users with an endpoint in the wanted channels that is opted out: when none of theirs is opted in,
+    # they are not sent by choice (``opted_out_users``), not unresolved.
+    opted_out = pc.unique(table.filter(pc.invert(opt_in)).column("user_id"))
+    table = table.filter(opt_in).select(list(Endpoint._fields))
     endpoints: list[EndpointTable] = []
     unresolved: list[int] = []
+    declined: list[int] = []
     for segment in segments:
         users = pa.array(segment, pa.string())
         distinct = pc.count_distinct(users).as_py() if len(users) else 0
@@ -202,9 +209,12 @@ def resolve(
                 unique_users=distinct == len(users),
             )
         )
-        resolved = pc.count_distinct(found.column("user_id")).as_py() if found.num_rows else 0
-        unresolved.append(distinct - resolved)
-    return Resolution(endpoints=endpoints, unresolved_users=unresolved, api_calls=0)
+        members = pc.unique(users)
+        missing = members.filter(pc.invert(pc.is_in(members, value_set=pc.unique(found.column("user_id")))))
+        out = int(pc.sum(pc.is_in(missing, value_set=opted_out)).as_py() or 0)
+        declined.append(out)
+        unresolved.append(len(missing) - out)
+    return Resolution(endpoints=endpoints, unresolved_users=unresolved, api_calls=0, opted_out_users=declined)
 
 
 def resolve_from_store(

@@ -13,27 +13,35 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel
 from pydantic_core import to_json
 
 from schemas.engagement import EngagementEvent, LakeLocation, LakeMetadata, LakeRecord, format_lake_timestamp
 
+if TYPE_CHECKING:
+    from audience.ingest.ports import LakeRow
 
-class UniqueRecords(list[LakeRecord]):
+    R = TypeVar("R", bound=LakeRow)
+else:
+    R = TypeVar("R")
+
+
+class UniqueRecords(list[R], Generic[R]):
     """A batch already reduced to one record per ``event_id`` by :func:`first_per_event_id`.
 
-    Any sub-list of it is unique too, so filters keep the type."""
+    Any sub-list of it is unique too, so filters keep the type. Generic over the record type: an
+    engagement event's :class:`LakeRecord` or a social post's record."""
 
 
-def first_per_event_id(records: Iterable[LakeRecord]) -> UniqueRecords:
+def first_per_event_id(records: Iterable[R]) -> UniqueRecords[R]:
     """One record per ``event_id``, the first occurrence winning, in the original order.
 
     A repeated id within one request is a duplicate; every store keeps the same one."""
     if isinstance(records, UniqueRecords):
         return records
-    by_id: dict[str, LakeRecord] = {}
+    by_id: dict[str, R] = {}
     for record in records:
         by_id.setdefault(record.event_id, record)
     return UniqueRecords(by_id.values())

@@ -19,16 +19,16 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Generic
 
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import from_json
 
 from audience.core.objectstore.ports import ObjectStore
 from audience.ingest.delivery import deliver
-from audience.ingest.ports import CounterStore, EventSink
+from audience.ingest.ports import EventSink, IdLedger, Row
 from audience.ingest.records import UniqueRecords, build_lake_records, first_per_event_id
-from schemas.engagement import DeviceType, EngagementEvent, EventType, LakeRecord
+from schemas.engagement import SCHEMA_VERSIONS, DeviceType, EngagementEvent, EventType, LakeRecord
 
 QUARANTINE_PREFIX = "quarantine"
 
@@ -125,9 +125,11 @@ class IngestResult:
         return Counter(r.code for r in self.rejected)
 
 
-def parse_body(body: bytes, limits: IngestLimits) -> list[Any]:
-    """Request-level checks; raises :class:`IngestError` with a message a client developer can act on."""
-    return _parse_request(body, limits)[0]
+def parse_body(body: bytes, limits: IngestLimits, items: str = "events") -> list[Any]:
+    """Request-level checks; raises :class:`IngestError` with a message a client developer can act on.
+
+    ``items`` is the batch's array field (``events``, or ``posts`` for social posts)."""
+    return _parse_request(body, limits, items)[0]
 
 
 def _loads(body: bytes) -> tuple[Any, bool]:
@@ -155,27 +157,28 @@ def _loads(body: bytes) -> tuple[Any, bool]:
         raise IngestError("malformed_json", f"body is not acceptable JSON: {exc}") from None
 
 
-def _parse_request(body: bytes, limits: IngestLimits) -> tuple[list[Any], bool]:
+def _parse_request(body: bytes, limits: IngestLimits, items: str = "events") -> tuple[list[Any], bool]:
+    """:func:`parse_body`, and whether jiter read the body (then no string holds a lone surrogate)."""
     if len(body) > limits.max_body_bytes:
         raise PayloadTooLargeError(
             "body_too_large", f"body is {len(body)} bytes; the limit is {limits.max_body_bytes} bytes"
         )
     if not body.strip():
-        raise IngestError("empty_body", 'body is empty; send {"events": [...]}')
+        raise IngestError("empty_body", f'body is empty; send {{"{items}": [...]}}')
     data, parsed_by_jiter = _loads(body)
-    if not isinstance(data, dict) or "events" not in data:
-        raise IngestError("wrong_shape", 'body must be a JSON object {"events": [...]}')
-    extra = sorted(set(data) - {"events"})
+    if not isinstance(data, dict) or items not in data:
+        raise IngestError("wrong_shape", f'body must be a JSON object {{"{items}": [...]}}')
+    extra = sorted(set(data) - {items})
     if extra:
         raise IngestError("wrong_shape", f"unknown top-level field(s): {', '.join(extra)}")
-    events = data["events"]
+    events = data[items]
     if not isinstance(events, list):
-        raise IngestError("wrong_shape", '"events" must be an array')
+        raise IngestError("wrong_shape", f'"{items}" must be an array')
     if not events:
-        raise IngestError("no_events", '"events" is empty')
+        raise IngestError(f"no_{items}", f'"{items}" is empty')
     if len(events) > limits.max_events:
         raise PayloadTooLargeError(
-            "too_many_events", f"{len(events)} events in one request; the limit is {limits.max_events}"
+            f"too_many_{items}", f"{len(events)} {items} in one request; the limit is {limits.max_events}"
         )
     return events, parsed_by_jiter
 
@@ -272,29 +275,33 @@ def validate_event(
 
 _EVENTS: TypeAdapter[list[EngagementEvent]] = TypeAdapter(list[EngagementEvent])
 
-# The longest compact JSON a contract-valid event can have apart from its four free-length texts:
-# every identifier at 128 characters, the longest enum values, floats at their longest repr. Only
-# ``platform``, ``location.region`` and ``location.city`` (whitespace is stripped after the length
-# is known) and ``timestamp`` can be longer in the raw event than the contract lets them be stored,
-# and no character takes more than 6 bytes of compact JSON (``\\u001f``). A test checks the bound.
+# The longest compact JSON a contract-valid event can have apart from its free-length texts: the
+# longest enum values and version, floats at their longest repr, every text empty. The free texts are
+# ``platform``, ``location.region`` and ``location.city`` (whitespace is stripped after the length is
+# known), ``timestamp``, and since contract 1.1 the identifiers (any printable text of up to 256
+# characters: quotes, backslashes and non-ASCII take more than one byte each). No character takes more
+# than 6 bytes of compact JSON (``\\u001f``). A test checks the bound.
+_IDENTIFIERS = ("event_id", "user_id", "content_id", "session_id", "recommendation_id")
 _LONGEST_FIXED_PART = len(
     json.dumps(
         {
-            "event_id": "e" * 128,
-            "schema_version": "1.0",
-            "user_id": "u" * 128,
-            "content_id": "c" * 128,
+            "event_id": "",
+            "schema_version": max(SCHEMA_VERSIONS, key=len),
+            "user_id": "",
+            "content_id": "",
             "event_type": max((t.value for t in EventType), key=len),
             "timestamp": "",
             "platform": "",
             "device_type": max((t.value for t in DeviceType), key=len),
             "location": {"country": "XX", "region": None, "city": None},
-            "session_id": "s" * 128,
+            "session_id": "",
             "metadata": {
                 "view_duration": -2.2250738585072014e-308,
                 "completion_rate": -2.2250738585072014e-308,
                 "interaction_count": -1_000_000,
             },
+            "recommendation_id": "",
+            "variant": "v" * 32,
         },
         separators=(",", ":"),
     ).encode()
@@ -309,6 +316,7 @@ def _surely_small(raw: dict[str, Any], limits: IngestLimits) -> bool:
         + len(raw["timestamp"])
         + len(location.get("region") or "")
         + len(location.get("city") or "")
+        + sum(len(raw.get(name) or "") for name in _IDENTIFIERS)
     )
     return _LONGEST_FIXED_PART + 6 * free <= limits.max_event_bytes
 
@@ -366,28 +374,61 @@ def screen_batch(
     return accepted, bad
 
 
-def quarantine_key(ctx: RequestContext, kind: str) -> str:
+BatchCheck = Callable[
+    [Sequence[Any], IngestLimits, RequestContext, bool], tuple[list[Row], list[tuple[Any, list[Rejection]]]]
+]
+
+
+@dataclass(frozen=True)
+class RecordKind(Generic[Row]):
+    """What varies between the record types the API collects: the batch's array field, the per-item
+    validation (contract, size, time window) and where rejects are quarantined.
+
+    ``validate_batch``, when a kind has one, checks a whole request at once and must give exactly the
+    answers of ``validate`` applied item by item (engagement events: :func:`validate_batch`, the hot
+    path); its last argument says the body was read by jiter, so no string holds a lone surrogate."""
+
+    items: str
+    validate: Callable[[Any, int, IngestLimits, RequestContext], Row | list[Rejection]]
+    quarantine_prefix: str = QUARANTINE_PREFIX
+    validate_batch: BatchCheck[Row] | None = None
+
+
+def _events_batch(
+    raw_events: Sequence[Any], limits: IngestLimits, ctx: RequestContext, surrogate_free: bool
+) -> tuple[list[LakeRecord], list[tuple[Any, list[Rejection]]]]:
+    return validate_batch(raw_events, limits, ctx, surrogate_free=surrogate_free)
+
+
+ENGAGEMENT_EVENTS: RecordKind[LakeRecord] = RecordKind("events", validate_event, validate_batch=_events_batch)
+
+
+def quarantine_key(ctx: RequestContext, kind: str, prefix: str = QUARANTINE_PREFIX) -> str:
     at = ctx.received_at.astimezone(UTC)
     return (
-        f"{QUARANTINE_PREFIX}/year={at:%Y}/month={at:%m}/day={at:%d}/"
-        f"{at:%Y%m%dT%H%M%S%f}-{ctx.request_id}-{kind}.jsonl"
+        f"{prefix}/year={at:%Y}/month={at:%m}/day={at:%d}/{at:%Y%m%dT%H%M%S%f}-{ctx.request_id}-{kind}.jsonl"
     )
 
 
-class IngestService:
-    """The ingestion use case, wired with ports so it runs the same on AWS and locally."""
+class IngestService(Generic[Row]):
+    """The ingestion use case, wired with ports so it runs the same on AWS and locally.
+
+    One service per record type (``kind``): engagement events by default; social posts pass their own
+    kind, sink and ledger and reuse every step below."""
 
     def __init__(
         self,
         *,
         sink: EventSink,
-        counters: CounterStore,
+        counters: IdLedger[Row],
         quarantine: ObjectStore,
         limits: IngestLimits,
         delivery_attempts: int = 4,
         delivery_backoff_seconds: float = 0.1,
         sleep: Callable[[float], None] | None = None,
+        kind: RecordKind[Row] | None = None,
     ) -> None:
+        self.kind: RecordKind[Row] = kind or ENGAGEMENT_EVENTS  # type: ignore[assignment]
         self.sink = sink
         self.counters = counters
         self.quarantine = quarantine
@@ -398,13 +439,13 @@ class IngestService:
 
     def ingest(self, body: bytes, ctx: RequestContext) -> IngestResult:
         try:
-            raw_events, surrogate_free = _parse_request(body, self.limits)
+            raw_events, surrogate_free = _parse_request(body, self.limits, self.kind.items)
         except IngestError as exc:
             self.quarantine_request(body, ctx, exc)
             raise
 
         result = IngestResult(request_id=ctx.request_id, received=len(raw_events))
-        records, bad = validate_batch(raw_events, self.limits, ctx, surrogate_free=surrogate_free)
+        records, bad = self._validate(raw_events, ctx, surrogate_free)
         for _, reasons in bad:
             result.rejected.extend(reasons)
         if bad:
@@ -417,7 +458,9 @@ class IngestService:
             known = self.counters.known([r.event_id for r in unique])
         except Exception as exc:
             raise StorageUnavailableError("counter store unavailable") from exc
-        fresh = UniqueRecords(r for r in unique if r.event_id not in known) if known else unique
+        fresh: UniqueRecords[Row] = (
+            UniqueRecords(r for r in unique if r.event_id not in known) if known else unique
+        )
         result.duplicates += len(unique) - len(fresh)
 
         report = deliver(
@@ -440,6 +483,29 @@ class IngestService:
         result.duplicates += len(report.delivered) - len(counted)
         return result
 
+    def _validate(
+        self, raw_events: Sequence[Any], ctx: RequestContext, surrogate_free: bool
+    ) -> tuple[list[Row], list[tuple[Any, list[Rejection]]]]:
+        """Every item of the request: the kind's batch check if it has one, else item by item."""
+        if self.kind.validate_batch is not None:
+            return self.kind.validate_batch(raw_events, self.limits, ctx, surrogate_free)
+        records: list[Row] = []
+        bad: list[tuple[Any, list[Rejection]]] = []
+        for index, raw in enumerate(raw_events):
+            try:
+                outcome = self.kind.validate(raw, index, self.limits, ctx)
+            except Exception as exc:  # a validation bug must not turn one bad event into a 500
+                outcome = [
+                    Rejection(
+                        index, "", "unprocessable", f"event could not be validated: {type(exc).__name__}"
+                    )
+                ]
+            if isinstance(outcome, list):
+                bad.append((raw, outcome))
+            else:
+                records.append(outcome)
+        return records, bad
+
     def _quarantine_events(self, bad: Sequence[tuple[Any, list[Rejection]]], ctx: RequestContext) -> None:
         lines = [
             json.dumps(
@@ -454,7 +520,10 @@ class IngestService:
             )
             for raw, reasons in bad
         ]
-        self._put(quarantine_key(ctx, "events"), ("\n".join(lines) + "\n").encode())
+        self._put(
+            quarantine_key(ctx, self.kind.items, self.kind.quarantine_prefix),
+            ("\n".join(lines) + "\n").encode(),
+        )
 
     def quarantine_request(self, body: bytes, ctx: RequestContext, exc: IngestError) -> None:
         """Keep a request rejected as a whole, with its reason: at most the body limit of it,
@@ -468,7 +537,9 @@ class IngestService:
             "body_truncated": len(kept) < len(body),
             "body": kept.decode("utf-8", errors="backslashreplace"),
         }
-        self._put(quarantine_key(ctx, "request"), (json.dumps(record) + "\n").encode())
+        self._put(
+            quarantine_key(ctx, "request", self.kind.quarantine_prefix), (json.dumps(record) + "\n").encode()
+        )
 
     def _put(self, key: str, data: bytes) -> None:
         try:

@@ -1,6 +1,6 @@
 """The file destination, and the import-file formats the campaign tools read.
 
-The file export is :func:`audience.activation.files.write_export` (CSV + JSON + manifest, cells
+The file export is :func:`audience.core.audience_files.write_export` (CSV + JSON + manifest, cells
 guarded against formula injection), written to any :class:`~audience.core.objectstore.ports.ObjectStore`: a folder
 under ``$AUDIENCE_HOME/activation/`` locally, an S3 prefix in the cloud. The manifest is stored
 last, so a reader that sees it knows both data files are complete.
@@ -8,29 +8,16 @@ last, so a reader that sees it knows both data files are complete.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Final
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from audience.activation.endpoints import EndpointTable, row_numbers
-from audience.activation.files import export_files, guard_cell, safe_name
 from audience.activation.ports import ActivationReceipt, SegmentExport
+from audience.core.audience_files import export_files, safe_name
 from audience.core.objectstore.ports import ObjectStore
-
-PINPOINT_HEADER: Final = "Id"
-
-
-def pinpoint_csv(endpoint_ids: Iterable[str]) -> bytes:
-    """A Pinpoint segment import file: one column, header ``Id``, one endpoint id per row."""
-    seen: set[str] = set()
-    lines = [PINPOINT_HEADER]
-    for endpoint_id in endpoint_ids:
-        if endpoint_id not in seen:
-            seen.add(endpoint_id)
-            lines.append(guard_cell(endpoint_id))
-    return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 def member_rows(segment: SegmentExport) -> pa.Table:
