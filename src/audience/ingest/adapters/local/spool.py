@@ -139,8 +139,14 @@ class LocalSpool:
             with self.db.transaction() as conn:
                 ids = json.dumps([r.event_id for r in records])
                 claimed = {row[0] for row in conn.execute(_CLAIM, (now + self.ttl, ids, now)).fetchall()}
+                partitions: dict[object, str] = {}  # a request's records share their ingested_at
                 rows = [
-                    (partition_of(r), now, r.to_json_line())
+                    (
+                        partitions.get(r.ingested_at)
+                        or partitions.setdefault(r.ingested_at, partition_of(r)),
+                        now,
+                        r.to_json_line(),
+                    )
                     for r in first_per_event_id(records)
                     if r.event_id in claimed
                 ]
