@@ -80,12 +80,12 @@ test: setup setup-sam browser ## Set up, check lint and types, and run every tes
 test-fast: setup ## Unit tests only
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
-lint: setup setup-sam ## ruff, mypy, schema drift and cfn-lint
+lint: setup setup-sam ## ruff, mypy, schema drift and cfn-lint (the root template and each nested one)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(PY) -m schemas.derive --check
-	$(VENV)/bin/cfn-lint template.yaml
+	$(VENV)/bin/cfn-lint template.yaml stacks/*.yaml
 
 format: setup ## Apply ruff's formatting and autofixes
 	$(VENV)/bin/ruff format .

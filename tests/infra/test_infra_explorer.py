@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from infra_testkit import ROOT, TEMPLATE, props, resource, sub_text, template
+from infra_testkit import ROOT, props, resource, source, sub_text, template
 
 
 def _statements(policy: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -20,7 +20,7 @@ def test_explorer_job_runs_the_segmentation_script_after_user_features() -> None
     args = job["DefaultArguments"]
     # THEN it is Glue 5.0 running the script that exists, with our library and pinned scikit-learn
     assert job["GlueVersion"] == "5.0" and job["Command"]["Name"] == "glueetl"
-    assert (TEMPLATE.parent / job["Command"]["ScriptLocation"]).is_file()
+    assert (source("ExplorerSegmentationJob").parent / job["Command"]["ScriptLocation"]).is_file()
     assert sub_text(args["--extra-py-files"]).endswith("/artifacts/glue/explorer_lib.zip")
     assert "scikit-learn==1.9.1" in args["--additional-python-modules"].split(",")
     assert job["Role"] == {"Fn::GetAtt": ["ExplorerJobRole", "Arn"]}

@@ -22,7 +22,17 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from infra_testkit import ROOT, SAM_PYTHON, SAMCONFIG, TEMPLATE, props, sub_text, template
+from infra_testkit import (
+    ROOT,
+    SAM_PYTHON,
+    SAMCONFIG,
+    TEMPLATE,
+    props,
+    source,
+    sub_text,
+    template,
+    template_files,
+)
 
 from schemas.lake_tables import LAKE_TABLES
 
@@ -136,11 +146,12 @@ def test_every_job_is_a_glue_5_spark_job_run_one_at_a_time() -> None:
 def test_job_script_location_is_an_existing_file_under_glue_jobs(job: str) -> None:
     # GIVEN one job's script location
     location = props(job)["Command"]["ScriptLocation"]
-    # WHEN it is resolved against the template's folder (as sam build and sam deploy do)
-    path = (TEMPLATE.parent / location).resolve()
+    # WHEN it is resolved against the folder of the template that declares it (as sam build and
+    # sam deploy do)
+    path = (source(job).parent / location).resolve()
     # THEN it is a local, relative path to the job's script, which exists
     assert isinstance(location, str) and not location.startswith("s3://"), location
-    assert location == JOB_SCRIPTS[job]
+    assert path == (ROOT / JOB_SCRIPTS[job]).resolve(), location
     assert path.is_relative_to(ROOT / "glue_jobs"), location
     assert path.is_file(), f"{location} does not exist"
 
@@ -464,16 +475,23 @@ def test_sam_deploy_uploads_job_scripts_but_not_extra_py_files() -> None:
     if not SAM_PYTHON.exists():
         pytest.fail("the SAM CLI environment is missing: run `make setup-sam`")
     env = {**os.environ, "SAM_CLI_TELEMETRY": "0"}
-    # WHEN it exports them as sam deploy does
-    proc = subprocess.run(
-        [str(SAM_PYTHON), "-c", _SAM_PACKAGE, str(TEMPLATE), str(TEMPLATE.parent)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
-    result = json.loads(proc.stdout)
+    # WHEN it exports them as sam deploy does, in each template with that template's folder (sam
+    # deploy packages a nested application's template the same way, with the same uploader)
+    result: dict[str, Any] = {"jobs": {}, "uploaded": []}
+    for path in template_files():
+        proc = subprocess.run(
+            [str(SAM_PYTHON), "-c", _SAM_PACKAGE, str(path), str(path.parent)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        assert proc.returncode == 0, proc.stderr
+        one = json.loads(proc.stdout)
+        assert not set(one["jobs"]) & set(result["jobs"])
+        result["jobs"].update(one["jobs"])
+        result["uploaded"] += one["uploaded"]
+    assert TEMPLATE in template_files()
     # (the Explorer's segmentation job is packaged the same way, with its own library zip)
     explorer_script = (ROOT / "glue_jobs" / "explorer_segmentation.py").resolve()
     jobs = {k: v for k, v in result["jobs"].items() if k != "ExplorerSegmentationJob"}

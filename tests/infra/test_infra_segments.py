@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from infra_testkit import ROOT, has_build_target, props, resource, template
+from infra_testkit import ROOT, has_build_target, props, resource, source, template
 
 MACHINES = {
     "PersonalizeTrainingStateMachine": ROOT / "statemachines" / "personalize_training.asl.json",
@@ -38,7 +38,7 @@ def test_segment_state_machine_placeholders_are_all_substituted(machine: str) ->
     properties = props(machine)
     # WHEN compared  THEN they are the same set, and the template points at the file
     assert used == set(properties["DefinitionSubstitutions"])
-    assert properties["DefinitionUri"] == f"statemachines/{MACHINES[machine].name}"
+    assert (source(machine).parent / properties["DefinitionUri"]).resolve() == MACHINES[machine].resolve()
 
 
 @pytest.mark.parametrize("machine", sorted(MACHINES))

@@ -348,10 +348,9 @@ def test_retrain_definition_passes_asl_validator_and_matches_the_template() -> N
 
     collect(json.loads(filled))
     assert all(s.get("Retry") for s in states.values() if s["Type"] == "Task")
-    from cfnlint.decode import decode
+    from template_testkit import templates
 
-    template, _ = decode(str(ROOT / "template.yaml"))
-    substitutions = template["Resources"]["RetrainModelsStateMachine"]["Properties"][
+    substitutions = templates().merged["Resources"]["RetrainModelsStateMachine"]["Properties"][
         "DefinitionSubstitutions"
     ]
     import re
