@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from audience.activation.destinations import FileDestination
-from audience.activation.ports import ActivationDestination
+from audience.activation.ports import ActivationDestination, TextObjects
 from audience.ports import ObjectStore
 from audience.settings import Settings
 
@@ -74,3 +74,16 @@ def build_activation(settings: Settings) -> ActivationPorts:
             FolderObjectStore(home / "activation"), "segments", location=str(home / "activation" / "segments")
         ),
     )
+
+
+def lake_text_objects(settings: Settings) -> TextObjects:
+    """The lake as text streams: S3 with multipart writes, or the local lake folder."""
+    if settings.backend == "aws":
+        from audience.activation.adapters.aws.s3_text import S3TextObjects
+
+        if not settings.lake_bucket:
+            raise RuntimeError("aws backend needs AUDIENCE_LAKE_BUCKET")
+        return S3TextObjects(settings.lake_bucket)
+    from audience.activation.adapters.local.folder_text import FolderTextObjects
+
+    return FolderTextObjects(settings.home.resolve() / "lake")
