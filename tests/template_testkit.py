@@ -173,3 +173,53 @@ def templates() -> Templates:
 def template_files() -> list[Path]:
     """template.yaml and every nested template it references."""
     return list(templates().files.values())
+
+
+SAM_PYTHON = ROOT / "tools" / "sam" / ".venv" / "bin" / "python"
+_SAM_TRANSFORM = """
+import json, sys
+from samcli.yamlhelper import yaml_parse
+from samtranslator.translator.transform import transform
+
+class NoManagedPolicies:
+    def load(self):
+        return {}
+
+out = {}
+for path in sys.argv[1:]:
+    template = yaml_parse(open(path).read())
+    for res in template["Resources"].values():
+        if res["Type"] == "AWS::Serverless::Function":
+            res["Properties"]["CodeUri"] = "s3://bucket/key"  # what sam package would put there
+        if res["Type"] == "AWS::Serverless::StateMachine":
+            res["Properties"]["DefinitionUri"] = "s3://bucket/definition.asl.json"  # likewise
+        if res["Type"] == "AWS::Serverless::Application":
+            res["Properties"]["Location"] = "https://s3.amazonaws.com/bucket/nested.template"  # likewise
+    out[path] = transform(template, {}, NoManagedPolicies())
+print(json.dumps(out))
+"""
+
+
+@cache
+def sam_transformed() -> dict[str, Any]:
+    """The CloudFormation SAM generates from template.yaml and each nested template (what
+    CloudFormation would receive: roles, rules, schedules, permissions), merged like ``templates()``.
+    Run in the SAM CLI's own environment (tools/sam/.venv), where SAM's translator lives."""
+    import json
+    import os
+    import subprocess
+
+    assert SAM_PYTHON.exists(), "the SAM CLI environment is missing: run `make setup-sam`"
+    loaded = templates()
+    proc = subprocess.run(
+        [str(SAM_PYTHON), "-c", _SAM_TRANSFORM, *map(str, loaded.files.values())],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "SAM_CLI_TELEMETRY": "0"},
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    by_path = json.loads(proc.stdout)
+    raw = {key: by_path[str(path)] for key, path in loaded.files.items()}
+    merged: dict[str, Any] = merge(loaded.root_path, raw, loaded.files).merged
+    return merged

@@ -7,7 +7,6 @@ checked on SAM's own transform of it, run in the SAM CLI environment (tools/sam/
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -18,7 +17,6 @@ from typing import Any
 import pytest
 from infra_testkit import (
     ROOT,
-    SAM_PYTHON,
     SAMCONFIG,
     TEMPLATE,
     globals_of,
@@ -29,7 +27,7 @@ from infra_testkit import (
     template,
     template_files,
 )
-from template_testkit import merge, templates
+from template_testkit import sam_transformed, templates
 
 from audience.settings import Settings
 from schemas.derive import LAKE_PARTITION_KEYS, glue_columns
@@ -69,50 +67,11 @@ def policy_documents() -> list[dict[str, Any]]:
     return docs
 
 
-_SAM_TRANSFORM = """
-import json, sys
-from samcli.yamlhelper import yaml_parse
-from samtranslator.translator.transform import transform
-
-class NoManagedPolicies:
-    def load(self):
-        return {}
-
-out = {}
-for path in sys.argv[1:]:
-    template = yaml_parse(open(path).read())
-    for res in template["Resources"].values():
-        if res["Type"] == "AWS::Serverless::Function":
-            res["Properties"]["CodeUri"] = "s3://bucket/key"  # what sam package would put there
-        if res["Type"] == "AWS::Serverless::StateMachine":
-            res["Properties"]["DefinitionUri"] = "s3://bucket/definition.asl.json"  # likewise
-        if res["Type"] == "AWS::Serverless::Application":
-            res["Properties"]["Location"] = "https://s3.amazonaws.com/bucket/nested.template"  # likewise
-    out[path] = transform(template, {}, NoManagedPolicies())
-print(json.dumps(out))
-"""
-
-
 @pytest.fixture(scope="module")
 def transformed() -> dict[str, Any]:
     """The CloudFormation SAM generates from template.yaml and each nested template (what
     CloudFormation would receive), merged like ``template()``."""
-    if not SAM_PYTHON.exists():
-        pytest.fail("the SAM CLI environment is missing: run `make setup-sam`")
-    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "SAM_CLI_TELEMETRY": "0"}
-    proc = subprocess.run(
-        [str(SAM_PYTHON), "-c", _SAM_TRANSFORM, *map(str, templates().files.values())],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
-    by_path = json.loads(proc.stdout)
-    loaded = templates()
-    raw = {key: by_path[str(path)] for key, path in loaded.files.items()}
-    merged: dict[str, Any] = merge(loaded.root_path, raw, loaded.files).merged
-    return merged
+    return sam_transformed()
 
 
 # ------------------------------------------------------------------ lint
