@@ -75,6 +75,9 @@ def test_web_auth_config_is_off_locally_and_names_the_hosted_ui_when_configured(
         config["authorize_url"] == "https://audience-prod.auth.us-east-1.amazoncognito.com/oauth2/authorize"
     )
     assert config["client_id"] == "4r2example0client0id"
+    # AND the code flow with PKCE: the code is exchanged at the pool's token endpoint
+    assert config["token_url"] == "https://audience-prod.auth.us-east-1.amazoncognito.com/oauth2/token"
+    assert config["response_type"] == "code" and config["code_challenge_method"] == "S256"
 
 
 def test_web_auth_client_id_is_found_by_name_across_pages(monkeypatch: pytest.MonkeyPatch) -> None:
