@@ -10,12 +10,13 @@ UV := $(CURDIR)/.tools/uv/bin/uv
 VENV := $(CURDIR)/.venv
 PY := $(VENV)/bin/python
 SAM := $(CURDIR)/tools/sam/.venv/bin/sam
+CHECKOV := $(CURDIR)/tools/checkov/.venv/bin/checkov
 # Lambda runs python3.13: `sam build` needs it on PATH. pyenv keeps it under versions/3.13.*.
 PY313_BIN := $(shell d=$$(ls -d $$HOME/.pyenv/versions/3.13*/bin 2>/dev/null | sort -V | tail -1); \
 	if [ -n "$$d" ]; then echo $$d; elif python3.13 -c '' 2>/dev/null; then dirname $$(command -v python3.13); fi)
 export AUDIENCE_PYTHON313 := $(if $(PY313_BIN),$(PY313_BIN)/python3.13,)
 
-.PHONY: help setup java browser setup-sam demo features serve test test-fast lint format data schemas build deploy bench clean
+.PHONY: help setup java browser setup-sam setup-checkov checkov demo features serve test test-fast lint format data schemas build deploy bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -30,6 +31,11 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 
 $(SAM): $(UV) tools/sam/pyproject.toml tools/sam/uv.lock
 	cd tools/sam && $(UV) sync --frozen --python python3.11
+	touch $@
+
+# checkov pins its own boto3 (and much else), so it has its own locked environment, like SAM.
+$(CHECKOV): $(UV) tools/checkov/pyproject.toml tools/checkov/uv.lock
+	cd tools/checkov && $(UV) sync --frozen --python python3.11
 	touch $@
 
 setup: $(VENV)/.synced java node_modules/.installed ## Create .venv and node_modules from the lock files (installs uv, and a JRE for Spark, if needed)
@@ -62,6 +68,15 @@ browser:
 
 setup-sam: $(SAM) ## Install the pinned SAM CLI into its own locked environment
 
+setup-checkov: $(CHECKOV) ## Install the pinned checkov into its own locked environment
+
+# checkov reads the CloudFormation SAM generates (roles, stages, schedules), one file per template;
+# each accepted finding is skipped in the template itself with its reason (Metadata: checkov: skip).
+checkov: setup-sam setup-checkov ## checkov over the expanded templates (fails on any finding not skipped)
+	rm -rf .aws-sam/expanded
+	AWS_DEFAULT_REGION=us-east-1 $(dir $(SAM))python scripts/sam_expand.py .aws-sam/expanded
+	BC_SKIP_MAPPING=TRUE $(CHECKOV) -d .aws-sam/expanded --framework cloudformation --quiet --compact --skip-download
+
 demo: setup ## Generate data, serve the API, POST ~100k events over HTTP, flush the lake, print a summary
 	$(PY) -m audience.cli demo
 
@@ -80,12 +95,13 @@ test: setup setup-sam browser ## Set up, check lint and types, and run every tes
 test-fast: setup ## Unit tests only
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
-lint: setup setup-sam ## ruff, mypy, schema drift and cfn-lint (the root template and each nested one)
+lint: setup setup-sam setup-checkov ## ruff, mypy, schema drift, cfn-lint (root and nested templates) and checkov
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(PY) -m schemas.derive --check
 	$(VENV)/bin/cfn-lint template.yaml stacks/*.yaml
+	$(MAKE) --no-print-directory checkov
 
 format: setup ## Apply ruff's formatting and autofixes
 	$(VENV)/bin/ruff format .
