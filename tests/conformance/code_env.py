@@ -39,7 +39,10 @@ class Reads:
 
 def module_path(name: str) -> Path | None:
     for base in SOURCES:
-        for candidate in (base / (name.replace(".", "/") + ".py"), base / name.replace(".", "/") / "__init__.py"):
+        for candidate in (
+            base / (name.replace(".", "/") + ".py"),
+            base / name.replace(".", "/") / "__init__.py",
+        ):
             if candidate.is_file():
                 return candidate
     return None
@@ -88,7 +91,10 @@ def reads_of(handler_module: str, settings_fields: frozenset[str]) -> Reads:
                 # a read with a default (or setdefault, which writes one) has a defined fallback
                 if func in ("os.environ.get", "os.getenv") and len(node.args) == 1:
                     reads.environ.setdefault(str(node.args[0].value), set()).add(module)
-            if isinstance(node, ast.Subscript) and ast.unparse(node.value) == "os.environ":
-                if isinstance(node.slice, ast.Constant):
-                    reads.environ.setdefault(str(node.slice.value), set()).add(module)
+            if (
+                isinstance(node, ast.Subscript)
+                and ast.unparse(node.value) == "os.environ"
+                and isinstance(node.slice, ast.Constant)
+            ):
+                reads.environ.setdefault(str(node.slice.value), set()).add(module)
     return reads
