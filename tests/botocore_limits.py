@@ -60,6 +60,8 @@ def violations(shape: Shape, value: Any, path: str = "$", *, case_insensitive: b
     out: list[str] = []
     meta = shape.metadata
     kind = shape.type_name
+    if meta.get("document"):  # a document type: any JSON value (e.g. a tool's JSON Schema)
+        return out
     if isinstance(shape, StructureShape):
         if not isinstance(value, dict):
             return [f"{path}: expected a structure, got {type(value).__name__}"]

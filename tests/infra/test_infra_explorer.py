@@ -110,3 +110,13 @@ def test_web_function_is_built_with_the_web_extra_and_reads_only_its_prefixes() 
     }
     assert sub_text(statements["WriteExports"]["Resource"]) == "${LakeBucket.Arn}/exports/*"
     assert "ExplorerUrl" in template()["Outputs"]
+
+
+def test_web_client_signs_in_with_the_code_flow_only() -> None:
+    # GIVEN the hosted UI's app client
+    client = props("ExplorerUserPoolClient")
+    # WHEN its OAuth settings are read
+    # THEN only the authorization code flow is allowed (PKCE, a public client without a secret):
+    # the implicit grant, which OAuth 2.1 drops, is not
+    assert client["AllowedOAuthFlows"] == ["code"]
+    assert client["GenerateSecret"] is False and client["AllowedOAuthFlowsUserPoolClient"] is True
