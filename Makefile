@@ -78,13 +78,13 @@ checkov: setup-sam setup-checkov ## checkov over the expanded templates (fails o
 	BC_SKIP_MAPPING=TRUE $(CHECKOV) -d .aws-sam/expanded --framework cloudformation --quiet --compact --skip-download
 
 demo: setup ## Generate data, serve the API, POST ~100k events over HTTP, flush the lake, print a summary
-	$(PY) -m audience.cli demo
+	$(PY) -m devhost.cli demo
 
 features: setup ## Run the feature jobs (the Glue scripts on local Spark) on the local lake; AS_OF=YYYY-MM-DD
 	$(PY) -m audience.features $(if $(AS_OF),--as-of $(AS_OF),)
 
 serve: setup ## Run the local API (and later the UI) at http://127.0.0.1:$(PORT)
-	exec $(PY) -m audience.cli serve --port $(PORT)
+	exec $(PY) -m devhost.cli serve --port $(PORT)
 
 test: setup setup-sam browser ## Set up, check lint and types, and run every test (unit, adapters, HTTP, template, build)
 	$(VENV)/bin/ruff check .

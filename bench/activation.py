@@ -20,12 +20,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from audience.activation.destinations import FileDestination
+from audience.activation.adapters.aws.customer_profiles import CustomerProfilesDestination
+from audience.activation.adapters.aws.pinpoint import PinpointDestination
+from audience.activation.adapters.local.files import FileDestination
 from audience.activation.endpoints import ENDPOINTS_KEY, PROFILE_CHANNEL, encode_mapping
 from audience.activation.postprocess import postprocess
-from audience.adapters.aws.customer_profiles import CustomerProfilesDestination
-from audience.adapters.aws.pinpoint import PinpointDestination
-from audience.adapters.local.objectstore import FolderObjectStore
+from audience.core.objectstore.adapters.local import FolderObjectStore
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 

@@ -104,10 +104,10 @@ def segmentation(sizes: Sequence[int], progress: Callable[[str], None] = lambda 
 def api_latency(requests: int = 500, progress: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     from flask import Flask
 
-    from audience.adapters.local.objectstore import FolderObjectStore
+    from audience.core.objectstore.adapters.local import FolderObjectStore
+    from audience.core.settings import Settings
     from audience.explorer.job import JobConfig, run
     from audience.explorer.profiles import RICH_FILE
-    from audience.settings import Settings
     from audience.web import register
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -64,9 +64,9 @@ def in_process(n_batches: int = 40) -> dict[str, Any]:
     os.environ.update(
         {"AUDIENCE_HOME": str(home), "AUDIENCE_BACKEND": "local", "POWERTOOLS_LOG_LEVEL": "WARNING"}
     )
-    from audience import container
-    from audience.domain.ingest import RequestContext, parse_body, validate_event
-    from audience.local.apigw import LocalContext, proxy_event
+    from audience.ingest import wiring as container
+    from audience.ingest.service import RequestContext, parse_body, validate_event
+    from devhost.apigw import LocalContext, proxy_event
 
     container.reset()
     from functions.ingest.app import handler
@@ -82,7 +82,7 @@ def in_process(n_batches: int = 40) -> dict[str, Any]:
         return time.perf_counter() - start
 
     floor = min(timed(lambda body: json.dumps(json.loads(body))) for _ in range(3))
-    from audience.settings import get_settings
+    from audience.core.settings import get_settings
 
     limits = container.limits(get_settings())
     ctx = RequestContext(request_id="bench")
@@ -152,7 +152,7 @@ def http(n_batches: int = 80, clients: int = 4) -> dict[str, Any]:
     port, key = _free_port(), "bench-key"
     env = {**os.environ, "AUDIENCE_HOME": str(home), "AUDIENCE_API_KEY": key, "AUDIENCE_BACKEND": "local"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "audience.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "devhost.cli", "serve", "--port", str(port)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -23,10 +23,10 @@ from typing import Any
 
 from flask import Flask
 
-from audience.adapters.local.counters import SqliteCounterStore
-from audience.adapters.local.lakesql import DuckDBLakeQuery
-from audience.adapters.local.objectstore import FolderObjectStore
+from audience.core.objectstore.adapters.local import FolderObjectStore
+from audience.ingest.adapters.local.counters import SqliteCounterStore
 from audience.insights import queries as q
+from audience.insights.adapters.local.duckdb_sql import DuckDBLakeQuery
 from audience.insights.catalog import CsvCatalog
 from audience.insights.dashboard import METRICS, DashboardService
 from audience.insights.gather import ALL_FILTERS, Gatherer, Window

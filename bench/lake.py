@@ -17,8 +17,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from audience.adapters.local.lake import EVENTS_PREFIX, lake_schema
 from audience.datagen import GeneratorConfig, generate
+from audience.ingest.adapters.local.spool import EVENTS_PREFIX, lake_schema
 
 CACHE = Path(__file__).parent / ".cache"
 CHUNK = 250_000

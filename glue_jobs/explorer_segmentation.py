@@ -4,7 +4,7 @@ The same code as ``make demo``'s stage (:func:`audience.explorer.job.run`), on t
 (Python 3.11, as locally; scikit-learn pinned through ``--additional-python-modules``, the
 ``audience`` package through ``--extra-py-files``). No Spark: the audience fits one machine (the
 benchmark segments a million users on a laptop core in well under a minute), so the job reads and
-writes through the lake's :class:`~audience.ports.ObjectStore` (S3 in Glue, a folder locally).
+writes through the lake's :class:`~audience.core.objectstore.ports.ObjectStore` (S3 in Glue, a folder locally).
 
 Arguments (Glue passes ``--name value`` pairs, plus its own, which are ignored):
 
@@ -32,7 +32,7 @@ from audience.explorer.job import JobConfig, JobReport, run
 from audience.explorer.profiles import RICH_FILE
 
 if TYPE_CHECKING:  # the port is only a type here: the Glue job ships without schemas/
-    from audience.ports import ObjectStore
+    from audience.core.objectstore.ports import ObjectStore
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
@@ -51,11 +51,11 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
 def store_for(path: str) -> tuple[ObjectStore, str]:
     """The object store and key prefix for ``s3://bucket/prefix`` or a local folder."""
     if path.startswith("s3://"):
-        from audience.adapters.aws.s3 import S3ObjectStore
+        from audience.core.objectstore.adapters.aws import S3ObjectStore
 
         bucket, _, prefix = path[len("s3://") :].partition("/")
         return S3ObjectStore(bucket), prefix.strip("/")
-    from audience.adapters.local.objectstore import FolderObjectStore
+    from audience.core.objectstore.adapters.local import FolderObjectStore
 
     return FolderObjectStore(Path(path)), ""
 

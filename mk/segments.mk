@@ -2,10 +2,10 @@
 .PHONY: segments segments-export segments-eval
 
 segments: setup ## Export for Personalize, train the local segment model, post-process and activate to files
-	$(PY) -m audience.personalize segments
+	$(PY) -m audience.activation segments
 
 segments-export: setup ## Write Personalize's interactions/items/users CSVs from the local lake and data/
-	$(PY) -m audience.personalize export
+	$(PY) -m audience.activation export
 
 segments-eval: setup ## Evaluate the local segment model on MovieLens (../shared/data/movielens-small)
-	$(PY) -m audience.personalize evaluate-movielens $(if $(MOVIELENS),$(MOVIELENS),)
+	$(PY) -m audience.activation evaluate-movielens $(if $(MOVIELENS),$(MOVIELENS),)

@@ -2,7 +2,7 @@
 
 The container imports this file (the model's ``SAGEMAKER_PROGRAM``) and calls, per request,
 ``model_fn(model_dir)`` once, then ``input_fn(body, content_type)``, ``predict_fn(data, model)`` and
-``output_fn(prediction, accept)``. Locally, ``audience.adapters.local.predictor`` calls the very same
+``output_fn(prediction, accept)``. Locally, ``audience.models.adapters.local.predictor`` calls the very same
 functions in-process.
 
 Requests: a batch of rows, as JSON (``{"instances": [{...}, ...]}``, a list of objects, or one object)

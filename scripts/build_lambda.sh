@@ -7,7 +7,7 @@
 # ARTIFACTS_DIR; it can also be run by hand. The result is what Lambda unzips into /var/task:
 #
 #   functions/   the handlers (dotted Handler paths, e.g. functions.ingest.app.handler)
-#   audience/    the core package, from src/audience
+#   audience/    the core package, from src/audience (never devhost/, the development host)
 #   schemas/     the data contract, with schemas/generated/*.json
 #   <deps>       [project].dependencies from uv.lock, as manylinux x86_64 wheels for CPython 3.13
 #
@@ -76,9 +76,12 @@ copy_package() {  # copy_package SRC DEST [EXTRA_TAR_EXCLUDES...]
         --exclude=.mypy_cache --exclude=.pytest_cache "$@" .) | tar --extract --directory "$artifacts/$dest"
 }
 copy_package functions functions
-# The local backend, the CLI, the demo and the data generator never run in Lambda.
-copy_package src/audience audience --exclude=./local --exclude=./adapters/local --exclude=./datagen \
-    --exclude=./cli.py --exclude=./demo.py
+# The local backend's stores and the data generator never run in Lambda (the development host,
+# devhost/, is not copied at all). The rules writer, the file destination and the local model and
+# runners stay, as before the move: some run in Lambda (the rules writer is Bedrock's fallback).
+copy_package src/audience audience --exclude=./datagen --exclude=./ingest/adapters/local \
+    --exclude=./core/objectstore/adapters/local.py --exclude=./core/sqlite.py \
+    --exclude=./insights/adapters/local/duckdb_sql.py --exclude=./models/adapters/local/predictor.py
 copy_package schemas schemas
 
 # LAMBDA_WEB_VENDOR=1: the UI's npm libraries (D3), from node_modules as `npm ci` installed them, into

@@ -18,7 +18,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 
-from audience.personalize.export import ATHENA_INTERACTIONS_SQL  # noqa: E402
+from audience.activation.export import ATHENA_INTERACTIONS_SQL  # noqa: E402
 from schemas.personalize import avro_schemas  # noqa: E402
 
 OUT = ROOT / "statemachines" / "personalize_training.asl.json"

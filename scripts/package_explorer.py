@@ -26,7 +26,15 @@ LIB_ZIP = ROOT / ".aws-sam" / "glue" / "explorer_lib.zip"
 LIB_KEY = "artifacts/glue/explorer_lib.zip"
 PROFILES = ROOT / "data" / "rich_audience_data.csv"
 PROFILES_KEY = "reference/rich_audience_data.csv"
-_EXCLUDED = ("local", "web", "features", "cli.py", "demo.py")
+_EXCLUDED = ("web", "features")
+# The local stores the job never uses on Glue (it writes through the S3 object store).
+_LOCAL_ONLY = (
+    ("ingest", "adapters", "local"),
+    ("core", "objectstore", "adapters", "local.py"),
+    ("core", "sqlite.py"),
+    ("insights", "adapters", "local", "duckdb_sql.py"),
+    ("models", "adapters", "local", "predictor.py"),
+)
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
@@ -44,7 +52,7 @@ def entries(package: Path = PACKAGE) -> list[tuple[str, Path]]:
         rel = path.relative_to(package)
         if not path.is_file() or path.suffix not in (".py", ".typed") or "__pycache__" in rel.parts:
             continue
-        if rel.parts[0] in _EXCLUDED or (rel.parts[:2] == ("adapters", "local")):
+        if rel.parts[0] in _EXCLUDED or any(rel.parts[: len(p)] == p for p in _LOCAL_ONLY):
             continue
         out.append((f"audience/{rel.as_posix()}", path))
     return out

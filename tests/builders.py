@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from audience.domain.counters import EVENT_TYPES, TOTAL_BUCKET, ContentCounters, HourlyCounters, aggregate
-from audience.domain.records import first_per_event_id
-from audience.ports import SinkLimits
+from audience.ingest.counters import EVENT_TYPES, TOTAL_BUCKET, ContentCounters, HourlyCounters, aggregate
+from audience.ingest.ports import SinkLimits
+from audience.ingest.records import first_per_event_id
 from schemas.engagement import LakeRecord
 
 NOW = datetime(2026, 11, 21, 12, 0, 0, tzinfo=UTC)

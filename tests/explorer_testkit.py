@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from audience.adapters.local.objectstore import FolderObjectStore
+from audience.core.objectstore.adapters.local import FolderObjectStore
 from audience.datagen import GeneratorConfig
 from audience.datagen.users import users
 from audience.explorer.frame import AudienceFrame, from_profiles

@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from builders import NOW
 
-from audience.adapters.local.lake import lake_schema
+from audience.ingest.adapters.local.spool import lake_schema
 
 
 def _event(

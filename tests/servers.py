@@ -45,7 +45,7 @@ class Server:
         }
         env.pop("AWS_LAMBDA_FUNCTION_NAME", None)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "audience.cli", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "devhost.cli", "serve", "--port", str(self.port)],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,

@@ -17,15 +17,15 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from audience.container import ingest_service
-from audience.domain.ingest import (
+from audience.core.observability import discard_unpublished_metrics, logger, metrics, tracer
+from audience.core.settings import get_settings
+from audience.ingest.service import (
     IngestError,
     RequestContext,
     StorageUnavailableError,
     UnsupportedMediaTypeError,
 )
-from audience.observability import discard_unpublished_metrics, logger, metrics, tracer
-from audience.settings import get_settings
+from audience.ingest.wiring import ingest_service
 
 _ACCEPTED_MEDIA = ("application/json", "text/plain")  # text/plain: navigator.sendBeacon and simple CORS
 

@@ -13,11 +13,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
+from audience.core.observability import discard_unpublished_metrics, logger, metrics, tracer
 from audience.insights.gather import SubjectNotFoundError
 from audience.insights.models import InsightRequest
 from audience.insights.ports import LakeQueryError
 from audience.insights.wiring import insights_service
-from audience.observability import discard_unpublished_metrics, logger, metrics, tracer
 
 
 def _error(code: str, message: str, reasons: list[dict[str, str]] | None = None) -> dict[str, Any]:

@@ -12,9 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from audience.core.observability import logger
+from audience.core.settings import get_settings
 from audience.models.evaluate import GateRequest, evaluate
-from audience.observability import logger
-from audience.settings import get_settings
 
 
 class GateEvent(BaseModel):
@@ -26,7 +26,7 @@ class GateEvent(BaseModel):
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from audience.adapters.aws.s3 import S3ObjectStore
+    from audience.core.objectstore.adapters.aws import S3ObjectStore
 
     settings = get_settings()
     if not settings.model_bucket:

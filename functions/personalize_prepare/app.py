@@ -17,8 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from audience.activation.personalize_csv import rewrite_for_personalize
 from audience.activation.ports import TextObjects
 from audience.activation.wiring import lake_text_objects
-from audience.observability import logger
-from audience.settings import get_settings
+from audience.core.observability import logger
+from audience.core.settings import get_settings
 
 
 class PrepareInput(BaseModel):

@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from audience.activation.postprocess import postprocess
 from audience.activation.wiring import build_activation
-from audience.observability import logger
-from audience.settings import get_settings
+from audience.core.observability import logger
+from audience.core.settings import get_settings
 
 
 class PostprocessInput(BaseModel):

@@ -12,10 +12,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from audience.activation.wiring import lake_store
-from audience.observability import logger
-from audience.personalize.queries import check_num_results, read_queries
-from audience.settings import get_settings
+from audience.activation.queries import check_num_results, read_queries
+from audience.core.objectstore.wiring import lake_store
+from audience.core.observability import logger
+from audience.core.settings import get_settings
 
 
 class ValidateInput(BaseModel):

@@ -15,8 +15,8 @@ from typing import Any
 
 from apig_wsgi import make_lambda_handler
 
-from audience.observability import logger, tracer
-from audience.settings import get_settings
+from audience.core.observability import logger, tracer
+from audience.core.settings import get_settings
 from audience.web.app import create_app
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from builders import NOW, make_event
 
-from audience.adapters.aws import client_config, new_client
+from audience.core.aws import client_config, new_client
 from schemas.engagement import EngagementEvent, LakeRecord
 
 REGION = "us-east-1"

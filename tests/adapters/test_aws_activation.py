@@ -12,11 +12,11 @@ import pytest
 from aws_testkit import LAKE_BUCKET, client
 from botocore.stub import ANY, Stubber
 
+from audience.activation.adapters.aws.customer_profiles import CustomerProfilesDestination, sse_c_headers
+from audience.activation.adapters.aws.pinpoint import PinpointDestination
 from audience.activation.endpoints import PROFILE_CHANNEL, Endpoint
 from audience.activation.ports import SegmentExport
-from audience.adapters.aws.customer_profiles import CustomerProfilesDestination, sse_c_headers
-from audience.adapters.aws.pinpoint import PinpointDestination
-from audience.adapters.aws.s3 import S3ObjectStore
+from audience.core.objectstore.adapters.aws import S3ObjectStore
 
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 JOB = "0f3c3a5e7a574f3c9d396a3f7f9c1a01"  # Customer Profiles job ids: [a-f0-9]{32}

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from aws_testkit import LAKE_BUCKET, STREAM, TABLE
 
-from audience.adapters.aws.dynamodb import DynamoCounterStore
-from audience.adapters.aws.firehose import FirehoseSink
-from audience.adapters.aws.s3 import S3ObjectStore
+from audience.core.objectstore.adapters.aws import S3ObjectStore
+from audience.ingest.adapters.aws.dynamodb import DynamoCounterStore
+from audience.ingest.adapters.aws.firehose import FirehoseSink
 
 
 @pytest.mark.parametrize(

@@ -11,14 +11,14 @@ from aws_testkit import TABLE, client, lake_record
 from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
 
-from audience.adapters.aws.dynamodb import (
+from audience.ingest.adapters.aws.dynamodb import (
     MAX_TRANSACTION_ACTIONS,
     CounterWriteError,
     DynamoCounterStore,
     plan_transactions,
 )
-from audience.domain.counters import aggregate
-from audience.ports import CounterStore
+from audience.ingest.counters import aggregate
+from audience.ingest.ports import CounterStore
 
 T0 = 1_790_000_000.0  # a fixed "now" in epoch seconds
 TTL = 8 * 86_400

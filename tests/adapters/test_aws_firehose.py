@@ -9,9 +9,9 @@ from aws_testkit import DELIVERY_BUCKET, STREAM, client, lake_record
 from botocore.exceptions import ClientError, EndpointConnectionError
 from botocore.stub import Stubber
 
-from audience.adapters.aws.firehose import MAX_RECORD_BYTES, FirehoseSink
-from audience.domain.delivery import deliver
-from audience.ports import EventSink
+from audience.ingest.adapters.aws.firehose import MAX_RECORD_BYTES, FirehoseSink
+from audience.ingest.delivery import deliver
+from audience.ingest.ports import EventSink
 from schemas.engagement import LakeRecord
 
 

@@ -12,9 +12,10 @@ from aws_testkit import client
 from botocore.stub import ANY, Stubber
 from builders import NOW, FakeCounters, FakeObjectStore
 
-from audience.adapters.aws.athena import AthenaLakeQuery, literal
-from audience.adapters.aws.bedrock import BedrockInsightModel
-from audience.adapters.local.lakesql import DuckDBLakeQuery
+from audience.insights.adapters.aws.athena import AthenaLakeQuery, literal
+from audience.insights.adapters.aws.bedrock import BedrockInsightModel
+from audience.insights.adapters.local.duckdb_sql import DuckDBLakeQuery
+from audience.insights.adapters.local.rules_writer import write_insight
 from audience.insights.catalog import CsvCatalog
 from audience.insights.gather import Gatherer
 from audience.insights.models import InsightRequest
@@ -22,7 +23,6 @@ from audience.insights.ports import LakeQueryError
 from audience.insights.prompt import TOOL_NAME
 from audience.insights.service import InsightService
 from audience.insights.store import InsightStore
-from audience.insights.writer import write_insight
 
 SQL = "SELECT e.platform AS dim_value, count(*) AS events FROM engagement_events e WHERE e.content_id = ?"
 

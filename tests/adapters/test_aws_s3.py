@@ -8,8 +8,8 @@ import pytest
 from aws_testkit import LAKE_BUCKET, client
 from botocore.stub import Stubber
 
-from audience.adapters.aws.s3 import S3ObjectStore
-from audience.ports import ObjectStore
+from audience.core.objectstore.adapters.aws import S3ObjectStore
+from audience.core.objectstore.ports import ObjectStore
 
 
 def test_aws_s3_put_then_get_round_trips(s3: Any) -> None:

@@ -79,7 +79,7 @@ def test_prepare_handler_rewrites_athenas_export_for_personalize(
     s3.put_object(Bucket=LAKE_BUCKET, Key="personalize/exports/qe-1.csv", Body=ATHENA_RESULT.read_bytes())
     monkeypatch.setenv("AUDIENCE_BACKEND", "aws")
     monkeypatch.setenv("AUDIENCE_LAKE_BUCKET", LAKE_BUCKET)
-    from audience.settings import get_settings
+    from audience.core.settings import get_settings
 
     get_settings.cache_clear()
     event = {

@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from servers import Server, free_port
 
-from audience.settings import Settings
+from audience.core.settings import Settings
 from audience.web import register
 
 

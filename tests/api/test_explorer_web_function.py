@@ -12,9 +12,9 @@ from apig_wsgi import make_lambda_handler
 from botocore.stub import Stubber
 from explorer_testkit import prepare_home
 
-from audience.adapters.aws import client_config, new_client
-from audience.adapters.aws.cognito import ClientNotFoundError, find_client_id
-from audience.settings import Settings
+from audience.core.aws import client_config, new_client
+from audience.core.settings import Settings
+from audience.web.adapters.aws.cognito import ClientNotFoundError, find_client_id
 from audience.web.app import create_app
 
 EVENT = Path(__file__).parents[2] / "events" / "web_explorer_segments.json"
@@ -117,8 +117,8 @@ def test_web_function_handler_answers_and_logs_one_structured_line_per_request(
     # GIVEN the deployed handler on the local backend over a prepared home, its log records captured
     import logging
 
-    from audience.container import reset
-    from audience.local.apigw import LocalContext
+    from audience.ingest.wiring import reset
+    from devhost.apigw import LocalContext
     from functions.web import app as web_app
 
     records: list[logging.LogRecord] = []

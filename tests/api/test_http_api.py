@@ -22,7 +22,7 @@ import pytest
 from builders import make_event
 from servers import API_KEY, ROOT, Server, free_port
 
-from audience.adapters.local.counters import SqliteCounterStore
+from audience.ingest.adapters.local.counters import SqliteCounterStore
 
 pytestmark = pytest.mark.slow
 
@@ -241,7 +241,7 @@ def test_http_second_server_on_the_same_home_refuses_to_start(server: Server) ->
     # GIVEN a running server
     # WHEN another one is started on the same AUDIENCE_HOME
     result = subprocess.run(
-        [sys.executable, "-m", "audience.cli", "serve", "--port", str(free_port())],
+        [sys.executable, "-m", "devhost.cli", "serve", "--port", str(free_port())],
         cwd=ROOT,
         env={**os.environ, "AUDIENCE_HOME": str(server.home), "AUDIENCE_API_KEY": API_KEY},
         capture_output=True,

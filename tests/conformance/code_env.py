@@ -3,7 +3,7 @@
 From the function's handler module, every module it imports (at any depth, including imports inside
 functions, such as the adapters wiring picks) that ships to Lambda (scripts/build_lambda.sh leaves
 out the local backend, the CLI, the demo and the data generator) is parsed. In them:
-- ``settings.<field>`` reads of :class:`audience.settings.Settings` fields (environment
+- ``settings.<field>`` reads of :class:`audience.core.settings.Settings` fields (environment
   ``AUDIENCE_<FIELD>``);
 - ``os.environ[...]``, and ``os.environ.get(...)``/``os.getenv(...)`` without a default, of literal names.
 """
@@ -18,14 +18,15 @@ from pathlib import Path
 from template_testkit import ROOT
 
 SOURCES = (ROOT / "src", ROOT)
-# Not shipped to Lambda (scripts/build_lambda.sh): never run there.
+# Not shipped to Lambda (scripts/build_lambda.sh's excludes; devhost/ is not copied): never run there.
 LOCAL_ONLY = (
-    "audience.local",
-    "audience.adapters.local",
-    "audience.activation.adapters.local",
     "audience.datagen",
-    "audience.cli",
-    "audience.demo",
+    "audience.ingest.adapters.local",
+    "audience.core.objectstore.adapters.local",
+    "audience.core.sqlite",
+    "audience.insights.adapters.local.duckdb_sql",
+    "audience.models.adapters.local.predictor",
+    "devhost",
 )
 OURS = ("audience", "functions", "schemas")
 

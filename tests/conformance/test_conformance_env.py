@@ -16,7 +16,7 @@ import pytest
 from code_env import reads_of
 from template_testkit import templates
 
-from audience.settings import Settings
+from audience.core.settings import Settings
 
 FIELDS = frozenset(Settings.model_fields)
 PREFIX = str(Settings.model_config["env_prefix"])
@@ -40,7 +40,7 @@ NOT_READ: dict[tuple[str, str], str] = {
         for fn in ("ValidateQueriesFunction", "PrepareInteractionsFunction")
         for f in ("pinpoint_application_id", "pinpoint_import_role_arn", "connect_domain_name")
     },
-    ("InsightsFunction", "delivery_stream"): "audience.container builds the ingest sink for the ingest "
+    ("InsightsFunction", "delivery_stream"): "audience.ingest.wiring builds the ingest sink for the ingest "
     "function; insights imports it for the counters store only",
     ("WebFunction", "delivery_stream"): "as for InsightsFunction: the web function reads counters, never "
     "the ingest sink",

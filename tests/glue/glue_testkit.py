@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pyspark.sql import DataFrame, SparkSession
 
-from audience.adapters.local.lake import lake_schema
+from audience.ingest.adapters.local.spool import lake_schema
 from glue_jobs.features_lib.contract import lake_ddl, table
 
 AS_OF = date(2026, 11, 20)

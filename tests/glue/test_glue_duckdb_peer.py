@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
-from audience.features.runner import REFERENCE_DIR, run_features
+from audience.features.adapters.local.glue import REFERENCE_DIR, run_features
 from bench.duckdb_peer import user_content_features
 from bench.features import mismatches
 from bench.lake import build_lake

@@ -14,9 +14,9 @@ import pytest
 from pydantic import ValidationError
 from pyspark.sql import SparkSession
 
-from audience.adapters.local.lake import lake_schema
 from audience.datagen import GeneratorConfig, generate
 from audience.features import run_features
+from audience.ingest.adapters.local.spool import lake_schema
 from glue_jobs.features_lib.contract import table
 from schemas.engagement import EngagementEvent, LakeRecord
 from schemas.features import FEATURE_TABLES

@@ -11,7 +11,7 @@ import pytest
 from glue_testkit import Ev, at, view, write_lake
 from pyspark.sql import SparkSession
 
-from audience.features.runner import run_features
+from audience.features.adapters.local.glue import run_features
 from glue_jobs import training_sets
 from glue_jobs.features_lib.quality import DataQualityError
 

@@ -165,7 +165,7 @@ def test_built_package_is_lean_and_built_for_lambda(built: Templates) -> None:
     # WHEN its contents are listed
     extensions = [p.name for p in code.rglob("*.so")]
     # THEN no tests, local-only or dev-only packages are shipped
-    assert not {"tests", "bench", "events", ".venv"} & top
+    assert not {"tests", "bench", "events", ".venv", "devhost"} & top
     assert not [p for p in code.rglob("tests") if p.parent.name in ("functions", "audience", "schemas")]
     assert not [name for name in LOCAL_ONLY + DEV_ONLY if name in top]
     # AND compiled extensions are for CPython 3.13 on x86_64 Linux, and byte-code is precompiled

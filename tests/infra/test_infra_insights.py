@@ -6,7 +6,7 @@ from typing import Any
 
 from infra_testkit import ROOT, has_build_target, props, resource, sub_text, template
 
-from audience.settings import Settings
+from audience.core.settings import Settings
 
 
 def _statements(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:

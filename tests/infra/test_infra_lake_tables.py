@@ -7,8 +7,8 @@ from typing import Any
 
 from infra_testkit import ROOT, sub_text, template
 
-from audience.adapters.local.lakesql import TABLE_PREFIXES
 from audience.insights import queries
+from audience.insights.adapters.local.duckdb_sql import TABLE_PREFIXES
 from schemas.lake_tables import LAKE_TABLES
 
 GENERATED = ROOT / "schemas" / "generated" / "lake_tables.json"

@@ -29,7 +29,7 @@ from infra_testkit import (
 )
 from template_testkit import sam_transformed, templates
 
-from audience.settings import Settings
+from audience.core.settings import Settings
 from schemas.derive import LAKE_PARTITION_KEYS, glue_columns
 
 LAKE_PREFIX = "engagement-events/"

@@ -11,9 +11,9 @@ import pyarrow.parquet as pq
 import pytest
 from builders import NOW, make_event
 
-from audience.adapters.local.counters import SqliteCounterStore
-from audience.adapters.local.lake import EVENTS_PREFIX, LakeWriter, LocalSpool, lake_schema
-from audience.adapters.local.objectstore import FolderObjectStore
+from audience.core.objectstore.adapters.local import FolderObjectStore
+from audience.ingest.adapters.local.counters import SqliteCounterStore
+from audience.ingest.adapters.local.spool import EVENTS_PREFIX, LakeWriter, LocalSpool, lake_schema
 from schemas.derive import glue_columns
 from schemas.engagement import EngagementEvent, LakeRecord
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from audience.personalize.stage import run_segments
-from audience.settings import Settings
+from audience.activation.stage import run_segments
+from audience.core.settings import Settings
 
 ROOT = Path(__file__).parents[2]
 

@@ -12,9 +12,9 @@ from botocore.response import StreamingBody
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from audience.adapters.aws import client_config, new_client
-from audience.adapters.aws.s3 import S3ObjectStore
-from audience.adapters.aws.sagemaker_runtime import EndpointPredictor
+from audience.core.aws import client_config, new_client
+from audience.core.objectstore.adapters.aws import S3ObjectStore
+from audience.models.adapters.aws.sagemaker_runtime import EndpointPredictor
 from audience.models.evaluate import GateRequest, evaluate
 from audience.models.ports import ModelUnavailableError, PredictionRejectedError
 

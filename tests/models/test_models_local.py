@@ -11,8 +11,8 @@ import models_testkit as kit
 import pyarrow.parquet as pq
 import pytest
 
-from audience.adapters.local.predictor import InProcessPredictor
-from audience.models import runner
+from audience.models.adapters.local import training as runner
+from audience.models.adapters.local.predictor import InProcessPredictor
 from audience.models.ports import ModelUnavailableError, PredictionRejectedError
 from audience.models.registry import LocalRegistry
 from schemas.lake_tables import ChurnScores

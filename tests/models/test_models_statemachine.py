@@ -132,7 +132,7 @@ def _wire(
 
     monkeypatch.setenv("AUDIENCE_MODEL_BUCKET", BUCKET)
     monkeypatch.setenv("AUDIENCE_BACKEND", "aws")
-    from audience.settings import get_settings
+    from audience.core.settings import get_settings
 
     get_settings.cache_clear()
     harness.fake("lambda", "Invoke", gate)

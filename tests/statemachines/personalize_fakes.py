@@ -243,7 +243,7 @@ def observers(harness: SfnHarness) -> Observers:
 @contextmanager
 def aws_backend_env(**extra: str) -> Iterator[None]:
     """AUDIENCE_* for the handlers under test (aws backend, the moto bucket), restored afterwards."""
-    from audience.settings import get_settings
+    from audience.core.settings import get_settings
 
     values = {"AUDIENCE_BACKEND": "aws", "AUDIENCE_LAKE_BUCKET": BUCKET, **extra}
     saved = {k: os.environ.get(k) for k in values}

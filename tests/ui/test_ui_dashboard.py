@@ -11,7 +11,7 @@ import insights_lake
 import pytest
 from servers import Server, free_port
 
-from audience.adapters.local.counters import SqliteCounterStore
+from audience.ingest.adapters.local.counters import SqliteCounterStore
 from schemas.engagement import LakeRecord
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from builders import FakeObjectStore
 
-from audience.activation.destinations import FileDestination, pinpoint_csv
+from audience.activation.adapters.local.files import FileDestination, pinpoint_csv
 from audience.activation.endpoints import (
     ENDPOINTS_KEY,
     PROFILE_CHANNEL,
@@ -19,7 +19,7 @@ from audience.activation.endpoints import (
 )
 from audience.activation.postprocess import postprocess
 from audience.activation.segments import parse_output, segment_name
-from audience.adapters.local.objectstore import FolderObjectStore
+from audience.core.objectstore.adapters.local import FolderObjectStore
 
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 LINES = [

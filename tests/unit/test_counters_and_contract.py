@@ -11,7 +11,7 @@ from builders import DELETE, NOW, make_event
 from openapi_spec_validator import validate as validate_openapi
 from pydantic import ValidationError
 
-from audience.domain.counters import TOTAL_BUCKET, CounterKey, aggregate
+from audience.ingest.counters import TOTAL_BUCKET, CounterKey, aggregate
 from schemas import derive
 from schemas.engagement import EngagementEvent, LakeRecord
 

@@ -11,7 +11,7 @@ from builders import NOW, FakeCounters
 from flask import Flask
 from flask.testing import FlaskClient
 
-from audience.adapters.local.lakesql import DuckDBLakeQuery
+from audience.insights.adapters.local.duckdb_sql import DuckDBLakeQuery
 from audience.insights.catalog import CsvCatalog
 from audience.insights.dashboard import DashboardService
 from audience.web import dashboard as web_dashboard

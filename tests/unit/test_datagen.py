@@ -26,7 +26,7 @@ from audience.datagen import (
 from audience.datagen.__main__ import main
 from audience.datagen.reference import COUNTRIES, SURFACES
 from audience.datagen.writers import CATALOG_FILE, USERS_FILE, write_reference_tables
-from audience.domain.ingest import IngestLimits
+from audience.ingest.service import IngestLimits
 from schemas.engagement import EngagementEvent
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"

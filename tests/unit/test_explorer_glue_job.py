@@ -8,7 +8,7 @@ import pytest
 from explorer_testkit import small_config
 from moto import mock_aws
 
-from audience.adapters.aws.s3 import S3ObjectStore
+from audience.core.objectstore.adapters.aws import S3ObjectStore
 from audience.datagen.users import users
 from audience.datagen.writers import write_users_csv
 from audience.explorer import lakeio
@@ -108,9 +108,16 @@ def test_explorer_glue_library_zip_holds_the_job_code_and_nothing_local(tmp_path
     names = zipfile.ZipFile(tmp_path / "a.zip").namelist()
     second = module.build(tmp_path / "b.zip").read_bytes()
     # THEN the job's imports are there, the local backend and the web UI are not, and it is reproducible
-    for needed in ("audience/explorer/job.py", "audience/adapters/aws/s3.py", "audience/datagen/users.py"):
+    for needed in (
+        "audience/explorer/job.py",
+        "audience/core/objectstore/adapters/aws.py",
+        "audience/datagen/users.py",
+    ):
         assert needed in names
-    assert not [
-        n for n in names if n.startswith(("audience/local/", "audience/web/", "audience/adapters/local/"))
-    ]
+    local_only = (
+        "audience/web/",
+        "audience/ingest/adapters/local/",
+        "audience/core/objectstore/adapters/local",
+    )
+    assert not [n for n in names if n.startswith(local_only) or n.startswith("devhost/")]
     assert first == second

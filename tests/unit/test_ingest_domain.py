@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from builders import DELETE, NOW, FakeCounters, FakeObjectStore, FakeSink, iso, make_event
 
-from audience.domain.ingest import (
+from audience.ingest.ports import SinkLimits
+from audience.ingest.service import (
     IngestError,
     IngestLimits,
     IngestService,
@@ -19,7 +20,6 @@ from audience.domain.ingest import (
     StorageUnavailableError,
     parse_body,
 )
-from audience.ports import SinkLimits
 from schemas.engagement import EngagementEvent
 
 LIMITS = IngestLimits()

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from audience import container
-from audience.local.apigw import LocalContext
+from audience.ingest import wiring as container
+from devhost.apigw import LocalContext
 
 EVENTS = Path(__file__).parents[2] / "events"
 

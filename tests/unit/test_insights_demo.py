@@ -9,9 +9,9 @@ from pathlib import Path
 import insights_lake
 from rich.console import Console
 
-from audience.adapters.local.counters import SqliteCounterStore
-from audience.insights.demo import show_insights
-from audience.settings import Settings
+from audience.core.settings import Settings
+from audience.ingest.adapters.local.counters import SqliteCounterStore
+from devhost.stages.insights import show_insights
 from schemas.engagement import LakeRecord
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import insights_lake
 import pytest
 
-from audience import container
+from audience.ingest import wiring as container
 from audience.insights import wiring
 from functions.insights.app import handler
 

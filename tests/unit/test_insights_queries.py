@@ -10,8 +10,8 @@ import pytest
 import sqlglot
 from builders import NOW
 
-from audience.adapters.local.lakesql import DuckDBLakeQuery
 from audience.insights import queries as q
+from audience.insights.adapters.local.duckdb_sql import DuckDBLakeQuery
 from audience.insights.gather import ALL_FILTERS, Window
 
 W = Window.ending(NOW, 7)

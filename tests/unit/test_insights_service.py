@@ -11,7 +11,8 @@ import insights_lake
 import pytest
 from builders import NOW, FakeCounters, FakeObjectStore
 
-from audience.adapters.local.lakesql import DuckDBLakeQuery
+from audience.insights.adapters.local.duckdb_sql import DuckDBLakeQuery
+from audience.insights.adapters.local.rules_writer import write_insight
 from audience.insights.catalog import CsvCatalog
 from audience.insights.gather import Gatherer, SubjectNotFoundError
 from audience.insights.models import Insight, InsightRequest
@@ -19,7 +20,6 @@ from audience.insights.numbers import check_insight, figures, unsupported_figure
 from audience.insights.prompt import SYSTEM, data_block, user_message
 from audience.insights.service import InsightService
 from audience.insights.store import InsightStore
-from audience.insights.writer import write_insight
 from schemas.engagement import LakeRecord
 
 INJECTION = (

@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from audience.personalize.export import export_datasets
-from audience.personalize.queries import QueryConfigError, parse_query, read_queries
+from audience.activation.export import export_datasets
+from audience.activation.queries import QueryConfigError, parse_query, read_queries
 from schemas.derive import GENERATED, render
 from schemas.personalize import DATASETS, PersonalizeInteraction, PersonalizeItem, avro_schemas, csv_header
 

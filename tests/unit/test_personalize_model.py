@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from audience.activation.segments import parse_output
-from audience.personalize.model import (
+from audience.activation.adapters.local.personalize_model import (
     AffinityConfig,
     Interactions,
     ItemAttributeAffinityModel,
     batch_segment_lines,
     write_batch_output,
 )
+from audience.activation.segments import parse_output
 
 DAY = 86_400
 ITEMS = {

@@ -11,8 +11,8 @@ import pytest
 from pydantic import ValidationError
 
 from audience.activation.endpoints import ENDPOINTS_KEY, encode_mapping
-from audience.personalize.queries import QueryConfigError
-from audience.settings import get_settings
+from audience.activation.queries import QueryConfigError
+from audience.core.settings import get_settings
 from functions.segment_postprocess.app import NoSegmentActivatedError
 from functions.segment_postprocess.app import handler as postprocess
 from functions.segment_queries.app import handler as validate

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final, NamedTuple
 
-from audience.ports import ObjectStore
+from audience.core.objectstore.ports import ObjectStore
 
 ENDPOINTS_KEY: Final = "activation/endpoints/endpoints.csv.gz"
 MAPPING_COLUMNS: Final = ("user_id", "channel", "endpoint_id", "opt_in")

@@ -1,8 +1,8 @@
 """The activation port: hand one named segment to a campaign tool, get a receipt back.
 
 Adapters: Amazon Pinpoint (S3 CSV + CreateImportJob), Amazon Connect Customer Profiles (upload job +
-segment definition) in :mod:`audience.adapters.aws`, and the plain file export
-(:class:`audience.activation.destinations.FileDestination`, a folder locally or an S3 prefix).
+segment definition) in :mod:`audience.activation.adapters.aws`, and the plain file export
+(:class:`audience.activation.adapters.local.files.FileDestination`, a folder locally or an S3 prefix).
 """
 
 from __future__ import annotations

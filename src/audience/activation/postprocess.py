@@ -15,7 +15,7 @@ from typing import Any
 from audience.activation.endpoints import ENDPOINTS_KEY, resolve_from_store
 from audience.activation.ports import ActivationDestination, SegmentExport
 from audience.activation.segments import parse_output, segment_name
-from audience.ports import ObjectStore
+from audience.core.objectstore.ports import ObjectStore
 
 
 @dataclass

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from audience.activation.destinations import FileDestination
+from audience.activation.adapters.local.files import FileDestination
 from audience.activation.ports import ActivationDestination, TextObjects
-from audience.ports import ObjectStore
-from audience.settings import Settings
+from audience.core.objectstore.ports import ObjectStore
+from audience.core.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -16,30 +16,17 @@ class ActivationPorts:
     destination: ActivationDestination
 
 
-def lake_store(settings: Settings) -> ObjectStore:
-    """The lake bucket (S3) or folder (local), without building a destination."""
-    if settings.backend == "aws":
-        from audience.adapters.aws.s3 import S3ObjectStore
-
-        if not settings.lake_bucket:
-            raise RuntimeError("aws backend needs AUDIENCE_LAKE_BUCKET")
-        return S3ObjectStore(settings.lake_bucket)
-    from audience.adapters.local.objectstore import FolderObjectStore
-
-    return FolderObjectStore(settings.home.resolve() / "lake")
-
-
 def build_activation(settings: Settings) -> ActivationPorts:
     prefix = settings.activation_prefix.strip("/")
     if settings.backend == "aws":
-        from audience.adapters.aws.s3 import S3ObjectStore
+        from audience.core.objectstore.adapters.aws import S3ObjectStore
 
         if not settings.lake_bucket:
             raise RuntimeError("aws backend needs AUDIENCE_LAKE_BUCKET")
         lake = S3ObjectStore(settings.lake_bucket)
         destination: ActivationDestination
         if settings.activation_destination == "pinpoint":
-            from audience.adapters.aws.pinpoint import PinpointDestination
+            from audience.activation.adapters.aws.pinpoint import PinpointDestination
 
             if not (settings.pinpoint_application_id and settings.pinpoint_import_role_arn):
                 raise RuntimeError("pinpoint needs AUDIENCE_PINPOINT_APPLICATION_ID and _IMPORT_ROLE_ARN")
@@ -51,7 +38,7 @@ def build_activation(settings: Settings) -> ActivationPorts:
                 role_arn=settings.pinpoint_import_role_arn,
             )
         elif settings.activation_destination == "connect":
-            from audience.adapters.aws.customer_profiles import CustomerProfilesDestination
+            from audience.activation.adapters.aws.customer_profiles import CustomerProfilesDestination
 
             if not settings.connect_domain_name:
                 raise RuntimeError("connect needs AUDIENCE_CONNECT_DOMAIN_NAME")
@@ -64,7 +51,7 @@ def build_activation(settings: Settings) -> ActivationPorts:
             )
         return ActivationPorts(lake=lake, destination=destination)
 
-    from audience.adapters.local.objectstore import FolderObjectStore
+    from audience.core.objectstore.adapters.local import FolderObjectStore
 
     home = settings.home.resolve()
     # Locally every destination is the file export, under $AUDIENCE_HOME/activation/.

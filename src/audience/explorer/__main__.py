@@ -14,10 +14,11 @@ from pathlib import Path
 
 from audience.explorer.profiles import RICH_FILE, ProfileFileError
 
-ROOT = Path(__file__).resolve().parents[3]
-
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from audience.core.settings import get_settings
+
+    root = get_settings().project_root
     parser = argparse.ArgumentParser(prog="python -m audience.explorer", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     gen = sub.add_parser("generate", help=f"write {RICH_FILE} for the generated users")
@@ -25,8 +26,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     gen.add_argument("--seed", type=int, default=7)
     gen.add_argument("--users", type=int, default=5_000)
     seg = sub.add_parser("segment", help="run the segmentation job on the local lake")
-    seg.add_argument("--profiles", type=Path, default=ROOT / "data" / RICH_FILE)
-    seg.add_argument("--users-csv", type=Path, default=ROOT / "data" / "users.csv")
+    seg.add_argument("--profiles", type=Path, default=root / "data" / RICH_FILE)
+    seg.add_argument("--users-csv", type=Path, default=root / "data" / "users.csv")
     seg.add_argument("--k", type=int, default=None, help="fix k-means' k (default: best silhouette)")
     seg.add_argument("--k-min", type=int, default=3)
     seg.add_argument("--k-max", type=int, default=10)
@@ -41,9 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"wrote {args.out / RICH_FILE} ({count:,} users)")
         return 0
 
-    from audience.adapters.local.objectstore import FolderObjectStore
+    from audience.core.objectstore.adapters.local import FolderObjectStore
+    from audience.core.settings import get_settings
     from audience.explorer.job import JobConfig, run
-    from audience.settings import get_settings
 
     settings = get_settings()
     config = JobConfig(

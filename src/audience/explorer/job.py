@@ -3,7 +3,7 @@
 One function, :func:`run`, serves every place the job runs: ``make demo`` (the local lake folder),
 ``python -m audience.explorer segment`` and the cloud (a SageMaker Processing job whose input and
 output are folders, see ``sagemaker/explorer_segmentation.py``). Reads and writes go through the
-:class:`~audience.ports.ObjectStore` port.
+:class:`~audience.core.objectstore.ports.ObjectStore` port.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from audience.explorer.segmentation import (
 )
 
 if TYPE_CHECKING:  # the port is only a type here: the Glue job ships without schemas/
-    from audience.ports import ObjectStore
+    from audience.core.objectstore.ports import ObjectStore
 
 BEHAVIOUR_COLUMNS = ("events", "active_days", "watch_time_seconds", "engagement_score", "completion_ratio")
 

@@ -1,4 +1,4 @@
-"""Parquet tables and JSON documents in the lake through the :class:`~audience.ports.ObjectStore` port.
+"""Parquet tables and JSON documents in the lake through the :class:`~audience.core.objectstore.ports.ObjectStore` port.
 
 The same calls read a local folder lake, an S3 bucket, or a SageMaker Processing folder; partitions
 are ``<table>/as_of=YYYY-MM-DD/`` as everywhere in the lake. A missing table is ``None``, never an
@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 if TYPE_CHECKING:  # the port is only a type here: the Glue job ships without schemas/
-    from audience.ports import ObjectStore
+    from audience.core.objectstore.ports import ObjectStore
 
 _AS_OF: Final = re.compile(r"/as_of=(\d{4}-\d{2}-\d{2})/")
 

@@ -21,10 +21,10 @@ import numpy as np
 import numpy.typing as npt
 
 from audience.activation.files import AudienceManifest, safe_name, write_export
+from audience.core.objectstore.ports import ObjectStore
 from audience.explorer import lakeio
 from audience.explorer.kinds import METHODS
 from audience.explorer.lookalike import SeedError, build
-from audience.ports import ObjectStore
 
 MAX_SEED_IDS: Final = 100_000
 EXPORTS_PREFIX: Final = "exports"

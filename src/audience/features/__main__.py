@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from audience.features.runner import JOBS, REFERENCE_DIR, JavaMissingError, run_features
-from audience.settings import get_settings
+from audience.core.settings import get_settings
+from audience.features.adapters.local.glue import JOBS, REFERENCE_DIR, JavaMissingError, run_features
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,12 +16,12 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
+from audience.ingest.ports import CounterStore
 from audience.insights import queries as q
 from audience.insights.catalog import CsvCatalog
 from audience.insights.gather import Job, Window, change_pct, pct, run_queries
 from audience.insights.models import TIME_RANGES, TimeRange
 from audience.insights.ports import LakeQuery, Param, Row
-from audience.ports import CounterStore
 from schemas.engagement import DeviceType, Identifier
 from schemas.features import CONTENT_TYPES
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from audience.ingest.ports import CounterStore
 from audience.insights import queries as q
 from audience.insights.catalog import CsvCatalog
 from audience.insights.models import (
@@ -29,7 +30,6 @@ from audience.insights.models import (
     Totals,
 )
 from audience.insights.ports import LakeQuery, Param, Row
-from audience.ports import CounterStore
 
 TOP_VALUES = 10
 """Values kept per breakdown (by events): enough to reason on, small enough for a prompt."""

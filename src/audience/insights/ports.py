@@ -1,7 +1,7 @@
 """Ports of the insights package: SQL over the lake, and the model that writes an insight.
 
-Like :mod:`audience.ports`, nothing here knows AWS: Athena and Bedrock are adapters
-(:mod:`audience.adapters.aws.athena`, :mod:`audience.adapters.aws.bedrock`), DuckDB and the rules
+Like :mod:`audience.ingest.ports`, nothing here knows AWS: Athena and Bedrock are adapters
+(:mod:`audience.insights.adapters.aws.athena`, :mod:`audience.insights.adapters.aws.bedrock`), DuckDB and the rules
 writer the local defaults.
 """
 

@@ -15,13 +15,13 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from audience.insights.adapters.local.rules_writer import write_insight
 from audience.insights.gather import Gatherer
 from audience.insights.models import Insight, InsightInputs, InsightRecord, InsightRequest, insight_schema
 from audience.insights.numbers import check_insight
 from audience.insights.ports import InsightModel, ModelUnavailableError
 from audience.insights.prompt import SYSTEM, user_message
 from audience.insights.store import InsightStore, inputs_key, latest_key
-from audience.insights.writer import write_insight
 
 
 class InvalidAnswerError(ValueError):

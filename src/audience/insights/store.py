@@ -11,8 +11,8 @@ from urllib.parse import quote
 
 from pydantic import ValidationError
 
+from audience.core.objectstore.ports import ObjectStore
 from audience.insights.models import InsightRecord
-from audience.ports import ObjectStore
 
 PREFIX = "insights"
 

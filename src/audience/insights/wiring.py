@@ -1,4 +1,4 @@
-"""Chooses the insights' adapters for the configured backend (like :mod:`audience.container`).
+"""Chooses the insights' adapters for the configured backend (like :mod:`audience.ingest.wiring`).
 
 AWS: Athena over the Glue tables, Bedrock when ``AUDIENCE_BEDROCK_MODEL_ID`` is set, the insight
 store in the lake bucket. Local: DuckDB over ``$AUDIENCE_HOME/lake``, the rules writer, the store
@@ -9,24 +9,24 @@ in the same folder lake. The catalog comes from ``reference/content_catalog.csv`
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
-from audience.container import ports
+from audience.core.objectstore.ports import ObjectStore
+from audience.core.settings import Settings, find_project_root, get_settings
+from audience.ingest.ports import CounterStore
+from audience.ingest.wiring import ports
 from audience.insights.catalog import CsvCatalog
 from audience.insights.gather import Gatherer
 from audience.insights.ports import InsightModel, LakeQuery
 from audience.insights.service import InsightService
 from audience.insights.store import InsightStore
-from audience.ports import CounterStore, ObjectStore
-from audience.settings import Settings, get_settings
 
 CATALOG_KEY = "reference/content_catalog.csv"
-LOCAL_CATALOG = Path(__file__).resolve().parents[3] / "data" / "content_catalog.csv"
+LOCAL_CATALOG = find_project_root() / "data" / "content_catalog.csv"
 
 
 def build_lake_query(settings: Settings) -> LakeQuery:
     if settings.backend == "aws":
-        from audience.adapters.aws.athena import AthenaLakeQuery
+        from audience.insights.adapters.aws.athena import AthenaLakeQuery
 
         if not settings.lake_database or not settings.athena_workgroup:
             raise RuntimeError("aws backend needs AUDIENCE_LAKE_DATABASE and AUDIENCE_ATHENA_WORKGROUP")
@@ -35,14 +35,14 @@ def build_lake_query(settings: Settings) -> LakeQuery:
             database=settings.lake_database,
             timeout_seconds=settings.lake_query_timeout_seconds,
         )
-    from audience.adapters.local.lakesql import DuckDBLakeQuery
+    from audience.insights.adapters.local.duckdb_sql import DuckDBLakeQuery
 
     return DuckDBLakeQuery(settings.lake_dir)
 
 
 def build_model(settings: Settings) -> InsightModel | None:
     if settings.backend == "aws" and settings.bedrock_model_id:
-        from audience.adapters.aws.bedrock import BedrockInsightModel
+        from audience.insights.adapters.aws.bedrock import BedrockInsightModel
 
         return BedrockInsightModel(settings.bedrock_model_id)
     return None
@@ -51,8 +51,8 @@ def build_model(settings: Settings) -> InsightModel | None:
 def _stores(settings: Settings) -> tuple[ObjectStore, CounterStore]:
     """The lake bucket and the live counters, without the ingestion's delivery stream."""
     if settings.backend == "aws":
-        from audience.adapters.aws.dynamodb import DynamoCounterStore
-        from audience.adapters.aws.s3 import S3ObjectStore
+        from audience.core.objectstore.adapters.aws import S3ObjectStore
+        from audience.ingest.adapters.aws.dynamodb import DynamoCounterStore
 
         if not settings.lake_bucket or not settings.counters_table:
             raise RuntimeError("aws backend needs AUDIENCE_LAKE_BUCKET and AUDIENCE_COUNTERS_TABLE")

@@ -10,8 +10,8 @@ from typing import Any
 
 import typer
 
+from audience.core.settings import get_settings
 from audience.models.ports import MODELS, ModelUnavailableError, PredictionRejectedError
-from audience.settings import get_settings
 
 app = typer.Typer(
     help="Engagement and churn models, locally.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -47,8 +47,8 @@ def train(
 @app.command()
 def score(as_of: str = typer.Option(..., help="Day whose scoring rows to score (YYYY-MM-DD).")) -> None:
     """Score a day's rows (scoring-sets/) with the current models into predictions/."""
-    from audience.models import runner
-    from audience.models.service import predictor
+    from audience.models.adapters.local import training as runner
+    from audience.models.wiring import predictor
 
     settings = get_settings()
     serving = predictor(settings)
@@ -63,7 +63,7 @@ def predict(
     file: str | None = typer.Option(None, help="JSON rows ({'instances': [...]} or a list); default stdin."),
 ) -> None:
     """Rows of features in, predictions out, through the same handlers as the endpoint."""
-    from audience.models.service import predictor
+    from audience.models.wiring import predictor
 
     if model not in MODELS:
         raise typer.BadParameter(f"model must be one of {', '.join(MODELS)}")

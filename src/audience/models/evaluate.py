@@ -14,8 +14,8 @@ import tarfile
 from dataclasses import dataclass
 from typing import Any
 
+from audience.core.objectstore.ports import ObjectStore
 from audience.models.gate import decide
-from audience.ports import ObjectStore
 
 
 @dataclass(frozen=True)

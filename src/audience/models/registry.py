@@ -13,10 +13,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from audience.core.settings import find_project_root
 from audience.models.gate import GateDecision, decide
 from audience.models.ports import ModelName, ModelUnavailableError
 
-SAGEMAKER_DIR: Final = Path(__file__).resolve().parents[3] / "sagemaker"
+SAGEMAKER_DIR: Final = find_project_root() / "sagemaker"
 """The script-mode source folder (SageMaker's ``source_dir``)."""
 
 

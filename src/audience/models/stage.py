@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from audience.models import runner
+from audience.core.settings import Settings
+from audience.models.adapters.local import training as runner
 from audience.models.ports import MODELS
 from audience.models.registry import LocalRegistry
-from audience.models.service import predictor
-from audience.settings import Settings
-
-ROOT = Path(__file__).resolve().parents[3]
+from audience.models.wiring import predictor
 
 FIGURES = {
     "engagement": (("r2", "R²", True), ("mae", "MAE", False)),
@@ -72,7 +69,9 @@ def run(
         f"{days.label_days} days after each, up to {days.label_end}"
     )
     if build:
-        runner.build_sets(lake, ROOT / "data", days, score_day, progress=lambda m: console.print(f"  {m}"))
+        runner.build_sets(
+            lake, settings.project_root / "data", days, score_day, progress=lambda m: console.print(f"  {m}")
+        )
     registry = LocalRegistry(settings.models_dir.resolve())
     runs = []
     for model in MODELS:

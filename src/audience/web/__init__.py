@@ -12,9 +12,9 @@ from typing import Final
 
 from flask import Blueprint, Flask, abort, send_from_directory
 
-from audience.settings import Settings
+from audience.core.settings import Settings, find_project_root
 
-ROOT: Final = Path(__file__).resolve().parents[3]
+ROOT: Final = find_project_root()
 
 # URL name -> file inside node_modules. Only these files are served.
 VENDOR_FILES: Final = {

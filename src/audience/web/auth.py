@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify
 
-from audience.settings import Settings
+from audience.core.settings import Settings
 
 auth = Blueprint("auth", __name__, static_folder="static/web", static_url_path="/static/web")
 _KEY = "audience.auth.settings"
@@ -37,7 +37,7 @@ def client_id(settings: Settings) -> str:
     key = (settings.auth_user_pool_id, settings.auth_client_name)
     with _lock:
         if key not in _client_ids:
-            from audience.adapters.aws.cognito import find_client_id
+            from audience.web.adapters.aws.cognito import find_client_id
 
             _client_ids[key] = find_client_id(*key)
         return _client_ids[key]

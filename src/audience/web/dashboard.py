@@ -14,9 +14,9 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, render_template, request
 from pydantic import ValidationError
 
+from audience.core.settings import get_settings
 from audience.insights.dashboard import DashboardParamError, DashboardService, LiveQuery
 from audience.insights.ports import LakeQueryError
-from audience.settings import get_settings
 
 dashboard = Blueprint(
     "dashboard",

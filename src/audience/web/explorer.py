@@ -13,9 +13,9 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 
+from audience.core.objectstore.ports import ObjectStore
+from audience.core.settings import Settings
 from audience.explorer.service import ExplorerService, NoRunError, NotFoundError, RequestError
-from audience.ports import ObjectStore
-from audience.settings import Settings
 
 explorer = Blueprint(
     "explorer",
@@ -33,13 +33,13 @@ def service() -> ExplorerService:
 
 def init_explorer(app: Flask, settings: Settings) -> None:
     """Register the blueprint with a service over the lake (local folder or S3 bucket)."""
-    from audience.container import build_lake_store
+    from audience.core.objectstore.wiring import lake_store
 
-    lake = build_lake_store(settings)
+    lake = lake_store(settings)
     if settings.backend == "aws":
         exports: ObjectStore = lake
     else:
-        from audience.adapters.local.objectstore import FolderObjectStore
+        from audience.core.objectstore.adapters.local import FolderObjectStore
 
         exports = FolderObjectStore(settings.home)
     app.extensions[_SERVICE_KEY] = ExplorerService(

@@ -15,7 +15,7 @@ from typing import Any, Final, TextIO
 
 from botocore.exceptions import ClientError
 
-from audience.adapters.aws import client_config, error_code, new_client
+from audience.core.aws import client_config, error_code, new_client
 
 MIB: Final = 1024 * 1024
 MIN_PART: Final = 5 * MIB  # S3: every part but the last is at least 5 MiB

@@ -1,0 +1,1 @@
+"""The demo's per-slice stages (`make demo`): each runs a slice locally and prints its figures."""

@@ -1,0 +1,413 @@
+"""Live counters in DynamoDB, counted exactly once per ``event_id`` (the :class:`~audience.ingest.ports.CounterStore`).
+
+Single-table design on the template's ``pk``/``sk`` (no index):
+
+=====================  ======================  ==========================================================
+pk                     sk                      attributes
+=====================  ======================  ==========================================================
+``CONTENT#<id>``       ``TOTAL``               one number per event type, ``events``, ``view_seconds``,
+                                               ``updated_at``
+``CONTENT#<id>``       ``HOUR#YYYY-MM-DDTHH``  the same, plus ``expires_at`` when ``hourly_ttl_seconds``
+``EVENT#<event_id>``   ``EVENT``               ``expires_at`` (the dedup memory; the table's TTL attribute)
+=====================  ======================  ==========================================================
+
+Exactly once: a ``TransactWriteItems`` claims each id (a ``Put`` that succeeds only if the id is
+unknown or its memory has expired; TTL deletion is lazy, so expiry is checked, not assumed) and adds
+the aggregated deltas (one ``UpdateItem`` with ``ADD`` per (content, bucket)) atomically. A claim
+that fails its condition cancels the transaction and is named in ``CancellationReasons``; those
+records are duplicates, so they are dropped, the rest re-aggregated, and the transaction retried.
+
+Packing: a transaction holds at most 100 actions and may not touch an item twice. Records are
+grouped by content; a group costs ``claims + 1 (TOTAL) + distinct hours`` actions, and whole groups
+are packed into transactions first-fit. Only a group that alone exceeds 100 actions is split (by
+hour, into transactions of their own), which is the only case where a (content, bucket) gets more
+than one update per request.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from audience.core.aws import client_config, error_code, is_transient, new_client
+from audience.core.observability import logger
+from audience.ingest.counters import (
+    EVENT_TYPES,
+    TOTAL_BUCKET,
+    ContentCounters,
+    CounterDelta,
+    CounterKey,
+    HourlyCounters,
+    aggregate,
+    hour_bucket,
+)
+from audience.ingest.records import first_per_event_id
+from schemas.engagement import LakeRecord
+
+CONTENT_PREFIX = "CONTENT#"
+EVENT_PREFIX = "EVENT#"
+HOUR_PREFIX = "HOUR#"
+DEDUP_SK = "EVENT"
+MAX_TRANSACTION_ACTIONS = 100
+MAX_BATCH_GET_KEYS = 100
+RANKABLE = (*EVENT_TYPES, "events", "view_seconds")
+
+# Cancellation reasons worth another try with backoff (contention or capacity, nothing committed).
+_RETRYABLE_REASONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
+_CLAIM_CONDITION = "attribute_not_exists(pk) OR expires_at < :now"
+# Every attribute goes through a placeholder: VIEW, COMMENT and others are reserved words.
+_NAMES = {f"#{a}": a for a in (*EVENT_TYPES, "events", "view_seconds", "updated_at", "expires_at")}
+
+
+class CounterWriteError(RuntimeError):
+    """The counters could not be written within the bounded attempts (the API answers 503).
+
+    ``counted`` holds the ids committed before giving up; a client retry finds them already counted.
+    """
+
+    def __init__(self, message: str, counted: set[str]) -> None:
+        super().__init__(message)
+        self.counted = counted
+
+
+@dataclass
+class _Unit:
+    """Records of one content that go into one transaction."""
+
+    content_id: str
+    records: list[LakeRecord]
+
+    @property
+    def actions(self) -> int:
+        return actions_for(self.records)
+
+
+@dataclass
+class _Transaction:
+    units: list[_Unit] = field(default_factory=list)
+
+    @property
+    def actions(self) -> int:
+        return sum(u.actions for u in self.units)
+
+    def fits(self, unit: _Unit) -> bool:
+        return self.actions + unit.actions <= MAX_TRANSACTION_ACTIONS and all(
+            u.content_id != unit.content_id for u in self.units
+        )
+
+    @property
+    def records(self) -> list[LakeRecord]:
+        return [r for u in self.units for r in u.records]
+
+
+def actions_for(records: Sequence[LakeRecord]) -> int:
+    """Claims plus one update per (content, bucket)."""
+    return len(records) + len({(r.content_id, b) for r in records for b in (TOTAL_BUCKET, hour_bucket(r))})
+
+
+def _split_group(content_id: str, records: list[LakeRecord]) -> Iterator[_Unit]:
+    if actions_for(records) <= MAX_TRANSACTION_ACTIONS:
+        yield _Unit(content_id, records)
+        return
+    chunk: list[LakeRecord] = []
+    for record in sorted(records, key=hour_bucket):  # stable: few hours per chunk
+        if chunk and actions_for([*chunk, record]) > MAX_TRANSACTION_ACTIONS:
+            yield _Unit(content_id, chunk)
+            chunk = []
+        chunk.append(record)
+    if chunk:
+        yield _Unit(content_id, chunk)
+
+
+def plan_transactions(records: Sequence[LakeRecord]) -> list[list[LakeRecord]]:
+    """Pack records (unique ids) into transactions of at most 100 actions, whole content groups first-fit."""
+    groups: dict[str, list[LakeRecord]] = {}
+    for record in records:
+        groups.setdefault(record.content_id, []).append(record)
+    transactions: list[_Transaction] = []
+    for content_id, group in groups.items():
+        for unit in _split_group(content_id, group):
+            target = next((t for t in transactions if t.fits(unit)), None)
+            if target is None:
+                target = _Transaction()
+                transactions.append(target)
+            target.units.append(unit)
+    return [t.records for t in transactions]
+
+
+def _n(value: float | int) -> dict[str, str]:
+    """A DynamoDB number; seconds are kept to the millisecond (Decimal text, never an exponent)."""
+    if isinstance(value, int):
+        return {"N": str(value)}
+    return {"N": f"{round(value, 3):.3f}"}
+
+
+def _number(item: dict[str, Any], name: str) -> float:
+    return float(item[name]["N"]) if name in item else 0.0
+
+
+def _counts(item: dict[str, Any]) -> dict[str, int]:
+    return {t: int(_number(item, t)) for t in EVENT_TYPES}
+
+
+def _hour_start(bucket: str) -> int:
+    hour = datetime.strptime(bucket.removeprefix(HOUR_PREFIX), "%Y-%m-%dT%H").replace(tzinfo=UTC)
+    return int(hour.timestamp())
+
+
+class DynamoCounterStore:
+    """Counters in one DynamoDB table (``pk``/``sk``), exactly once per event id.
+
+    ``dedup_ttl_seconds`` is how long an id is remembered (it must outlive the ingestion age window);
+    ``hourly_ttl_seconds``, when set, lets hourly buckets expire that long after their hour starts.
+    ``clock`` gives epoch seconds. A transaction is retried on contention or transient errors at most
+    ``max_attempts`` times, and all transactions of one ``apply`` share ``retry_budget_seconds`` (the
+    function has 20 s in all),
+    then :class:`CounterWriteError` is raised and the API answers 503.
+    """
+
+    def __init__(
+        self,
+        table_name: str,
+        dedup_ttl_seconds: int,
+        hourly_ttl_seconds: int | None = None,
+        client: Any | None = None,
+        clock: Callable[[], float] = time.time,
+        *,
+        max_attempts: int = 6,
+        retry_budget_seconds: float = 5.0,
+        backoff_seconds: float = 0.05,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.table_name = table_name
+        self.dedup_ttl_seconds = dedup_ttl_seconds
+        self.hourly_ttl_seconds = hourly_ttl_seconds
+        self.clock = clock
+        self.max_attempts = max_attempts
+        self.retry_budget_seconds = retry_budget_seconds
+        self.backoff_seconds = backoff_seconds
+        self.sleep = sleep
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = new_client("dynamodb", client_config(attempts=2, read_timeout=2.0))
+        return self._client
+
+    def _backoff(self, attempt: int) -> None:
+        """Full jitter, capped at 16 times the base."""
+        self.sleep(random.uniform(0, self.backoff_seconds * min(2**attempt, 16)))
+
+    # --- exactly-once counting -----------------------------------------------------------------
+
+    def known(self, event_ids: Sequence[str]) -> set[str]:
+        """Ids whose dedup memory exists and has not expired (strongly consistent reads).
+
+        Keys DynamoDB leaves unprocessed after the bounded retries are reported as unknown: this is
+        a pre-check, and :meth:`apply` still refuses to count them twice.
+        """
+        ids = list(dict.fromkeys(event_ids))
+        now = self.clock()
+        found: set[str] = set()
+        for start in range(0, len(ids), MAX_BATCH_GET_KEYS):
+            request: dict[str, Any] = {
+                self.table_name: {
+                    "Keys": [
+                        {"pk": {"S": EVENT_PREFIX + i}, "sk": {"S": DEDUP_SK}}
+                        for i in ids[start : start + MAX_BATCH_GET_KEYS]
+                    ],
+                    "ProjectionExpression": "pk, #expires_at",
+                    "ExpressionAttributeNames": {"#expires_at": "expires_at"},
+                    "ConsistentRead": True,
+                }
+            }
+            for attempt in range(self.max_attempts):
+                response = self.client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table_name, []):
+                    if _number(item, "expires_at") >= now:
+                        found.add(item["pk"]["S"].removeprefix(EVENT_PREFIX))
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                if attempt + 1 < self.max_attempts:
+                    self._backoff(attempt)
+            else:
+                left = len(request.get(self.table_name, {}).get("Keys", []))
+                logger.warning("dedup pre-check left keys unprocessed", extra={"keys": left})
+        return found
+
+    def apply(self, records: Sequence[LakeRecord]) -> set[str]:
+        """Count the never-counted records; returns their ids. Raises :class:`CounterWriteError` when
+        contention or transient errors outlast the bounded retries, and boto's errors when the
+        table is misconfigured (missing, access denied, invalid request)."""
+        unique = first_per_event_id(records)
+        counted: set[str] = set()
+        started = self.clock()  # one retry budget for the whole call, however many transactions
+        for transaction in plan_transactions(unique):
+            try:
+                counted |= self._commit(transaction, started)
+            except CounterWriteError as exc:
+                raise CounterWriteError(str(exc), counted | exc.counted) from exc
+        return counted
+
+    def _commit(self, records: list[LakeRecord], started: float) -> set[str]:
+        """Write one planned transaction; returns the ids it counted (duplicates dropped)."""
+        pending = records
+        now = self.clock()
+        token = str(uuid.uuid4())
+        retries = 0
+        last: Exception | None = None
+        while pending:
+            items = self._transact_items(pending, now)
+            try:
+                self.client.transact_write_items(TransactItems=items, ClientRequestToken=token)
+                return {r.event_id for r in pending}
+            except ClientError as exc:
+                last = exc
+                if error_code(exc) != "TransactionCanceledException":
+                    if not is_transient(exc):
+                        raise
+                    reason = error_code(exc)  # outcome unknown: resend as is, same token
+                else:
+                    reasons = [
+                        str(r.get("Code", "None")) for r in exc.response.get("CancellationReasons", [])
+                    ]
+                    duplicates = {
+                        r.event_id
+                        for r, code in zip(pending, reasons, strict=False)
+                        if code == "ConditionalCheckFailed"
+                    }
+                    fatal = set(reasons) - _RETRYABLE_REASONS - {"None", "ConditionalCheckFailed"}
+                    if fatal:
+                        raise CounterWriteError(
+                            f"counter transaction cancelled: {sorted(fatal)}", set()
+                        ) from exc
+                    # Cancelled means nothing committed: a new attempt gets a new token and a new clock.
+                    now, token = self.clock(), str(uuid.uuid4())
+                    if duplicates:
+                        pending = [r for r in pending if r.event_id not in duplicates]
+                        continue  # progress is guaranteed: the set shrinks
+                    reason = ",".join(sorted(set(reasons) - {"None"})) or "TransactionCanceled"
+            except BotoCoreError as exc:
+                last = exc
+                if not is_transient(exc):
+                    raise
+                reason = type(exc).__name__
+            retries += 1
+            if retries >= self.max_attempts or self.clock() - started > self.retry_budget_seconds:
+                raise CounterWriteError(
+                    f"counters not written after {retries} attempt(s) (last: {reason})", set()
+                ) from last
+            logger.info("counter transaction retried", extra={"reason": reason, "attempt": retries})
+            self._backoff(retries)
+        return set()
+
+    def _transact_items(self, records: list[LakeRecord], now: float) -> list[dict[str, Any]]:
+        """Claims first, in ``records`` order (so cancellation reason *i* is record *i*), then updates."""
+        claims = [
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": {
+                        "pk": {"S": EVENT_PREFIX + r.event_id},
+                        "sk": {"S": DEDUP_SK},
+                        "expires_at": _n(int(now) + self.dedup_ttl_seconds),
+                    },
+                    "ConditionExpression": _CLAIM_CONDITION,
+                    "ExpressionAttributeValues": {":now": _n(int(now))},
+                }
+            }
+            for r in records
+        ]
+        updates = [self._update(key, delta, now) for key, delta in sorted(aggregate(records).items())]
+        return claims + updates
+
+    def _update(self, key: CounterKey, delta: CounterDelta, now: float) -> dict[str, Any]:
+        values = {f":{t}": _n(delta.counts[t]) for t in EVENT_TYPES}
+        values |= {":events": _n(delta.events), ":view_seconds": _n(delta.view_seconds), ":now": _n(now)}
+        adds = ", ".join(f"#{a} :{a}" for a in (*EVENT_TYPES, "events", "view_seconds"))
+        sets = "#updated_at = :now"
+        names = {k: v for k, v in _NAMES.items() if k != "#expires_at"}
+        if key.bucket != TOTAL_BUCKET and self.hourly_ttl_seconds is not None:
+            # Anchored on the hour itself, so late events do not keep an old hour alive.
+            values[":expires_at"] = _n(_hour_start(key.bucket) + self.hourly_ttl_seconds)
+            sets += ", #expires_at = :expires_at"
+            names = _NAMES
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": {"pk": {"S": CONTENT_PREFIX + key.content_id}, "sk": {"S": key.bucket}},
+                "UpdateExpression": f"ADD {adds} SET {sets}",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            }
+        }
+
+    # --- read side -----------------------------------------------------------------------------
+
+    def content(self, content_id: str) -> ContentCounters | None:
+        response = self.client.get_item(
+            TableName=self.table_name,
+            Key={"pk": {"S": CONTENT_PREFIX + content_id}, "sk": {"S": TOTAL_BUCKET}},
+        )
+        item = response.get("Item")
+        if item is None:
+            return None
+        return ContentCounters(content_id, _counts(item), _number(item, "view_seconds"))
+
+    def top_content(self, limit: int = 10, by: str = "events") -> list[ContentCounters]:
+        """The leading contents by ``by``, from a Scan of the TOTAL items.
+
+        A Scan is fine for the demo's table size only: it reads every item, dedup memories included. The template's table has just ``pk``/``sk``,
+        so ranking at scale belongs to the dashboard work (a GSI on the TOTAL items, or the lake);
+        this method does not assume an index that does not exist.
+        """
+        if by not in RANKABLE:
+            raise ValueError(f"cannot rank by {by!r}; choose one of {', '.join(RANKABLE)}")
+        rows: list[ContentCounters] = []
+        pages = self.client.get_paginator("scan").paginate(
+            TableName=self.table_name,
+            FilterExpression="sk = :total AND begins_with(pk, :content)",
+            ExpressionAttributeValues={":total": {"S": TOTAL_BUCKET}, ":content": {"S": CONTENT_PREFIX}},
+        )
+        for page in pages:
+            for item in page.get("Items", []):
+                content_id = item["pk"]["S"].removeprefix(CONTENT_PREFIX)
+                rows.append(ContentCounters(content_id, _counts(item), _number(item, "view_seconds")))
+
+        def rank(row: ContentCounters) -> tuple[float, str]:
+            value = (
+                row.view_seconds if by == "view_seconds" else row.events if by == "events" else row.counts[by]
+            )
+            return (-value, row.content_id)
+
+        return sorted(rows, key=rank)[:limit]
+
+    def hourly(self, content_id: str, start_hour: str, end_hour: str) -> list[HourlyCounters]:
+        pages = self.client.get_paginator("query").paginate(
+            TableName=self.table_name,
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :start AND :end",
+            ExpressionAttributeValues={
+                ":pk": {"S": CONTENT_PREFIX + content_id},
+                ":start": {"S": HOUR_PREFIX + start_hour},
+                ":end": {"S": HOUR_PREFIX + end_hour},
+            },
+        )
+        return [
+            HourlyCounters(
+                content_id,
+                item["sk"]["S"].removeprefix(HOUR_PREFIX),
+                _counts(item),
+                _number(item, "view_seconds"),
+            )
+            for page in pages
+            for item in page.get("Items", [])
+        ]

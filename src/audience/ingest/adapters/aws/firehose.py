@@ -1,0 +1,86 @@
+"""The lake's front door: Amazon Data Firehose (``PutRecordBatch``) as an :class:`~audience.ingest.ports.EventSink`.
+
+One ``put_batch`` is one ``PutRecordBatch`` call; each record is one JSON line. What comes back:
+
+* entries of the response with an ``ErrorCode`` -> their positions (the domain resends only those);
+* the whole call failing transiently (throttling, 5xx, timeout, dropped connection) -> every
+  position, never an exception, so the domain retries uniformly;
+* the whole call failing for any other reason (stream not found, access denied, validation,
+  no credentials) -> the exception propagates: misconfiguration must be loud, not a silent 503 loop.
+
+A batch beyond Firehose's limits (500 records, 4 MiB, 1,000 KiB per record) raises ``ValueError``:
+the domain's chunking and the ingestion limits (32 KiB per event) make that a programming error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from audience.core.aws import client_config, error_code, is_transient, new_client
+from audience.core.observability import logger
+from audience.ingest.ports import SinkLimits
+from schemas.engagement import LakeRecord
+
+MAX_RECORD_BYTES = 1_000 * 1024
+"""Firehose's limit on one record, before base64 encoding."""
+
+# Firehose's own limits; ``deliver`` chunks within them.
+FIREHOSE_LIMITS = SinkLimits(max_records=500, max_bytes=4 * 1024 * 1024)
+
+
+class FirehoseSink:
+    def __init__(self, stream_name: str, client: Any | None = None) -> None:
+        self.stream_name = stream_name
+        self.limits = FIREHOSE_LIMITS
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            # One attempt of at most 1 s + 2 s: ``deliver`` is the retry layer (with jittered backoff,
+            # resending only failed records), so botocore retrying too would multiply the attempts.
+            # Four deliveries then stay near 12 s even against a black-holed endpoint.
+            self._client = new_client("firehose", client_config(attempts=1, read_timeout=2.0))
+        return self._client
+
+    def put_batch(self, records: Sequence[LakeRecord]) -> list[int]:
+        if not records:
+            return []
+        data = [record.to_json_line().encode() for record in records]
+        self._check_limits(data)
+        try:
+            response = self.client.put_record_batch(
+                DeliveryStreamName=self.stream_name, Records=[{"Data": d} for d in data]
+            )
+        except (ClientError, BotoCoreError) as exc:
+            if not is_transient(exc):
+                raise
+            code = error_code(exc) if isinstance(exc, ClientError) else type(exc).__name__
+            logger.warning(
+                "firehose call failed, all records to retry", extra={"code": code, "records": len(data)}
+            )
+            return list(range(len(records)))
+        failed = [i for i, entry in enumerate(response.get("RequestResponses", [])) if entry.get("ErrorCode")]
+        answered = len(response.get("RequestResponses", []))
+        if answered != len(records):
+            # Never seen, but a short answer must not lose the records it does not mention.
+            failed.extend(range(answered, len(records)))
+        if failed:
+            codes = sorted(
+                {str(e.get("ErrorCode")) for e in response["RequestResponses"] if e.get("ErrorCode")}
+            )
+            logger.warning("firehose rejected records", extra={"failed": len(failed), "codes": codes})
+        return failed
+
+    def _check_limits(self, data: list[bytes]) -> None:
+        if len(data) > self.limits.max_records:
+            raise ValueError(f"{len(data)} records exceed Firehose's {self.limits.max_records} per call")
+        total = sum(len(d) for d in data)
+        if total > self.limits.max_bytes:
+            raise ValueError(f"{total} bytes exceed Firehose's {self.limits.max_bytes} per call")
+        biggest = max(len(d) for d in data)
+        if biggest > MAX_RECORD_BYTES:
+            raise ValueError(f"a record of {biggest} bytes exceeds Firehose's {MAX_RECORD_BYTES} per record")

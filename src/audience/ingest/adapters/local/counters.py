@@ -1,0 +1,142 @@
+"""Live counters in SQLite with the DynamoDB adapter's semantics.
+
+Claiming the event ids and adding the aggregated deltas happen in one transaction, so a record is
+counted exactly once even when clients retry concurrently.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from audience.core.sqlite import SqliteDatabase
+from audience.ingest.counters import EVENT_TYPES, TOTAL_BUCKET, ContentCounters, HourlyCounters, aggregate
+from audience.ingest.records import first_per_event_id
+from schemas.engagement import LakeRecord
+
+_COLUMNS = ", ".join(f'"{t}" INTEGER NOT NULL DEFAULT 0' for t in EVENT_TYPES)
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS counted (event_id TEXT PRIMARY KEY, expires_at REAL NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS counters (
+    content_id TEXT NOT NULL,
+    bucket TEXT NOT NULL,
+    {_COLUMNS},
+    events INTEGER NOT NULL DEFAULT 0,
+    view_seconds REAL NOT NULL DEFAULT 0,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (content_id, bucket)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS counted_expiry ON counted (expires_at);
+"""
+_TYPE_LIST = ", ".join(f'"{t}"' for t in EVENT_TYPES)
+_UPSERT = (
+    f"INSERT INTO counters (content_id, bucket, {_TYPE_LIST}, events, view_seconds, updated_at) "
+    f"VALUES (?, ?, {', '.join('?' for _ in EVENT_TYPES)}, ?, ?, ?) "
+    "ON CONFLICT (content_id, bucket) DO UPDATE SET "
+    + ", ".join(f'"{t}" = "{t}" + excluded."{t}"' for t in EVENT_TYPES)
+    + ", events = events + excluded.events, view_seconds = view_seconds + excluded.view_seconds, "
+    "updated_at = excluded.updated_at"
+)
+# A claim succeeds if the id is new, or if its memory has expired (as DynamoDB's TTL would do).
+_CLAIM = (
+    "INSERT INTO counted (event_id, expires_at) SELECT value, ? FROM json_each(?) WHERE true "
+    "ON CONFLICT (event_id) DO UPDATE SET expires_at = excluded.expires_at WHERE counted.expires_at < ? "
+    "RETURNING event_id"
+)
+
+
+class SqliteCounterStore:
+    def __init__(self, path: Path, dedup_ttl_seconds: int, clock: Callable[[], float] = time.time) -> None:
+        self.db = SqliteDatabase(path, _SCHEMA)
+        self.ttl = dedup_ttl_seconds
+        self.clock = clock
+
+    def known(self, event_ids: Sequence[str]) -> set[str]:
+        if not event_ids:
+            return set()
+        conn = self.db.connection()
+        now = self.clock()
+        found: set[str] = set()
+        ids = list(dict.fromkeys(event_ids))
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ", ".join("?" for _ in part)
+            rows = conn.execute(
+                f"SELECT event_id FROM counted WHERE expires_at >= ? AND event_id IN ({marks})",
+                [now, *part],
+            )
+            found.update(r[0] for r in rows)
+        return found
+
+    def apply(self, records: Sequence[LakeRecord]) -> set[str]:
+        if not records:
+            return set()
+        now = self.clock()
+        with self.db.transaction() as conn:
+            ids = json.dumps([r.event_id for r in records])
+            claimed = {row[0] for row in conn.execute(_CLAIM, (now + self.ttl, ids, now)).fetchall()}
+            new = [r for r in first_per_event_id(records) if r.event_id in claimed]
+            conn.executemany(
+                _UPSERT,
+                [
+                    (
+                        key.content_id,
+                        key.bucket,
+                        *(d.counts[t] for t in EVENT_TYPES),
+                        d.events,
+                        d.view_seconds,
+                        now,
+                    )
+                    for key, d in sorted(aggregate(new).items())
+                ],
+            )
+        return claimed
+
+    def expire(self) -> int:
+        with self.db.transaction() as conn:
+            return conn.execute("DELETE FROM counted WHERE expires_at < ?", (self.clock(),)).rowcount
+
+    def _row(self, row: Sequence[object]) -> tuple[str, dict[str, int], float]:
+        counts = {t: int(row[1 + i]) for i, t in enumerate(EVENT_TYPES)}  # type: ignore[call-overload]
+        return str(row[0]), counts, float(row[1 + len(EVENT_TYPES)])  # type: ignore[arg-type]
+
+    def content(self, content_id: str) -> ContentCounters | None:
+        row = (
+            self.db.connection()
+            .execute(
+                f"SELECT content_id, {_TYPE_LIST}, view_seconds FROM counters WHERE content_id = ? AND bucket = ?",
+                (content_id, TOTAL_BUCKET),
+            )
+            .fetchone()
+        )
+        if row is None:
+            return None
+        cid, counts, seconds = self._row(row)
+        return ContentCounters(cid, counts, seconds)
+
+    def top_content(self, limit: int = 10, by: str = "events") -> list[ContentCounters]:
+        if by not in (*EVENT_TYPES, "events", "view_seconds"):
+            raise ValueError(f"cannot rank by {by!r}")
+        rows = self.db.connection().execute(
+            f"SELECT content_id, {_TYPE_LIST}, view_seconds FROM counters WHERE bucket = ? "
+            f'ORDER BY "{by}" DESC, content_id LIMIT ?',
+            (TOTAL_BUCKET, limit),
+        )
+        return [ContentCounters(*self._row(r)) for r in rows]
+
+    def hourly(self, content_id: str, start_hour: str, end_hour: str) -> list[HourlyCounters]:
+        rows = self.db.connection().execute(
+            f"SELECT bucket, {_TYPE_LIST}, view_seconds FROM counters "
+            "WHERE content_id = ? AND bucket BETWEEN ? AND ? ORDER BY bucket",
+            (content_id, f"HOUR#{start_hour}", f"HOUR#{end_hour}"),
+        )
+        out = []
+        for r in rows:
+            bucket, counts, seconds = self._row(r)
+            out.append(HourlyCounters(content_id, bucket.removeprefix("HOUR#"), counts, seconds))
+        return out
+
+    def close(self) -> None:
+        self.db.close()

@@ -1,0 +1,346 @@
+"""Ingestion: from a raw request body to stored, counted and quarantined events.
+
+The order of steps is what makes the path lossless:
+
+1. Request-level checks (size, JSON, shape, count). A failing request is quarantined whole and
+   answered with one 4xx.
+2. Per-event validation against the contract, the age window and the size limit. Rejected events
+   are quarantined with their reasons *before* anything is acknowledged.
+3. Events already counted (by ``event_id``) are reported as duplicates and not sent again.
+4. The rest is delivered through the sink, retrying only failed records; then counted exactly once.
+5. If some records could not be delivered, the answer is 503 with ``Retry-After``: the client resends
+   the same request, and ids make that idempotent.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from audience.core.objectstore.ports import ObjectStore
+from audience.ingest.delivery import deliver
+from audience.ingest.ports import CounterStore, EventSink
+from audience.ingest.records import first_per_event_id
+from schemas.engagement import EngagementEvent, LakeRecord
+
+QUARANTINE_PREFIX = "quarantine"
+
+
+class IngestError(Exception):
+    """A request that cannot be processed as a whole; becomes one 4xx answer."""
+
+    status = 400
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class PayloadTooLargeError(IngestError):
+    status = 413
+
+
+class UnsupportedMediaTypeError(IngestError):
+    status = 415
+
+
+class StorageUnavailableError(Exception):
+    """Nothing was acknowledged; the client should retry the same request later."""
+
+
+@dataclass(frozen=True)
+class IngestLimits:
+    max_events: int = 500
+    max_event_bytes: int = 32 * 1024
+    max_body_bytes: int = 1024 * 1024
+    max_event_age: timedelta = timedelta(days=7)
+    max_future: timedelta = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """What the API knows about a request that is not personal data."""
+
+    request_id: str
+    source: str = "api"
+    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    deadline: float | None = None  # time.monotonic() by which the answer must be on its way
+
+
+@dataclass(frozen=True)
+class Rejection:
+    index: int
+    field: str
+    code: str
+    message: str
+    event_id: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "event_id": self.event_id,
+            "field": self.field,
+            "code": self.code,
+            "message": self.message,
+        }
+
+
+@dataclass
+class IngestResult:
+    request_id: str
+    received: int
+    accepted: int = 0
+    duplicates: int = 0
+    failed: int = 0
+    retried: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+
+    @property
+    def status(self) -> int:
+        if self.failed:
+            return 503
+        if not self.rejected:
+            return 200
+        return 207 if self.accepted or self.duplicates else 422
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "request_id": self.request_id,
+            "received": self.received,
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "failed": self.failed,
+            "rejected": [r.as_dict() for r in self.rejected],
+        }
+
+    def rejected_by_code(self) -> Counter[str]:
+        return Counter(r.code for r in self.rejected)
+
+
+def parse_body(body: bytes, limits: IngestLimits) -> list[Any]:
+    """Request-level checks; raises :class:`IngestError` with a message a client developer can act on."""
+    if len(body) > limits.max_body_bytes:
+        raise PayloadTooLargeError(
+            "body_too_large", f"body is {len(body)} bytes; the limit is {limits.max_body_bytes} bytes"
+        )
+    if not body.strip():
+        raise IngestError("empty_body", 'body is empty; send {"events": [...]}')
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise IngestError("invalid_encoding", "body is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise IngestError(
+            "malformed_json", f"body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    except RecursionError:
+        raise IngestError("malformed_json", "body nests arrays or objects too deeply") from None
+    except ValueError as exc:  # e.g. an integer literal longer than Python's 4,300-digit limit
+        raise IngestError("malformed_json", f"body is not acceptable JSON: {exc}") from None
+    if not isinstance(data, dict) or "events" not in data:
+        raise IngestError("wrong_shape", 'body must be a JSON object {"events": [...]}')
+    extra = sorted(set(data) - {"events"})
+    if extra:
+        raise IngestError("wrong_shape", f"unknown top-level field(s): {', '.join(extra)}")
+    events = data["events"]
+    if not isinstance(events, list):
+        raise IngestError("wrong_shape", '"events" must be an array')
+    if not events:
+        raise IngestError("no_events", '"events" is empty')
+    if len(events) > limits.max_events:
+        raise PayloadTooLargeError(
+            "too_many_events", f"{len(events)} events in one request; the limit is {limits.max_events}"
+        )
+    return events
+
+
+def _field(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def validate_event(
+    raw: Any, index: int, limits: IngestLimits, ctx: RequestContext
+) -> LakeRecord | list[Rejection]:
+    """One event: contract, size and time window. Returns the enriched record or its reasons."""
+    client_id = (
+        raw.get("event_id") if isinstance(raw, dict) and isinstance(raw.get("event_id"), str) else None
+    )
+    if not isinstance(raw, dict):
+        return [Rejection(index, "", "not_an_object", "each event must be a JSON object", client_id)]
+    try:
+        size = len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode())
+    except UnicodeEncodeError:
+        # A lone surrogate (e.g. "\\ud800") is valid JSON but not text: no column can store it.
+        return [
+            Rejection(index, "", "invalid_unicode", "event contains an unpaired UTF-16 surrogate", client_id)
+        ]
+    if size > limits.max_event_bytes:
+        return [
+            Rejection(
+                index,
+                "",
+                "event_too_large",
+                f"event is {size} bytes; the limit is {limits.max_event_bytes}",
+                client_id,
+            )
+        ]
+    try:
+        event = EngagementEvent.model_validate(raw)
+    except ValidationError as exc:
+        return [
+            Rejection(index, _field(err["loc"]), err["type"], err["msg"], client_id)
+            for err in exc.errors(include_url=False)
+        ]
+    if event.timestamp > ctx.received_at + limits.max_future:
+        return [
+            Rejection(
+                index,
+                "timestamp",
+                "timestamp_in_future",
+                f"timestamp is more than {int(limits.max_future.total_seconds())} s ahead of the server clock",
+                client_id,
+            )
+        ]
+    if event.timestamp < ctx.received_at - limits.max_event_age:
+        return [
+            Rejection(
+                index,
+                "timestamp",
+                "timestamp_too_old",
+                f"timestamp is older than the accepted window of {limits.max_event_age.days} days",
+                client_id,
+            )
+        ]
+    return LakeRecord.from_event(
+        event, ingested_at=ctx.received_at, request_id=ctx.request_id, ingest_source=ctx.source
+    )
+
+
+def quarantine_key(ctx: RequestContext, kind: str) -> str:
+    at = ctx.received_at.astimezone(UTC)
+    return (
+        f"{QUARANTINE_PREFIX}/year={at:%Y}/month={at:%m}/day={at:%d}/"
+        f"{at:%Y%m%dT%H%M%S%f}-{ctx.request_id}-{kind}.jsonl"
+    )
+
+
+class IngestService:
+    """The ingestion use case, wired with ports so it runs the same on AWS and locally."""
+
+    def __init__(
+        self,
+        *,
+        sink: EventSink,
+        counters: CounterStore,
+        quarantine: ObjectStore,
+        limits: IngestLimits,
+        delivery_attempts: int = 4,
+        delivery_backoff_seconds: float = 0.1,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        self.sink = sink
+        self.counters = counters
+        self.quarantine = quarantine
+        self.limits = limits
+        self.delivery_attempts = delivery_attempts
+        self.delivery_backoff_seconds = delivery_backoff_seconds
+        self.sleep = sleep
+
+    def ingest(self, body: bytes, ctx: RequestContext) -> IngestResult:
+        try:
+            raw_events = parse_body(body, self.limits)
+        except IngestError as exc:
+            self.quarantine_request(body, ctx, exc)
+            raise
+
+        result = IngestResult(request_id=ctx.request_id, received=len(raw_events))
+        records: list[LakeRecord] = []
+        bad: list[tuple[Any, list[Rejection]]] = []
+        for index, raw in enumerate(raw_events):
+            try:
+                outcome = validate_event(raw, index, self.limits, ctx)
+            except Exception as exc:  # a validation bug must not turn one bad event into a 500
+                outcome = [
+                    Rejection(
+                        index, "", "unprocessable", f"event could not be validated: {type(exc).__name__}"
+                    )
+                ]
+            if isinstance(outcome, LakeRecord):
+                records.append(outcome)
+            else:
+                bad.append((raw, outcome))
+                result.rejected.extend(outcome)
+        if bad:
+            self._quarantine_events(bad, ctx)
+
+        unique = first_per_event_id(records)
+        result.duplicates += len(records) - len(unique)
+        try:
+            known = self.counters.known([r.event_id for r in unique])
+        except Exception as exc:
+            raise StorageUnavailableError("counter store unavailable") from exc
+        fresh = [r for r in unique if r.event_id not in known]
+        result.duplicates += len(unique) - len(fresh)
+
+        report = deliver(
+            self.sink,
+            fresh,
+            attempts=self.delivery_attempts,
+            backoff_seconds=self.delivery_backoff_seconds,
+            sleep=self.sleep,
+            deadline=ctx.deadline,
+        )
+        result.retried = report.retried
+        result.failed = len(report.failed)
+        try:
+            counted = self.counters.apply(report.delivered)
+        except Exception as exc:
+            # Delivered but not counted: the client gets no 2xx and resends; the sink side is
+            # at-least-once and the counters stay exactly-once, so the retry repairs this.
+            raise StorageUnavailableError("counter store unavailable") from exc
+        result.accepted = len(counted)
+        result.duplicates += len(report.delivered) - len(counted)
+        return result
+
+    def _quarantine_events(self, bad: Sequence[tuple[Any, list[Rejection]]], ctx: RequestContext) -> None:
+        lines = [
+            json.dumps(
+                {
+                    "received_at": ctx.received_at.isoformat(),
+                    "request_id": ctx.request_id,
+                    "index": reasons[0].index,
+                    "reasons": [r.as_dict() for r in reasons],
+                    "event": raw,
+                },
+                default=str,
+            )
+            for raw, reasons in bad
+        ]
+        self._put(quarantine_key(ctx, "events"), ("\n".join(lines) + "\n").encode())
+
+    def quarantine_request(self, body: bytes, ctx: RequestContext, exc: IngestError) -> None:
+        """Keep a request rejected as a whole, with its reason: at most the body limit of it,
+        enough to diagnose a sender while bounded in size."""
+        kept = body[: self.limits.max_body_bytes]
+        record = {
+            "received_at": ctx.received_at.isoformat(),
+            "request_id": ctx.request_id,
+            "reasons": [{"index": None, "field": "", "code": exc.code, "message": exc.message}],
+            "body_bytes": len(body),
+            "body_truncated": len(kept) < len(body),
+            "body": kept.decode("utf-8", errors="backslashreplace"),
+        }
+        self._put(quarantine_key(ctx, "request"), (json.dumps(record) + "\n").encode())
+
+    def _put(self, key: str, data: bytes) -> None:
+        try:
+            self.quarantine.put_object(key, data, "application/x-ndjson")
+        except Exception as exc:
+            raise StorageUnavailableError("quarantine store unavailable") from exc

@@ -1,0 +1,215 @@
+"""The models locally, the way the cloud runs them.
+
+* :func:`build_sets`: the ``training_sets`` Glue script on local Spark (after the feature jobs for the
+  days it needs, when their partitions are missing), writing the CSV channels and scoring rows.
+* :func:`train`: a training script of ``sagemaker/`` as a child process with SageMaker's environment
+  contract (``SM_MODEL_DIR``, ``SM_CHANNEL_TRAINING``, ``SM_CHANNEL_VALIDATION``,
+  ``SM_OUTPUT_DATA_DIR``, hyperparameters as ``--name value``), then the gate.
+* :func:`score`: a day's scoring rows through a :class:`ModelPredictor` (the same handlers as the
+  endpoint) into ``predictions/churn_scores/`` and ``predictions/engagement_scores/``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from audience.models.gate import GateDecision
+from audience.models.ports import ModelName, ModelPredictor
+from audience.models.registry import SAGEMAKER_DIR, LocalRegistry
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+PREDICTION_TABLES: Final = {"churn": "churn_scores", "engagement": "engagement_scores"}
+"""The agreed lake tables: ``predictions/<table>/as_of=YYYY-MM-DD/``."""
+BATCH_ROWS: Final = 1000
+
+
+@dataclass(frozen=True)
+class SetDays:
+    """The days of one training run: labels end with ``label_end``; features as of ``holdout`` and ``train``."""
+
+    label_end: date
+    label_days: int
+
+    @property
+    def holdout(self) -> date:
+        return self.label_end - timedelta(days=self.label_days)
+
+    @property
+    def train(self) -> date:
+        return self.holdout - timedelta(days=self.label_days)
+
+
+def channels(lake: Path, model: ModelName, label_end: date) -> tuple[Path, Path]:
+    root = lake / "training-sets" / model / f"as_of={label_end.isoformat()}"
+    return root / "training", root / "validation"
+
+
+def build_sets(
+    lake: Path,
+    reference: Path,
+    days: SetDays,
+    score_day: date | None,
+    *,
+    spark: SparkSession | None = None,
+    progress: Callable[[str], None] = print,
+) -> dict[str, int]:
+    """Feature partitions for the days needed (only those missing), then the training and scoring sets."""
+    from audience.features.adapters.local.glue import local_spark, require_java, run_features
+    from glue_jobs import training_sets
+
+    own = spark is None
+    if own:
+        require_java()
+    session = spark or local_spark()
+    try:
+        needed = [days.train, days.holdout, *([score_day] if score_day else [])]
+        for day in needed:
+            if not (lake / "features" / "user_features" / f"as_of={day.isoformat()}").exists():
+                run_features(lake, reference, day, spark=session, progress=progress)
+        common = ["training_sets.py", "--lake_path", str(lake), "--reference_path", str(reference)]
+        rows = training_sets.main(
+            [*common, "--as_of", days.label_end.isoformat(), "--label_days", str(days.label_days)],
+            spark=session,
+        )
+        progress(f"training sets (labels to {days.label_end}): {rows}")
+        if score_day:
+            scored = training_sets.main(
+                [*common, "--as_of", score_day.isoformat(), "--mode", "score"], spark=session
+            )
+            progress(f"scoring rows (as_of {score_day}): {scored}")
+            rows.update({f"{k}/score": v for k, v in scored.items()})
+        return rows
+    finally:
+        if own:
+            session.stop()
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    model: ModelName
+    version: str
+    metrics: dict[str, Any]
+    decision: GateDecision
+
+
+def train(
+    model: ModelName,
+    training: Path,
+    validation: Path,
+    registry: LocalRegistry,
+    hyperparameters: Mapping[str, str] | None = None,
+    *,
+    min_gain: float = 0.0,
+) -> TrainingRun:
+    """Run ``sagemaker/train_<model>.py`` as SageMaker would, then gate the new version."""
+    version = registry.new_version(model)
+    target = registry.version_dir(model, version)
+    output = target.parent / ".output" / version
+    env = {
+        **os.environ,
+        "SM_MODEL_DIR": str(target),
+        "SM_CHANNEL_TRAINING": str(training),
+        "SM_CHANNEL_VALIDATION": str(validation),
+        "SM_OUTPUT_DATA_DIR": str(output),
+        "SM_CHANNELS": '["training","validation"]',
+    }
+    args: list[str] = []
+    for name, value in (hyperparameters or {}).items():
+        args += [f"--{name}", str(value)]
+    done = subprocess.run(
+        [sys.executable, f"train_{model}.py", *args],
+        cwd=SAGEMAKER_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        shutil.rmtree(target, ignore_errors=True)
+        raise RuntimeError(f"training {model} failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
+    metrics = registry.metrics(model, version)
+    return TrainingRun(model, version, metrics, registry.consider(model, version, min_gain=min_gain))
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def score(
+    lake: Path,
+    predictor: ModelPredictor,
+    model: ModelName,
+    day: date,
+    *,
+    batch_rows: int = BATCH_ROWS,
+    now: datetime | None = None,
+) -> int:
+    """The day's scoring rows through the predictor, into the model's predictions table (partition replaced)."""
+    import pandas as pd  # type: ignore[import-untyped]
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    source = lake / "scoring-sets" / model / f"as_of={day.isoformat()}"
+    files = sorted(source.glob("*.csv"))
+    if not files:
+        raise FileNotFoundError(
+            f"no scoring rows at {source}: build them first (python -m audience.models train)"
+        )
+    frame = pd.concat(
+        [
+            pd.read_csv(f, dtype={"user_id": "string", "content_id": "string", "as_of": "string"})
+            for f in files
+        ]
+    )
+    frame = frame.drop(columns=[c for c in frame.columns if c == "as_of" or c.startswith("baseline_")])
+    records = [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+    predictions: list[dict[str, Any]] = []
+    version = ""
+    for start in range(0, len(records), batch_rows):
+        answer = predictor.predict(model, records[start : start + batch_rows])
+        version = str(answer["model_version"])
+        predictions.extend(answer["predictions"])
+    scored_at = (now or datetime.now(UTC)).astimezone(UTC)
+    if model == "churn":
+        table = pa.table(
+            {
+                "user_id": pa.array([p["user_id"] for p in predictions], pa.string()),
+                "churn_probability": pa.array([p["churn_probability"] for p in predictions], pa.float64()),
+                "risk_band": pa.array([p["risk_band"] for p in predictions], pa.string()),
+                "model_version": pa.array([version] * len(predictions), pa.string()),
+                "scored_at": pa.array([scored_at] * len(predictions), pa.timestamp("us", tz="UTC")),
+            }
+        )
+    else:
+        table = pa.table(
+            {
+                "user_id": pa.array([p["user_id"] for p in predictions], pa.string()),
+                "content_id": pa.array([p["content_id"] for p in predictions], pa.string()),
+                "predicted_engagement": pa.array(
+                    [p["predicted_engagement"] for p in predictions], pa.float64()
+                ),
+                "model_version": pa.array([version] * len(predictions), pa.string()),
+                "scored_at": pa.array([scored_at] * len(predictions), pa.timestamp("us", tz="UTC")),
+            }
+        )
+    target = lake / "predictions" / PREDICTION_TABLES[model] / f"as_of={day.isoformat()}"
+    staging = target.with_name(f".{target.name}.tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    pq.write_table(table, staging / "part-00000.parquet")
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+    return int(table.num_rows)
