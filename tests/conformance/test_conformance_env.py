@@ -37,7 +37,7 @@ NOT_READ: dict[tuple[str, str], str] = {
     **{
         (fn, f): "audience.activation.wiring.build_activation reads it; this function only uses the "
         "wiring's lake stores, and only SegmentPostprocessFunction builds a destination"
-        for fn in ("ValidateQueriesFunction", "PrepareInteractionsFunction")
+        for fn in ("PrepareInteractionsFunction",)
         for f in ("pinpoint_application_id", "pinpoint_import_role_arn", "connect_domain_name")
     },
     ("InsightsFunction", "delivery_stream"): "audience.ingest.wiring builds the ingest sink for the ingest "
