@@ -13,6 +13,7 @@ from rich.table import Table
 from bench import activation, explorer, features, ingest
 from bench import insights as insights_bench
 from bench import models as model_bench
+from bench import recommend as recommend_bench
 from bench.machine import describe
 
 RESULTS = Path(__file__).parent / "results"
@@ -130,6 +131,8 @@ def main() -> None:
     )
     model_figures = run_models(console, args.quick)
     explorer_figures = explorer_tables(console, args.quick)
+    recommend_figures = recommend_bench.run(args.quick, progress=console.log)
+    recommend_bench.print_tables(recommend_figures, console, Table)
 
     RESULTS.mkdir(exist_ok=True)
     out = {
@@ -143,6 +146,7 @@ def main() -> None:
         "activation": act,
         "models": model_figures,
         "explorer": explorer_figures,
+        "recommend": recommend_figures,
     }
     (RESULTS / "latest.json").write_text(json.dumps(out, indent=2) + "\n")
     console.print(f"figures written to {RESULTS / 'latest.json'}")

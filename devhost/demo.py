@@ -45,6 +45,7 @@ class DemoConfig:
     features: bool = True
     models: bool = True
     segments: bool = True
+    recommendations: bool = True
 
 
 def _free_port() -> int:
@@ -81,6 +82,18 @@ def _start_server(settings: Settings, port: int, api_key: str, log: Path) -> sub
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError("local API did not answer /health within 60 s")
+
+
+def _stage_server(settings: Settings, home: Path, api_key: str) -> tuple[str, str, Any]:
+    """The local API again, for a stage that talks to it over HTTP; returns (url, key, stop)."""
+    port = _free_port()
+    proc = _start_server(settings, port, api_key, home / "server-recommendations.log")
+
+    def stop() -> None:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=300)
+
+    return f"http://127.0.0.1:{port}", api_key, stop
 
 
 def run(settings: Settings, config: DemoConfig, console: Console | None = None) -> dict[str, object]:
@@ -147,6 +160,15 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
 
         summary["explorer"] = run_stage(settings, console)
     summary["activation"] = segment_stage(settings, settings.project_root / "data", console)
+    if config.recommendations:  # issue 14: needs the Personalize export the segment stage wrote
+        from devhost.report import write_section
+        from devhost.stages.recommendations import recommendations_stage
+
+        section = recommendations_stage(
+            home, settings.project_root / "data", console, lambda: _stage_server(settings, home, api_key)
+        )
+        write_section(home, "recommendations", section)
+        summary["recommendations"] = section
     from devhost.stages.insights import show_insights  # issue 7: insights stage
 
     summary["insights"] = show_insights(settings, console)

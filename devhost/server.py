@@ -50,7 +50,11 @@ def _json(status: int, message: str) -> Response:
     return Response(f'{{"message": "{message}"}}', status=status, mimetype="application/json")
 
 
-def create_app(settings: Settings, api_key: str, handler: Handler) -> Flask:
+def create_app(
+    settings: Settings, api_key: str, handler: Handler, routes: dict[str, Handler] | None = None
+) -> Flask:
+    """``routes`` maps a path prefix to the handler of another function (as API Gateway routes
+    each resource to its Lambda); everything else goes to ``handler``."""
     app = Flask("audience")
     # A Lambda instance serves one request at a time, and Powertools' resolver keeps the current
     # event in shared state: concurrent calls would mix requests up. Like Lambda, run one at a time
@@ -81,8 +85,9 @@ def create_app(settings: Settings, api_key: str, handler: Handler) -> Flask:
             source_ip=request.remote_addr or "127.0.0.1",
             stage=settings.stage,
         )
+        target = next((h for prefix, h in (routes or {}).items() if route.startswith(prefix)), handler)
         with invoke_lock:
-            result = handler(event, LocalContext(aws_request_id=event["requestContext"]["requestId"]))
+            result = target(event, LocalContext(aws_request_id=event["requestContext"]["requestId"]))
         body: str | bytes = result.get("body") or ""
         if result.get("isBase64Encoded"):
             import base64
@@ -141,6 +146,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, threads
     from audience.ingest.adapters.local.spool import LakeWriter, LocalSpool
     from audience.ingest.wiring import ports
     from functions.ingest.app import handler
+    from functions.recommendations.app import handler as recommendations_handler
 
     api_key = resolve_api_key(settings)
     with writer_lock(settings):
@@ -158,7 +164,7 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, threads
         writer.start()
 
         server = waitress.create_server(
-            create_app(settings, api_key, handler),
+            create_app(settings, api_key, handler, {"/recommendations/": recommendations_handler}),
             host=host,
             port=port,
             threads=threads,

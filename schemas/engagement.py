@@ -32,10 +32,13 @@ from pydantic import (
     Strict,
     StringConstraints,
     field_serializer,
+    model_validator,
 )
 
-SCHEMA_VERSION: Final = "1.0"
-"""Bumped on any change to the contract; events name the version they were written against."""
+SCHEMA_VERSION: Final = "1.1"
+"""Bumped on any change to the contract; events name the version they were written against.
+1.1 added the optional ``recommendation_id`` and ``variant`` (attribution to a served list)."""
+SCHEMA_VERSIONS: Final = ("1.0", "1.1")
 
 EVENT_ID_NAMESPACE = uuid.UUID("6f1d1c8e-3c2b-4a5e-9d7a-2b8f0e9c4a11")
 """Namespace of the UUIDv5 derived for events sent without an ``event_id``."""
@@ -104,6 +107,9 @@ CountryCode = Annotated[
     AfterValidator(_known_country),
 ]
 UtcTimestamp = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_utc)]
+Variant = Annotated[
+    str, Strict(), StringConstraints(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_-]*$")
+]
 NonNegativeFloat = Annotated[float, Strict()]
 Count = Annotated[int, Strict()]
 
@@ -138,7 +144,7 @@ class EngagementEvent(_Strict):
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
-        json_schema_extra={"title": "EngagementEvent", "$id": "urn:audience:engagement-event:1.0"},
+        json_schema_extra={"title": "EngagementEvent", "$id": "urn:audience:engagement-event:1.1"},
     )
 
     event_id: Identifier | None = Field(
@@ -148,7 +154,7 @@ class EngagementEvent(_Strict):
             "the API derives a UUIDv5 from the event's content, so an identical retry keeps its id."
         ),
     )
-    schema_version: Literal["1.0"] = Field(default=SCHEMA_VERSION, description="Contract version.")
+    schema_version: Literal["1.0", "1.1"] = Field(default=SCHEMA_VERSION, description="Contract version.")
     user_id: Identifier
     content_id: Identifier
     event_type: EventType
@@ -158,10 +164,28 @@ class EngagementEvent(_Strict):
     location: Location
     session_id: Identifier
     metadata: EventMetadata = Field(default_factory=EventMetadata)
+    recommendation_id: Identifier | None = Field(
+        default=None,
+        description="Since 1.1: the recommendation_id of the served list this engagement came from.",
+    )
+    variant: Variant | None = Field(
+        default=None, description="Since 1.1: the arm that served that list (baseline, personalize)."
+    )
+
+    @model_validator(mode="after")
+    def _attribution(self) -> EngagementEvent:
+        if self.variant is not None and self.recommendation_id is None:
+            raise ValueError("variant is only meaningful with the recommendation_id it was served with")
+        if self.schema_version == "1.0" and self.recommendation_id is not None:
+            raise ValueError("recommendation_id and variant need schema_version 1.1")
+        return self
 
     def derived_event_id(self) -> str:
         """Deterministic id for an event sent without one: a retry of the same event gets the same id."""
         body = self.model_dump(mode="json", exclude={"event_id"})
+        for key in ("recommendation_id", "variant"):  # absent 1.1 fields keep 1.0's ids
+            if body[key] is None:
+                del body[key]
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
         return str(uuid.uuid5(EVENT_ID_NAMESPACE, hashlib.sha256(canonical.encode()).hexdigest()))
 
@@ -215,6 +239,8 @@ class LakeRecord(BaseModel):
     ingested_at: datetime
     request_id: str
     ingest_source: str
+    recommendation_id: str | None = None
+    variant: str | None = None
 
     @classmethod
     def from_event(
@@ -242,6 +268,8 @@ class LakeRecord(BaseModel):
             ingested_at=ingested_at.astimezone(UTC),
             request_id=request_id,
             ingest_source=ingest_source,
+            recommendation_id=event.recommendation_id,
+            variant=event.variant,
         )
 
     @field_serializer("event_timestamp", "ingested_at", when_used="json")

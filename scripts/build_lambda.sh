@@ -67,6 +67,14 @@ if [[ -n ${LAMBDA_SLIM_PYARROW:-} && -d $artifacts/pyarrow ]]; then
         libarrow_python_parquet_encryption.so libarrow_python_parquet_encryption.so.*.*.*)
 fi
 
+# LAMBDA_SLIM_SCIPY=1: numpy and scipy ship their test suites (about 48 MB unzipped), which would take
+# the recommendations batch function over Lambda's 250 MB; nothing imports them at run time.
+if [[ -n ${LAMBDA_SLIM_SCIPY:-} ]]; then
+    for package in numpy scipy; do
+        [[ -d $artifacts/$package ]] && find "$artifacts/$package" -depth -type d -name tests -exec rm -rf {} +
+    done
+fi
+
 # 2. Our packages, without caches or tests.
 copy_package() {  # copy_package SRC DEST [EXTRA_TAR_EXCLUDES...]
     local src=$1 dest=$2
@@ -100,4 +108,7 @@ fi
 # not depend on where it was built (.aws-sam/build/<Function> or <NestedApp>/<Function>).
 "$python" -m compileall -q -j 0 --invalidation-mode unchecked-hash -s "$artifacts" -p /var/task "$artifacts" >/dev/null
 
+# Lambda takes at most 250 MB unzipped (function and layers together): fail here, not at deploy time.
+size_mb=$(du -sm "$artifacts" | cut -f1)
+(( size_mb <= 250 )) || die "$artifacts is ${size_mb} MB unzipped; Lambda allows 250 MB"
 echo "build_lambda.sh: packaged $(du -sh "$artifacts" | cut -f1) into $artifacts"

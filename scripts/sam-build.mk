@@ -13,7 +13,7 @@ SAM_BUILD_SCRIPT := $(dir $(lastword $(MAKEFILE_LIST)))build_lambda.sh
 
 # Every Lambda function in stacks/*.yaml (models, insights, activation ... share the one package).
 LAMBDA_FUNCTIONS := IngestFunction InsightsFunction ValidateQueriesFunction SegmentPostprocessFunction \
-	ModelGateFunction PrepareInteractionsFunction
+	ModelGateFunction PrepareInteractionsFunction RecommendationsFunction
 
 .PHONY: $(addprefix build-,$(LAMBDA_FUNCTIONS))
 
@@ -27,3 +27,9 @@ $(addprefix build-,$(LAMBDA_FUNCTIONS)): | $(UV)
 build-WebFunction: | $(UV)
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: run this through sam build" >&2; exit 1; }
 	LAMBDA_EXTRAS=web LAMBDA_WEB_VENDOR=1 LAMBDA_SLIM_PYARROW=1 "$(SAM_BUILD_SCRIPT)" "$(ARTIFACTS_DIR)"
+
+# The recommendations batch function (stacks/recommendations.yaml): the package plus numpy and scipy.
+.PHONY: build-RecommendBatchFunction
+build-RecommendBatchFunction: | $(UV)
+	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: run this through sam build" >&2; exit 1; }
+	LAMBDA_EXTRAS=recommend LAMBDA_SLIM_SCIPY=1 "$(SAM_BUILD_SCRIPT)" "$(ARTIFACTS_DIR)"

@@ -193,7 +193,7 @@ def test_ingest_enriches_records() -> None:
     assert record.event_id_source == "derived"
     assert record.event_id == EngagementEvent.model_validate(event).derived_event_id()
     assert (record.ingested_at, record.request_id, record.ingest_source) == (NOW, "req-42", "api:test")
-    assert record.schema_version == "1.0"
+    assert record.schema_version == "1.1"
 
 
 def test_derived_event_id_is_stable_across_retries_and_distinguishes_events() -> None:

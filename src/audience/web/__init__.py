@@ -57,3 +57,6 @@ def register(app: Flask, settings: Settings) -> None:
     init_auth(app, settings)
     init_explorer(app, settings)
     app.register_blueprint(dashboard)
+    from audience.web.pages.recommendations import recommendations
+
+    app.register_blueprint(recommendations)

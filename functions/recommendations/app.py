@@ -1,0 +1,117 @@
+"""Recommendations API handler: ``GET /recommendations/{user_id}?num_results=&variant=``.
+
+Thin: parse the path and query, call :func:`audience.recommend.serving.serve` with the ports from
+the slice's wiring, answer JSON. Bad input is a 400 with one reason per field, an unknown user a
+404 with the reason; a failing store is a 503 (retry), never an unexplained 5xx.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from audience.core.observability import discard_unpublished_metrics, logger, metrics, tracer
+from audience.recommend.ports import LiveRecommender, RecommendationTable, ServedLog
+from audience.recommend.serving import RecommendationRequestError, parse_request, serve
+from audience.recommend.settings import RecommendSettings
+from audience.recommend.wiring import live_recommender, recommendations_table, served_log
+
+app = APIGatewayRestResolver()
+
+
+class Ports:
+    def __init__(
+        self,
+        settings: RecommendSettings,
+        table: RecommendationTable,
+        log: ServedLog,
+        live: LiveRecommender | None,
+    ) -> None:
+        self.settings, self.table, self.log, self.live = settings, table, log, live
+
+
+@cache
+def default_ports() -> Ports:
+    """Built once per container (settings validated at cold start)."""
+    settings = RecommendSettings()
+    return Ports(settings, recommendations_table(settings), served_log(settings), live_recommender(settings))
+
+
+_ports: list[Ports] = []
+
+
+def _json(status: int, body: dict[str, Any]) -> Response[str]:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
+
+
+@app.get("/recommendations/<user_id>")
+def get_recommendations(user_id: str) -> Response[str]:
+    ports = _ports[-1] if _ports else default_ports()
+    query = dict(app.current_event.query_string_parameters or {})
+    request = parse_request(user_id, query, ports.settings)
+    answer = serve(request, settings=ports.settings, table=ports.table, served_log=ports.log, live=ports.live)
+    metrics.add_metric(name=f"Served{answer['variant'].capitalize()}", unit=MetricUnit.Count, value=1)
+    if answer["cold_start"]:
+        metrics.add_metric(name="ServedColdStart", unit=MetricUnit.Count, value=1)
+    return _json(200, answer)
+
+
+@app.exception_handler(RecommendationRequestError)  # type: ignore[untyped-decorator]
+def bad_request(exc: RecommendationRequestError) -> Response[str]:
+    body: dict[str, Any] = {
+        "error": "invalid_request" if exc.status == 400 else "not_found",
+        "message": exc.message,
+    }
+    if exc.reasons:
+        body["reasons"] = exc.reasons
+    return _json(exc.status, body)
+
+
+@app.exception_handler(Exception)  # type: ignore[untyped-decorator]
+def unexpected(exc: Exception) -> Response[str]:
+    logger.exception("recommendations could not be served")
+    metrics.add_metric(name="RecommendationsFailed", unit=MetricUnit.Count, value=1)
+    return _json(
+        503,
+        {
+            "error": "unavailable",
+            "message": f"recommendations are unavailable ({type(exc).__name__}); retry later",
+        },
+    )
+
+
+@app.not_found
+def not_found(_: Exception) -> Response[str]:
+    return _json(
+        404,
+        {
+            "error": "not_found",
+            "message": f"no route for {app.current_event.http_method} {app.current_event.path}",
+        },
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def _handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
+
+
+def handler(event: dict[str, Any], context: Any, ports: Ports | None = None) -> dict[str, Any]:
+    """The Lambda entry point; tests and the local host may pass their own ports."""
+    if ports is not None:
+        _ports.append(ports)
+    try:
+        response: dict[str, Any] = _handler(event, context)
+        return response
+    finally:
+        if ports is not None:
+            _ports.pop()
+        discard_unpublished_metrics()

@@ -1,0 +1,1 @@
+"""boto3 adapters: DynamoDB recommendations table, Personalize runtime (campaigns)."""

@@ -1,0 +1,1 @@
+"""The embedded default: the EASE stand-in for Personalize, the SQLite recommendations table."""

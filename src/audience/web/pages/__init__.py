@@ -1,0 +1,1 @@
+"""One blueprint module per page of the web app (each template extends ``base.html``)."""
