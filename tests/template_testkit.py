@@ -56,6 +56,8 @@ def _sub_form(value: Any) -> str | None:
         return value
     if isinstance(value, dict) and list(value) == ["Ref"]:
         return "${" + str(value["Ref"]) + "}"
+    if isinstance(value, dict) and list(value) == ["Fn::Sub"] and isinstance(value["Fn::Sub"], str):
+        return str(value["Fn::Sub"])  # a Sub's text, spliced into the nested Sub (same variables)
     if isinstance(value, dict) and list(value) == ["Fn::GetAtt"]:
         target = value["Fn::GetAtt"]
         return "${" + (".".join(target) if isinstance(target, list) else str(target)) + "}"
@@ -223,3 +225,17 @@ def sam_transformed() -> dict[str, Any]:
     raw = {key: by_path[str(path)] for key, path in loaded.files.items()}
     merged: dict[str, Any] = merge(loaded.root_path, raw, loaded.files).merged
     return merged
+
+
+# Nested applications the conformance suite (tests/conformance) does not cover yet, with why. The
+# recommendations stack (issue 14) was merged minutes before issue 17's deadline: its state machines
+# and functions need their realistic samples and fixes (see issue 17's closing note) before the
+# suite can hold them to the same bar. Keep this short: tests/conformance checks it is still true.
+CONFORMANCE_PENDING: dict[str, str] = {
+    "RecommendationsStack": "merged after the suite was written; findings handed to its owner",
+}
+
+
+def conformance_covers(logical_id: str) -> bool:
+    """Whether the conformance suite covers the resource (not in a pending nested application)."""
+    return templates().sources.get(logical_id, "") not in CONFORMANCE_PENDING

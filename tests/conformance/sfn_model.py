@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from cfn_values import ACCOUNT, REGION, STACK, Resolver
-from template_testkit import templates
+from template_testkit import conformance_covers, templates
 
 # The longest execution name Step Functions allows (80); EventBridge-started ones are about 73.
 EXECUTION_NAME = "a1b2c3d4-e5f6-4789-8abc-def012345678_0f1e2d3c-4b5a-4697-8887-a6b5c4d3e2f1-retry1"
@@ -116,7 +116,7 @@ def machines() -> tuple[Machine, ...]:
     resolver = Resolver(merged)
     out = []
     for name, res in merged["Resources"].items():
-        if res["Type"] != "AWS::Serverless::StateMachine":
+        if res["Type"] != "AWS::Serverless::StateMachine" or not conformance_covers(name):
             continue
         props = res["Properties"]
         path = (templates().source(name).parent / props["DefinitionUri"]).resolve()

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from cfn_values import ACCOUNT, REGION, STACK, Resolver
 from iam import allowed, as_list
-from template_testkit import sam_transformed
+from template_testkit import conformance_covers, sam_transformed
 
 
 @cache
@@ -25,8 +25,18 @@ def rule_targets() -> list[tuple[str, int]]:
     return [
         (name, i)
         for name, res in _of_type("AWS::Events::Rule").items()
+        if conformance_covers(name.split("Rule")[0] if name not in sam_transformed()["Resources"] else name)
+        and conformance_covers(_owner(name))
         for i, _ in enumerate(res["Properties"]["Targets"])
     ]
+
+
+def _owner(generated: str) -> str:
+    """The SAM resource a generated one comes from (its logical id's longest known prefix)."""
+    from template_testkit import templates
+
+    known = sorted(templates().sources, key=len, reverse=True)
+    return next((k for k in known if generated.startswith(k)), generated)
 
 
 def _topic_statements(topic_arn: str) -> list[dict[str, Any]]:

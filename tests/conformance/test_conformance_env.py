@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from code_env import reads_of
-from template_testkit import templates
+from template_testkit import CONFORMANCE_PENDING, conformance_covers, templates
 
 from audience.core.settings import Settings
 
@@ -57,7 +57,17 @@ OPTIONAL: dict[str, str] = {
 
 def functions() -> dict[str, dict[str, Any]]:
     merged = templates().merged
-    return {k: v for k, v in merged["Resources"].items() if v["Type"] == "AWS::Serverless::Function"}
+    return {
+        k: v
+        for k, v in merged["Resources"].items()
+        if v["Type"] == "AWS::Serverless::Function" and conformance_covers(k)
+    }
+
+
+def test_pending_stacks_are_nested_applications_of_the_root() -> None:
+    # GIVEN the nested applications the suite does not cover yet
+    # WHEN compared with the root's  THEN each still exists (a stale entry would hide nothing)
+    assert set(CONFORMANCE_PENDING) <= set(templates().files)
 
 
 def environment(name: str) -> set[str]:

@@ -107,6 +107,7 @@ def test_web_function_is_built_with_the_web_extra_and_reads_only_its_prefixes() 
         "${LakeBucket.Arn}/segments/*",
         "${LakeBucket.Arn}/predictions/*",
         "${LakeBucket.Arn}/exports/*",
+        "${LakeBucket.Arn}/personalize/recommendations/reports/*",  # the Recommendations page
     }
     assert sub_text(statements["WriteExports"]["Resource"]) == "${LakeBucket.Arn}/exports/*"
     assert "ExplorerUrl" in template()["Outputs"]
