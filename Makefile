@@ -16,10 +16,12 @@ PY313_BIN := $(shell d=$$(ls -d $$HOME/.pyenv/versions/3.13*/bin 2>/dev/null | s
 	if [ -n "$$d" ]; then echo $$d; elif python3.13 -c '' 2>/dev/null; then dirname $$(command -v python3.13); fi)
 export AUDIENCE_PYTHON313 := $(if $(PY313_BIN),$(PY313_BIN)/python3.13,)
 
-.PHONY: help setup java browser setup-sam setup-checkov checkov demo features serve test test-fast lint format data schemas build deploy bench clean
+.PHONY: help setup java browser setup-sam setup-checkov setup-sagemaker checkov import reconcile demo features serve test test-fast lint format data schemas build deploy bench clean readme-check
 
 help: ## List the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' \
+		'{ name[NR] = $$1; text[NR] = $$2; if (length($$1) > w) w = length($$1) } \
+		END { for (i = 1; i <= NR; i++) printf "  %-*s  %s\n", w, name[i], text[i] }'
 
 $(UV):
 	python3 -m venv $(CURDIR)/.tools/uv
@@ -36,6 +38,12 @@ $(SAM): $(UV) tools/sam/pyproject.toml tools/sam/uv.lock
 # checkov pins its own boto3 (and much else), so it has its own locked environment, like SAM.
 $(CHECKOV): $(UV) tools/checkov/pyproject.toml tools/checkov/uv.lock
 	cd tools/checkov && $(UV) sync --frozen --python python3.11
+	touch $@
+
+# The SageMaker Python SDK (audience models train --cloud) pins rich<15: its own locked environment.
+SAGEMAKER_SDK := $(CURDIR)/tools/sagemaker/.venv/.synced
+$(SAGEMAKER_SDK): $(UV) tools/sagemaker/pyproject.toml tools/sagemaker/uv.lock
+	cd tools/sagemaker && $(UV) sync --frozen --python python3.11
 	touch $@
 
 setup: $(VENV)/.synced java node_modules/.installed ## Create .venv and node_modules from the lock files (installs uv, and a JRE for Spark, if needed)
@@ -70,6 +78,8 @@ setup-sam: $(SAM) ## Install the pinned SAM CLI into its own locked environment
 
 setup-checkov: $(CHECKOV) ## Install the pinned checkov into its own locked environment
 
+setup-sagemaker: $(SAGEMAKER_SDK) ## Install the pinned SageMaker Python SDK into its own locked environment (models train --cloud)
+
 # checkov reads the CloudFormation SAM generates (roles, stages, schedules), one file per template;
 # each accepted finding is skipped in the template itself with its reason (Metadata: checkov: skip).
 checkov: setup-sam setup-checkov ## checkov over the expanded templates (fails on any finding not skipped)
@@ -77,28 +87,40 @@ checkov: setup-sam setup-checkov ## checkov over the expanded templates (fails o
 	AWS_DEFAULT_REGION=us-east-1 $(dir $(SAM))python scripts/sam_expand.py .aws-sam/expanded
 	BC_SKIP_MAPPING=TRUE $(CHECKOV) -d .aws-sam/expanded --framework cloudformation --quiet --compact --skip-download
 
-demo: setup ## Generate data, serve the API, POST ~100k events over HTTP, flush the lake, print a summary
+demo: setup ## 90 days of history backfilled, the live day POSTed over HTTP, then features, models, Explorer, activation, insights
 	$(PY) -m devhost.cli demo
+
+import: setup ## Backfill history into the local lake: make import EVENTS=path/to/file-or-folder (JSON lines, CSV, Parquet)
+	@test -n "$(EVENTS)" || { echo "usage: make import EVENTS=path/to/events.jsonl"; exit 1; }
+	$(PY) -m devhost.cli import --events $(EVENTS)
+
+reconcile: setup ## Recompute the live counters from the lake, repair drift, report it (START=, END= ISO times)
+	$(PY) -m devhost.cli reconcile $(if $(START),--start $(START),) $(if $(END),--end $(END),)
 
 features: setup ## Run the feature jobs (the Glue scripts on local Spark) on the local lake; AS_OF=YYYY-MM-DD
 	$(PY) -m audience.features $(if $(AS_OF),--as-of $(AS_OF),)
 
-serve: setup ## Run the local API (and later the UI) at http://127.0.0.1:$(PORT)
-	exec $(PY) -m devhost.cli serve --port $(PORT)
+serve: setup ## Serve the web app (every page) and the API at http://127.0.0.1:8000; PORT=8010 for another port
+	@exec $(PY) -m devhost.cli serve --port $(PORT)
 
-test: setup setup-sam browser ## Set up, check lint and types, and run every test (unit, adapters, HTTP, template, build)
+test: setup setup-sam setup-sagemaker browser ## Set up, check lint and types, and run every test (unit, adapters, HTTP, template, build)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	PATH="$(if $(PY313_BIN),$(PY313_BIN):,)$(dir $(SAM)):$$PATH" $(PY) -m pytest $(PYTEST_ARGS)
 
-test-fast: setup ## Unit tests only
-	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+# The slices' own tests (tests/<slice>/) without Spark, servers, browsers or builds.
+FAST_TESTS := tests/core tests/ingest tests/insights tests/activation tests/explorer tests/datagen tests/architecture
 
-lint: setup setup-sam setup-checkov ## ruff, mypy, schema drift, cfn-lint (root and nested templates) and checkov
+test-fast: setup ## The slices' unit tests only (no Spark, servers, browsers or builds)
+	$(PY) -m pytest $(FAST_TESTS) $(PYTEST_ARGS)
+
+lint: setup setup-sam setup-checkov ## ruff, mypy, the import contract (docs/architecture.md), schema drift, cfn-lint (root and nested templates) and checkov
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	$(PY) -m schemas.derive --check
 	$(VENV)/bin/cfn-lint template.yaml stacks/*.yaml
 	$(MAKE) --no-print-directory checkov
@@ -128,9 +150,10 @@ bench: setup ## Run the benchmarks and print ratios against same-run baselines
 clean: ## Remove local state and build output (keeps .venv)
 	rm -rf .audience .aws-sam
 
-# SAM's makefile build method calls build-<LogicalId> targets; they live beside the packaging script.
--include scripts/sam-build.mk
-# Shipping the Glue jobs' library and reference data (glue-zip, glue-upload).
--include scripts/glue.mk
-# Each part of the platform keeps its own targets beside its code (models, explorer, activation, insights).
--include $(wildcard mk/*.mk)
+# Every make fragment lives in scripts/, beside the packaging scripts it calls: SAM's makefile build
+# method (sam-build.mk: build-<LogicalId>), shipping the Glue jobs (glue.mk), and each part's own
+# targets (explorer, models, segments).
+-include $(sort $(wildcard scripts/*.mk))
+
+readme-check: setup ## Compare the README's figures table with the last `make demo` (AUDIENCE_HOME/report.json)
+	@$(PY) -m devhost.readme_check

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench import activation, explorer, features, ingest
+from bench import influencers as influencers_bench
 from bench import insights as insights_bench
 from bench import models as model_bench
 from bench import recommend as recommend_bench
@@ -133,6 +134,9 @@ def main() -> None:
     explorer_figures = explorer_tables(console, args.quick)
     recommend_figures = recommend_bench.run(args.quick, progress=console.log)
     recommend_bench.print_tables(recommend_figures, console, Table)
+    with console.status("influencers: Twitter15, auspol, generated network, Spark vs DuckDB, allocation…"):
+        influencer_figures = influencers_bench.run(args.quick)
+    influencers_bench.print_tables(influencer_figures, console, Table)
 
     RESULTS.mkdir(exist_ok=True)
     out = {
@@ -147,6 +151,7 @@ def main() -> None:
         "models": model_figures,
         "explorer": explorer_figures,
         "recommend": recommend_figures,
+        "influencers": influencer_figures,
     }
     (RESULTS / "latest.json").write_text(json.dumps(out, indent=2) + "\n")
     console.print(f"figures written to {RESULTS / 'latest.json'}")

@@ -17,7 +17,7 @@ from typing import Any
 
 import duckdb
 
-from audience.features.adapters.local.glue import REFERENCE_DIR, local_spark, run_features
+from audience.features.wiring import REFERENCE_DIR, local_spark, run_features
 from bench.duckdb_peer import user_content_features
 from bench.lake import build_lake
 from schemas.features import UserContentFeatures

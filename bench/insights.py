@@ -27,6 +27,7 @@ from audience.core.objectstore.adapters.local import FolderObjectStore
 from audience.ingest.adapters.local.counters import SqliteCounterStore
 from audience.insights import queries as q
 from audience.insights.adapters.local.duckdb_sql import DuckDBLakeQuery
+from audience.insights.adapters.local.rules_writer import write_insight
 from audience.insights.catalog import CsvCatalog
 from audience.insights.dashboard import METRICS, DashboardService
 from audience.insights.gather import ALL_FILTERS, Gatherer, Window
@@ -36,7 +37,7 @@ from audience.insights.ports import Param, Row
 from audience.insights.service import InsightService
 from audience.insights.store import InsightStore
 from audience.insights.wiring import LOCAL_CATALOG
-from audience.web import dashboard as web_dashboard
+from audience.web.pages import dashboard as web_dashboard
 from bench.lake import build_lake
 
 AS_OF = datetime(2026, 11, 21, tzinfo=UTC).date()
@@ -126,6 +127,7 @@ def insights(lake_dir: Path, now: datetime, repeats: int) -> dict[str, Any]:
             model=None,
             ttl_seconds=0,
             clock=lambda: now,
+            rules=write_insight,
         )
         for time_range in ("30d", "90d"):
             request = InsightRequest(content_id=content_id, time_range=time_range, refresh=True)

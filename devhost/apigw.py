@@ -22,6 +22,7 @@ ROUTES: dict[tuple[str, str], bool] = {
     ("POST", "/events"): True,
     ("OPTIONS", "/events"): False,
     ("GET", "/health"): False,
+    ("POST", "/social/posts"): True,
 }
 
 _TEXT_TYPES = ("application/json", "text/", "application/x-ndjson")

@@ -1,9 +1,15 @@
-"""`make demo`: the collection path end to end on the embedded backend, over real HTTP.
+"""`make demo`: the platform end to end on the embedded backend: history, then the live day over HTTP.
 
-Generates a realistic, seeded day-by-day stream of engagement (with a small share of deliberately
-bad events and client retries), starts the local API as its own process, posts everything in
-500-event batches from 4 concurrent clients, stops the server (which delivers what is buffered),
-and reads back what landed: the Parquet lake through DuckDB, the quarantine, the live counters.
+Generates a realistic, seeded stream of engagement over 91 days (with a small share of deliberately
+bad events and client retries). The first 90 days are history: written as JSON lines and imported
+with the historical backfill (``audience import``'s logic: validated, deduplicated, into the arrival
+partitions of their event dates, counters rebuilt). The last day is live: the local API runs as its
+own process and the day's events are posted in 500-event batches from 4 concurrent clients; the
+server is stopped (which delivers what is buffered). Then what landed is read back (the Parquet lake
+through DuckDB, the quarantine, the live counters) and the later stages run: features for a series
+of ``as_of`` days, the models with their default label windows, the Explorer, activation, insights.
+
+Every stage is timed; the timings and every printed figure go to ``$AUDIENCE_HOME/report.json``.
 """
 
 from __future__ import annotations
@@ -31,13 +37,16 @@ from rich.table import Table
 
 from audience.core.settings import Settings
 from audience.datagen import GeneratorConfig, generate
+from audience.models.stage import GROUND_TRUTH
 from devhost.client import PostOutcome, batched, post_all
+from devhost.report import report_path, write_section
 from devhost.stages.segments import segment_stage
 
 
 @dataclass
 class DemoConfig:
-    events: int = 100_000
+    events: int = 300_000
+    """All generated items, history and the live day together (bad events and retries included)."""
     seed: int = 7
     workers: int = 4
     batch_size: int = 500
@@ -46,6 +55,41 @@ class DemoConfig:
     models: bool = True
     segments: bool = True
     recommendations: bool = True
+    influencers: bool = True
+    history_days: int = 90
+    users: int = 2_000
+    content: int = 1_500
+
+
+class Stages:
+    """The demo's stages, timed: ``with stages("name"):`` around each; stages can be added freely."""
+
+    def __init__(self, console: Console, home: Path | None = None) -> None:
+        self.console = console
+        self.home = home
+        self.seconds: dict[str, float] = {}
+        self.started = time.perf_counter()
+
+    def __call__(self, name: str) -> Any:
+        from contextlib import contextmanager
+
+        @contextmanager
+        def timed() -> Iterator[None]:
+            began = time.perf_counter()
+            try:
+                yield
+            finally:
+                self.seconds[name] = round(time.perf_counter() - began, 2)
+                if self.home is not None:  # after every stage, so an interrupted run keeps its timings
+                    write_section(self.home, "demo", {**self.report(), "machine": machine()})
+
+        return timed()
+
+    def report(self) -> dict[str, Any]:
+        return {
+            "stages_seconds": dict(self.seconds),
+            "total_seconds": round(time.perf_counter() - self.started, 2),
+        }
 
 
 def _free_port() -> int:
@@ -100,68 +144,130 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
     console = console or Console()
     home = settings.home.resolve()
     if config.fresh:
-        for part in ("lake", "state", "models"):
+        for part in ("lake", "state", "models", "import"):
             shutil.rmtree(home / part, ignore_errors=True)
-        console.print(f"[dim]fresh state under {home} (lake/, state/ and models/ cleared)[/dim]")
+        (home / "report.json").unlink(missing_ok=True)
+        console.print(
+            f"[dim]fresh state under {home} (lake/, state/, models/, import/ and report.json cleared)[/dim]"
+        )
 
     api_key = settings.api_key or "demo-key"
     port = _free_port()
-    console.print(f"starting the local API on port {port} …")
     log = home / "server.log"
-    server = _start_server(settings, port, api_key, log)
-
+    stages = Stages(console, home)
+    home.mkdir(parents=True, exist_ok=True)
+    live_start = datetime.now(UTC) - timedelta(days=1)
     gen = GeneratorConfig(
-        seed=config.seed, target_events=config.events, now=datetime.now(UTC) - timedelta(minutes=1)
+        seed=config.seed,
+        target_events=config.events,
+        now=datetime.now(UTC) - timedelta(minutes=1),
+        window_days=config.history_days + 1,
+        n_users=config.users,
+        n_content=config.content,
+    )
+    (home / GROUND_TRUTH).write_text(
+        json.dumps(
+            {
+                "seed": gen.seed,
+                "now": gen.now.isoformat(),
+                "target_events": gen.target_events,
+                "window_days": gen.window_days,
+                "n_users": gen.n_users,
+                "n_content": gen.n_content,
+            },
+            indent=2,
+        )
+        + "\n"
     )
     defects: Counter[str] = Counter()
-    sent = 0
+    history_defects: Counter[str] = Counter()
+    history_file = home / "import" / "history.jsonl"
+    live: list[dict[str, Any]] = []
+    with stages("generate"):
+        console.rule(
+            f"Generating {config.history_days} days of history and the live day (seed {config.seed})"
+        )
+        history_file.parent.mkdir(parents=True, exist_ok=True)
+        boundary = live_start.strftime("%Y-%m-%dT%H:%M:%S")
+        history_rows = 0
+        with history_file.open("w", encoding="utf-8") as out:
+            clock = ""
+            for item in generate(gen):
+                stamp = item.payload.get("timestamp")
+                if item.defect is None and isinstance(stamp, str):
+                    clock = stamp
+                if clock < boundary:
+                    if item.defect:
+                        history_defects[item.defect] += 1
+                    out.write(json.dumps(item.payload, separators=(",", ":")) + "\n")
+                    history_rows += 1
+                else:
+                    if item.defect:
+                        defects[item.defect] += 1
+                    live.append(item.payload)
+        console.print(
+            f"  {history_rows:,} history rows to {history_file}; {len(live):,} live events for the last day"
+        )
+    with stages("backfill"):
+        backfill = import_history(settings, history_file, console)
+    console.print(f"starting the local API on port {port} …")
+    with stages("live_http"):
+        server = _start_server(settings, port, api_key, log)
+        outcomes: list[PostOutcome] = []
+        started = time.perf_counter()
+        try:
+            with Progress(
+                TextColumn("posting the live day"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+            ) as progress:
+                task = progress.add_task("post", total=len(live))
+                outcomes = post_all(
+                    f"http://127.0.0.1:{port}",
+                    api_key,
+                    batched(iter(live), config.batch_size),
+                    workers=config.workers,
+                    on_done=lambda o: progress.advance(task, o.events),
+                )
+            if config.influencers:
+                from devhost.stages.influencers import post_network
 
-    def payloads() -> Iterator[dict[str, Any]]:
-        nonlocal sent
-        for item in generate(gen):
-            if item.defect:
-                defects[item.defect] += 1
-            sent += 1
-            yield item.payload
-
-    outcomes: list[PostOutcome] = []
-    started = time.perf_counter()
-    try:
-        with Progress(
-            TextColumn("posting events"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-        ) as progress:
-            task = progress.add_task("post", total=config.events)
-            outcomes = post_all(
-                f"http://127.0.0.1:{port}",
-                api_key,
-                batched(payloads(), config.batch_size),
-                workers=config.workers,
-                on_done=lambda o: progress.advance(task, o.events),
-            )
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=300)
-    elapsed = time.perf_counter() - started
+                console.print("posting the generated social network to POST /social/posts …")
+                social = post_network(f"http://127.0.0.1:{port}", api_key, seed=config.seed)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=300)
+        elapsed = time.perf_counter() - started
     last = log.read_text().strip().splitlines()
     console.print(f"[dim]local API: {last[-1] if last else 'no output'} (log: {log})[/dim]")
-    summary = summarise(settings, outcomes, defects, sent, elapsed, console)
+    summary = summarise(settings, outcomes, defects, len(live), elapsed, console, backfill=backfill)
+    summary["backfill"] = backfill
+    summary["history_defects"] = dict(history_defects)
+    write_section(home, "ingest", _jsonable(summary))
     if config.features:
-        summary["features"] = build_features(settings, console)
+        with stages("features"):
+            summary["features"] = build_features(settings, console)
     if config.features and config.models:
-        from audience.models.stage import demo_stage
+        from audience.models.stage import MissingDataError, demo_stage
 
-        summary["models"] = demo_stage(settings, console)
+        try:
+            with stages("models"):
+                models = demo_stage(settings, console)
+                summary["models"] = models
+                write_section(home, "models", models["section"])
+        except MissingDataError as exc:
+            console.print(f"[yellow]models skipped: {exc}[/yellow]")
     if config.segments:
         from devhost.stages.explorer import run_stage
 
         summary["explorer"] = run_stage(settings, console)
-    summary["activation"] = segment_stage(settings, settings.project_root / "data", console)
-    if config.recommendations:  # issue 14: needs the Personalize export the segment stage wrote
-        from devhost.report import write_section
+        write_section(home, "explorer", _jsonable(summary["explorer"]))
+    activation = segment_stage(settings, settings.project_root / "data", console)
+    summary["activation"] = activation
+    write_section(home, "segments", _segments_figures(activation))
+    if config.recommendations:  # needs the Personalize export the segment stage wrote
         from devhost.stages.recommendations import recommendations_stage
 
         section = recommendations_stage(
@@ -169,15 +275,91 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
         )
         write_section(home, "recommendations", section)
         summary["recommendations"] = section
-    from devhost.stages.insights import show_insights  # issue 7: insights stage
+    from devhost.stages.insights import show_insights
 
     summary["insights"] = show_insights(settings, console)
+    if config.influencers:
+        from audience.influencers.settings import InfluencerSettings
+        from devhost.stages.influencers import run_stage as influencers_stage
+
+        figures = influencers_stage(InfluencerSettings(home=home), *social, console)
+        write_section(home, "influencers", figures)
+        summary["influencers"] = figures
+    write_section(home, "insights", _jsonable(summary["insights"]))
+    console.print(f"[dim]every figure above: {report_path(home)}[/dim]")
     return summary
+
+
+def machine() -> dict[str, Any]:
+    return {"cpus": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2)}
+
+
+def import_history(settings: Settings, history: Path, console: Console) -> dict[str, Any]:
+    """The history through the backfill (the logic of ``audience import``), with its progress bar."""
+    from audience.ingest.backfill import BackfillOptions, run_backfill
+    from audience.ingest.wiring import backfill_ports
+    from audience.insights.wiring import build_lake_query
+
+    console.rule("Historical backfill: audience import --events " + str(history))
+    ports = backfill_ports(settings)
+    with Progress(
+        TextColumn("importing history"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("import", total=None)
+        report = run_backfill(
+            [history],
+            lake=ports.lake,
+            journal=ports.journal,
+            counters=ports.counters,
+            lake_query=lambda: build_lake_query(settings),
+            options=BackfillOptions(chunk_rows=100_000),
+            on_start=lambda total: progress.update(task, total=total),
+            on_progress=lambda rows: progress.advance(task, rows),
+        )
+    figures = report.as_dict()
+    table = Table(title="Backfill")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for key in ("rows", "accepted", "duplicates", "rejected", "partitions", "content_rebuilt"):
+        table.add_row(key.replace("_", " "), f"{figures[key]:,}")
+    table.add_row("days", f"{figures['first_day']} .. {figures['last_day']}")
+    console.print(table)
+    return figures
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+def _segments_figures(activation: dict[str, Any]) -> dict[str, Any]:
+    """The activation stage's figures: per segment users/endpoints/opted out, and the Action
+    segment's holdout evaluation (model and baseline at each top N)."""
+    post = activation.get("postprocess") or {}
+    evaluation = activation.get("evaluation") or {}
+    return {
+        "datasets": activation.get("datasets"),
+        "segments": [
+            {
+                "name": s.get("name"),
+                "query": s.get("query"),
+                "users": s.get("users"),
+                "endpoints": s.get("endpoints"),
+                "opted_out_users": s.get("opted_out_users", 0),
+                "no_endpoint_users": s.get("unresolved_users"),
+            }
+            for s in post.get("segments", [])
+        ],
+        "evaluation": _jsonable(evaluation) if evaluation else None,
+    }
 
 
 def build_features(settings: Settings, console: Console) -> dict[str, int]:
     """Run the three Glue job scripts on local Spark over the lake just written."""
-    from audience.features.adapters.local.glue import run_features
+    from audience.features.wiring import run_features
 
     console.print()
     console.rule("Feature engineering: the Glue jobs on local Spark")
@@ -202,6 +384,15 @@ def build_features(settings: Settings, console: Console) -> dict[str, int]:
     return rows
 
 
+_STATUS_MEANING = {
+    200: "every event accepted",
+    207: "some events rejected, the rest accepted",
+    400: "whole batch rejected",
+    413: "batch too large",
+    503: "storage unavailable after retries",
+}
+
+
 def _counts(title: str, label: str, unit: str, items: Iterable[tuple[str, int]]) -> Table:
     table = Table(title=title)
     table.add_column(label)
@@ -218,9 +409,13 @@ def summarise(
     sent: int,
     elapsed: float,
     console: Console,
+    *,
+    backfill: dict[str, Any] | None = None,
 ) -> dict[str, object]:
     from audience.ingest.adapters.local.counters import SqliteCounterStore
 
+    backfilled = int((backfill or {}).get("accepted", 0))
+    backfill_rejected = int((backfill or {}).get("rejected", 0))
     statuses = Counter(o.status for o in outcomes)
     accepted = sum(int(o.body.get("accepted", 0)) for o in outcomes)
     duplicates = sum(int(o.body.get("duplicates", 0)) for o in outcomes)
@@ -260,16 +455,17 @@ def summarise(
 
     console.print()
     overview = Table(
-        title=f"Demo summary: {sent:,} events sent in {elapsed:.1f} s ({sent / elapsed:,.0f} events/s)"
+        title=f"Demo summary: {sent:,} live events sent in {elapsed:.1f} s ({sent / elapsed:,.0f} events/s)"
     )
     overview.add_column("what")
     overview.add_column("count", justify="right")
     overview.add_row("HTTP answers", ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items())))
-    overview.add_row("accepted (stored and counted)", f"{accepted:,}")
+    overview.add_row("backfilled history (stored and counted)", f"{backfilled:,}")
+    overview.add_row("accepted live (stored and counted)", f"{accepted:,}")
     overview.add_row("duplicates (client retries)", f"{duplicates:,}")
-    overview.add_row("rejected", f"{rejected_events:,}")
+    overview.add_row("rejected live / history", f"{rejected_events:,} / {backfill_rejected:,}")
     overview.add_row("not stored (503 after retries)", f"{failed:,}")
-    overview.add_row("lake files / rows", f"{len(files):,} / {lake_total:,}")
+    overview.add_row("rows in the lake (Parquet files)", f"{lake_total:,} ({len(files):,})")
     overview.add_row("quarantined events (files)", f"{quarantined:,} ({len(quarantine_files)})")
     overview.add_row("live counters total", f"{counted_total:,}")
     console.print(overview)
@@ -278,12 +474,21 @@ def summarise(
     console.print(_counts("Bad events planted by the generator", "defect", "events", defects.most_common()))
     console.print(_counts("Lake rows by event type", "event type", "rows", rows))
 
+    from audience.insights.catalog import CsvCatalog
+    from audience.insights.wiring import LOCAL_CATALOG
+
+    catalog = CsvCatalog(lambda: LOCAL_CATALOG.read_bytes() if LOCAL_CATALOG.exists() else None)
     leaders = Table(title="Top content by live counters")
-    for col in ("content", "events", "views", "completes", "likes", "shares", "hours viewed"):
-        leaders.add_column(col, justify="right" if col != "content" else "left")
+    for col in ("content", "title", "events", "views", "completes", "likes", "shares", "hours viewed"):
+        if col == "title":
+            leaders.add_column(col, max_width=22, no_wrap=True, overflow="ellipsis")
+        else:
+            leaders.add_column(col, justify="right" if col != "content" else "left", no_wrap=True)
     for c in top:
+        info = catalog.describe(c.content_id)
         leaders.add_row(
             c.content_id,
+            info.title if info and info.title else "-",
             f"{c.events:,}",
             f"{c.counts['view']:,}",
             f"{c.counts['complete']:,}",
@@ -293,13 +498,18 @@ def summarise(
         )
     console.print(leaders)
 
-    consistent = lake_total == accepted == counted_total and rejected_events == quarantined
+    consistent = (
+        lake_total == accepted + backfilled == counted_total
+        and rejected_events + backfill_rejected == quarantined
+    )
     verdict = "[green]consistent[/green]" if consistent else "[red]INCONSISTENT[/red]"
     console.print(
-        f"check: lake rows = accepted = live counters = {lake_total:,}; rejected = quarantined = {quarantined:,}: {verdict}"
+        f"check: lake rows = backfilled + accepted live = live counters = {lake_total:,}; "
+        f"rejected = quarantined = {quarantined:,}: {verdict}"
     )
     summary = {
         "sent": sent,
+        "backfilled": backfilled,
         "accepted": accepted,
         "duplicates": duplicates,
         "rejected": rejected_events,

@@ -7,6 +7,7 @@ events are committed to the SQLite spool before the 2xx, and the next start deli
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hmac
 import logging
@@ -21,15 +22,21 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 
 from audience.core.settings import Settings
-from devhost.apigw import API_GATEWAY_MAX_PAYLOAD, LocalContext, needs_api_key, proxy_event
+from devhost.apigw import (
+    API_GATEWAY_MAX_PAYLOAD,
+    ROUTES,
+    LocalContext,
+    needs_api_key,
+    proxy_event,
+)
 
 log = logging.getLogger("audience.server")
+requests_log = logging.getLogger("audience.server.requests")
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
-_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
 
 
 def resolve_api_key(settings: Settings) -> str:
@@ -53,8 +60,13 @@ def _json(status: int, message: str) -> Response:
 def create_app(
     settings: Settings, api_key: str, handler: Handler, routes: dict[str, Handler] | None = None
 ) -> Flask:
-    """``routes`` maps a path prefix to the handler of another function (as API Gateway routes
-    each resource to its Lambda); everything else goes to ``handler``."""
+    """The web app (pages and their JSON APIs) plus the API Gateway routes of the functions.
+
+    Only the routes API Gateway sends to the ingest function (``apigw.ROUTES``) reach ``handler``;
+    ``routes`` maps a path prefix to the handler of another function (as API Gateway routes each
+    resource to its Lambda). Any other path or method is answered by the web app: a page, its API,
+    or a JSON 404/405. Each request is logged once (method, path without the query, status, ms).
+    """
     app = Flask("audience")
     # A Lambda instance serves one request at a time, and Powertools' resolver keeps the current
     # event in shared state: concurrent calls would mix requests up. Like Lambda, run one at a time
@@ -65,10 +77,19 @@ def create_app(
 
     register(app, settings)
 
-    @app.route("/", defaults={"path": ""}, methods=_METHODS)
-    @app.route("/<path:path>", methods=_METHODS)
-    def lambda_proxy(path: str) -> Response:
-        route = "/" + path
+    @app.before_request
+    def _started() -> None:
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _log(response: Response) -> Response:
+        started = g.get("started")
+        ms = (time.perf_counter() - started) * 1000 if started else 0.0
+        requests_log.info("%s %s %s %.0f ms", request.method, request.path, response.status_code, ms)
+        return response
+
+    def lambda_proxy() -> Response:
+        route = request.path
         if (request.content_length or 0) > API_GATEWAY_MAX_PAYLOAD:
             return _json(413, "Request Too Long")
         if needs_api_key(request.method, route):
@@ -100,11 +121,55 @@ def create_app(
             response.headers.setlist(name, values)
         return response
 
+    methods: dict[str, list[str]] = {}
+    for method, path in ROUTES:
+        methods.setdefault(path, []).append(method)
+    for path, allowed in methods.items():
+        app.add_url_rule(path, f"ingest:{path}", lambda_proxy, methods=allowed)
+    for prefix in routes or {}:
+        app.add_url_rule(
+            f"{prefix.rstrip('/')}/<path:rest>",
+            f"function:{prefix}",
+            lambda rest: lambda_proxy(),
+            methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        )
     return app
 
 
 class WriterLockedError(RuntimeError):
     """Another process already delivers this spool into the lake."""
+
+
+class PortInUseError(RuntimeError):
+    """The port is taken (another ``make serve``, or another program)."""
+
+
+def _json_errors(server: Any) -> None:
+    """Answer what waitress rejects before the app (malformed request lines, oversized headers or
+    bodies) as JSON like every other error, not waitress's text page."""
+    import json
+
+    from waitress.channel import HTTPChannel
+    from waitress.task import ErrorTask
+
+    class JsonErrorTask(ErrorTask):  # type: ignore[misc]
+        def execute(self) -> None:
+            error = self.request.error
+            reason = str(error.reason)
+            body = json.dumps(
+                {"error": reason.lower().replace(" ", "_"), "message": f"{reason}: {str(error.body)[:80]}"}
+            ).encode()
+            self.status = f"{error.code} {reason}"
+            self.response_headers.append(("Content-Type", "application/json"))
+            self.set_close_on_finish()
+            self.content_length = len(body)
+            self.write(body)
+            requests_log.info("- (unparsed request) %s 0 ms", error.code)
+
+    class JsonChannel(HTTPChannel):  # type: ignore[misc]
+        error_task_class = JsonErrorTask
+
+    server.channel_class = JsonChannel
 
 
 @contextmanager
@@ -140,11 +205,17 @@ def _idle(server: Any) -> bool:
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, threads: int = 8) -> int:
     """Run until SIGTERM/SIGINT; returns the process exit code."""
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    if not requests_log.handlers:
+        handler_ = logging.StreamHandler(sys.stdout)
+        handler_.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+        requests_log.addHandler(handler_)
+        requests_log.setLevel(logging.INFO)
+        requests_log.propagate = False
     import waitress
     from waitress import wasyncore
 
-    from audience.ingest.adapters.local.spool import LakeWriter, LocalSpool
-    from audience.ingest.wiring import ports
+    from audience.ingest.adapters.local.spool import LakeWriter, LocalSpool, social_lake_writer
+    from audience.ingest.wiring import ports, social_ports
     from functions.ingest.app import handler
     from functions.recommendations.app import handler as recommendations_handler
 
@@ -162,15 +233,35 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, threads
         if recovered.rows:
             print(f"recovered {recovered.rows} spooled events from an interrupted delivery", flush=True)
         writer.start()
-
-        server = waitress.create_server(
-            create_app(settings, api_key, handler, {"/recommendations/": recommendations_handler}),
-            host=host,
-            port=port,
-            threads=threads,
-            max_request_body_size=API_GATEWAY_MAX_PAYLOAD + 1,
-            ident="audience",
+        social_spool = social_ports().sink
+        assert isinstance(social_spool, LocalSpool)
+        social_writer = social_lake_writer(
+            social_spool,
+            settings.lake_dir,
+            buffer_records=settings.local_buffer_records,
+            buffer_seconds=settings.local_buffer_seconds,
         )
+        social_writer.recover()
+        social_writer.start()
+
+        try:
+            server = waitress.create_server(
+                create_app(settings, api_key, handler, {"/recommendations/": recommendations_handler}),
+                host=host,
+                port=port,
+                threads=threads,
+                max_request_body_size=API_GATEWAY_MAX_PAYLOAD + 1,
+                ident="audience",
+            )
+        except OSError as exc:
+            writer.stop()
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                raise PortInUseError(
+                    f"port {port} on {host} is in use (another `make serve`?): stop it, "
+                    f"or pick a free port: PORT={port + 10} make serve"
+                ) from None
+            raise
+        _json_errors(server)
         stopping = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stopping.set())
         signal.signal(signal.SIGINT, lambda *_: stopping.set())
@@ -194,6 +285,12 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, threads
         wasyncore.close_all(server._map)
         loop.join(timeout=5)
         report = writer.stop()
-        print(f"stopped; delivered {report.rows} events in {report.files} files to the lake", flush=True)
+        files = f"{report.files} file" + ("" if report.files == 1 else "s")
+        social = social_writer.stop()
+        print(
+            f"stopped; delivered the last {report.rows:,} buffered events to the lake on shutdown ({files}), "
+            f"and {social.rows:,} social posts",
+            flush=True,
+        )
         sys.stdout.flush()
     return 0

@@ -50,14 +50,12 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
 
 def store_for(path: str) -> tuple[ObjectStore, str]:
     """The object store and key prefix for ``s3://bucket/prefix`` or a local folder."""
+    from audience.core.objectstore.wiring import bucket_store, folder_store
+
     if path.startswith("s3://"):
-        from audience.core.objectstore.adapters.aws import S3ObjectStore
-
         bucket, _, prefix = path[len("s3://") :].partition("/")
-        return S3ObjectStore(bucket), prefix.strip("/")
-    from audience.core.objectstore.adapters.local import FolderObjectStore
-
-    return FolderObjectStore(Path(path)), ""
+        return bucket_store(bucket), prefix.strip("/")
+    return folder_store(Path(path)), ""
 
 
 def _fetch(path: str, name: str, into: Path) -> Path | None:

@@ -21,6 +21,7 @@ from schemas.engagement import SCHEMA_VERSION, EngagementEvent, LakeRecord
 from schemas.features import FEATURE_TABLES, FEATURES_PREFIX, PARTITION_KEY
 from schemas.lake_tables import LAKE_TABLES
 from schemas.personalize import avro_schemas
+from schemas.social import RESULT_TABLES, SOCIAL_POSTS_PREFIX, SocialLakeRecord, SocialPost
 
 GENERATED = Path(__file__).parent / "generated"
 
@@ -63,6 +64,53 @@ def batch_json_schema(max_events: int = 500) -> dict[str, Any]:
     }
 
 
+def social_post_json_schema() -> dict[str, Any]:
+    """JSON Schema (2020-12) of one social post, as ``POST /social/posts`` validates it."""
+    schema = SocialPost.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
+
+
+def social_batch_json_schema(max_posts: int = 500) -> dict[str, Any]:
+    post = social_post_json_schema()
+    defs = post.pop("$defs", {})
+    post.pop("$schema", None)
+    defs["SocialPost"] = post
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "SocialPostBatch",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["posts"],
+        "properties": {
+            "posts": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": max_posts,
+                "items": {"$ref": "#/$defs/SocialPost"},
+            }
+        },
+        "$defs": defs,
+    }
+
+
+def social_glue_document() -> dict[str, Any]:
+    """The ``social-posts`` lake table: columns from :class:`SocialLakeRecord`, arrival-date partitions."""
+    return {
+        "location": f"{SOCIAL_POSTS_PREFIX}/",
+        "columns": glue_columns(SocialLakeRecord),
+        "partition_keys": [{"Name": n, "Type": t} for n, t in LAKE_PARTITION_KEYS],
+        "results": {
+            name: {
+                "location": f"influencers/{name}/",
+                "columns": glue_columns(model),
+                "partition_keys": [{"Name": "as_of", "Type": "string"}],
+            }
+            for name, model in RESULT_TABLES.items()
+        },
+    }
+
+
 def _glue_type(annotation: Any) -> str:
     origin = get_origin(annotation)
     if origin is Annotated:
@@ -74,6 +122,9 @@ def _glue_type(annotation: Any) -> str:
         return _glue_type(inner[0])
     if origin is Literal:
         return "string"
+    if origin is list:
+        (item,) = get_args(annotation)
+        return f"array<{_glue_type(item)}>"
     if origin is dict:
         key, value = get_args(annotation)
         return f"map<{_glue_type(key)},{_glue_type(value)}>"
@@ -144,6 +195,15 @@ def openapi_document(max_events: int = 500) -> dict[str, Any]:
     batch.pop("$schema")
     batch = json.loads(json.dumps(batch).replace("#/$defs/", "#/components/schemas/"))
     defs = json.loads(json.dumps(defs).replace("#/$defs/", "#/components/schemas/"))
+    social = social_batch_json_schema(max_events)
+    social_defs = social.pop("$defs")
+    social.pop("$schema")
+    social = json.loads(json.dumps(social).replace("#/$defs/", "#/components/schemas/"))
+    social_defs = json.loads(json.dumps(social_defs).replace("#/$defs/", "#/components/schemas/"))
+    clash = {k for k in set(defs) & set(social_defs) if defs[k] != social_defs[k]}
+    if clash:
+        raise ValueError(f"component names used by both contracts with different shapes: {sorted(clash)}")
+    defs = {**defs, **social_defs}
     rejection = {
         "type": "object",
         "required": ["index", "field", "message"],
@@ -194,12 +254,16 @@ def openapi_document(max_events: int = 500) -> dict[str, Any]:
         "info": {
             "title": "Audience platform ingestion API",
             "version": SCHEMA_VERSION,
-            "description": "Collects engagement events. Generated from schemas/engagement.py.",
+            "description": (
+                "Collects engagement events and social posts. Generated from schemas/engagement.py "
+                "and schemas/social.py."
+            ),
         },
         "components": {
             "schemas": {
                 **defs,
                 "EventBatch": batch,
+                "SocialPostBatch": social,
                 "Rejection": rejection,
                 "IngestResult": result,
                 "Error": error,
@@ -229,6 +293,27 @@ def openapi_document(max_events: int = 500) -> dict[str, Any]:
                     },
                 }
             },
+            "/social/posts": {
+                "post": {
+                    "operationId": "postSocialPosts",
+                    "summary": "Send a batch of social posts (deduplicated by platform and post_id)",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/SocialPostBatch"}}
+                        },
+                    },
+                    "responses": {
+                        code: {
+                            "description": text.replace("event", "post"),
+                            "content": {
+                                "application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}
+                            },
+                        }
+                        for code, (text, ref) in responses.items()
+                    },
+                }
+            },
             "/health": {
                 "get": {"operationId": "health", "security": [], "responses": {"200": {"description": "OK"}}}
             },
@@ -248,6 +333,9 @@ def documents() -> dict[str, Any]:
         "feature_tables.json": feature_tables_document(),
         "lake_tables.json": lake_tables_document(),
         "personalize_schemas.json": avro_schemas(),
+        "social_post.schema.json": social_post_json_schema(),
+        "social_post_batch.schema.json": social_batch_json_schema(),
+        "social_glue_columns.json": social_glue_document(),
     }
 
 

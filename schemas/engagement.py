@@ -37,7 +37,9 @@ from pydantic import (
 
 SCHEMA_VERSION: Final = "1.1"
 """Bumped on any change to the contract; events name the version they were written against.
-1.1 added the optional ``recommendation_id`` and ``variant`` (attribution to a served list)."""
+1.1 added the optional ``recommendation_id`` and ``variant`` (attribution to a served list), and
+identifiers that accept any printable text of 1 to 256 characters (1.0: 1 to 128 of
+``[A-Za-z0-9._:@/-]``; every 1.0 id is a valid 1.1 id)."""
 SCHEMA_VERSIONS: Final = ("1.0", "1.1")
 
 EVENT_ID_NAMESPACE = uuid.UUID("6f1d1c8e-3c2b-4a5e-9d7a-2b8f0e9c4a11")
@@ -94,9 +96,26 @@ def _iso_text(value: Any) -> Any:
     return value
 
 
+def _identifier_text(value: str) -> str:
+    # Control characters would corrupt logs, CSV exports and terminals; an unpaired surrogate is not
+    # text at all (no UTF-8 column can store it). Everything else is the user's id, kept verbatim.
+    for char in value:
+        if "\ud800" <= char <= "\udfff":
+            raise ValueError("identifier contains an unpaired UTF-16 surrogate")
+    return value
+
+
+IDENTIFIER_MAX_LENGTH: Final = 256
 Identifier = Annotated[
-    str, Strict(), StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@/-]*$")
+    str,
+    Strict(),
+    StringConstraints(
+        min_length=1, max_length=IDENTIFIER_MAX_LENGTH, pattern=r"^[^\u0000-\u001F\u007F-\u009F]+$"
+    ),
+    AfterValidator(_identifier_text),
 ]
+"""Any printable text of 1..256 characters: URLs, e-mail-like ids with ``+``, spaces, non-ASCII.
+Safety lives where ids are used (parameterised SQL, escaped output, encoded keys), not here."""
 ShortText = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
 PlaceName = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
 CountryCode = Annotated[
@@ -154,7 +173,9 @@ class EngagementEvent(_Strict):
             "the API derives a UUIDv5 from the event's content, so an identical retry keeps its id."
         ),
     )
-    schema_version: Literal["1.0", "1.1"] = Field(default=SCHEMA_VERSION, description="Contract version.")
+    schema_version: Literal["1.0", "1.1"] = Field(
+        default=SCHEMA_VERSION, description="Contract version the client wrote against (1.0 or 1.1)."
+    )
     user_id: Identifier
     content_id: Identifier
     event_type: EventType

@@ -4,7 +4,7 @@ The training workflow repeats one pattern for every asynchronous Personalize ste
 describe in a wait loop with exponential backoff, a poll limit and a failure branch) and one
 failure hand-off per step (so the failure report names the step). Writing that by hand for a dozen
 steps invites copy-paste slips; this script is the single source, and the Avro schemas it embeds
-come from ``schemas/personalize.py``. ``tests/unit/test_statemachines_personalize.py`` checks the
+come from ``schemas/personalize.py``. ``tests/statemachines/test_statemachine_training.py`` checks the
 committed file is what this script writes, and runs it.
 """
 

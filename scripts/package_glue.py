@@ -42,6 +42,7 @@ LIB_ZIP = ROOT / ".aws-sam" / "glue" / "features_lib.zip"
 SAMCONFIG = ROOT / "samconfig.toml"
 
 LIB_KEY = "artifacts/glue/features_lib.zip"
+BACKFILL_KEY = "artifacts/glue/backfill_lib.zip"
 """The ``--extra-py-files`` object, relative to the lake bucket (tests/infra checks the template)."""
 
 REFERENCE_PREFIX = "reference"
@@ -164,6 +165,14 @@ def upload(config_env: str, region: str | None) -> None:
     prebuilt = os.environ.get("GLUE_LIB_ZIP")
     library = Path(prebuilt).resolve() if prebuilt else build_library()
     pairs = uploads(library)
+    # The backfill job's contract and validation (stacks/backfill.yaml's second --extra-py-files zip).
+    backfill_zip = LIB_ZIP.with_name("backfill_lib.zip")
+    subprocess.run(
+        [sys.executable, "-m", "glue_jobs.package", "--backfill", "--output", str(backfill_zip)],
+        cwd=ROOT,
+        check=True,
+    )
+    pairs.append((backfill_zip, BACKFILL_KEY))
     stack = stack_name(config_env)
     try:
         session = boto3.session.Session(region_name=region or deploy_setting(config_env, "region"))

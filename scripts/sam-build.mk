@@ -13,7 +13,7 @@ SAM_BUILD_SCRIPT := $(dir $(lastword $(MAKEFILE_LIST)))build_lambda.sh
 
 # Every Lambda function in stacks/*.yaml (models, insights, activation ... share the one package).
 LAMBDA_FUNCTIONS := IngestFunction InsightsFunction ValidateQueriesFunction SegmentPostprocessFunction \
-	ModelGateFunction PrepareInteractionsFunction RecommendationsFunction
+	ModelGateFunction PrepareInteractionsFunction RecommendationsFunction JetstreamFunction
 
 .PHONY: $(addprefix build-,$(LAMBDA_FUNCTIONS))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -123,3 +124,24 @@ class FakeObjectStore:
 
     def list_keys(self, prefix: str) -> list[str]:
         return sorted(k for k in self.objects if k.startswith(prefix))
+
+
+@dataclass
+class FakeLambdaContext:
+    """The parts of a Lambda context that the handlers and Powertools read: the one fake of it."""
+
+    function_name: str = "under-test"
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 512
+    aws_request_id: str = "req-1"
+    log_group_name: str = "/aws/lambda/under-test"
+    log_stream_name: str = "test"
+    remaining_millis: int = 60_000
+    invoked_function_arn: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if not self.invoked_function_arn:
+            self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_millis

@@ -29,6 +29,7 @@ class Server:
     port: int
     env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[str] | None = None
+    log: Path | None = None
 
     @property
     def url(self) -> str:
@@ -44,26 +45,37 @@ class Server:
             **self.env,
         }
         env.pop("AWS_LAMBDA_FUNCTION_NAME", None)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "devhost.cli", "serve", "--port", str(self.port)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        deadline = time.monotonic() + 30
+        # A file, not a pipe: the server logs a line per request, and a pipe nobody reads until the
+        # end would fill and block it.
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.log = self.home / f"server-{self.port}.log"
+        with self.log.open("w") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "devhost.cli", "serve", "--port", str(self.port)],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        deadline = time.monotonic() + 90  # the machine may be busy: a cold start can take a while
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
                     return
             except httpx.TransportError:
+                if self.proc.poll() is not None:
+                    break
                 time.sleep(0.1)
         out = self.stop(signal.SIGKILL)
         raise RuntimeError(f"server did not start:\n{out}")
 
+    def output(self) -> str:
+        return self.log.read_text() if self.log and self.log.exists() else ""
+
     def stop(self, sig: int = signal.SIGTERM) -> str:
         assert self.proc is not None
-        self.proc.send_signal(sig)
-        out, _ = self.proc.communicate(timeout=60)
-        return out
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        self.proc.wait(timeout=60)
+        return self.output()

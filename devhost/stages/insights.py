@@ -10,60 +10,23 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 from audience.core.objectstore.adapters.local import FolderObjectStore
 from audience.core.settings import Settings
 from audience.ingest.adapters.local.counters import SqliteCounterStore
 from audience.insights import queries as q
 from audience.insights.adapters.local.duckdb_sql import DuckDBLakeQuery
+from audience.insights.adapters.local.rules_writer import write_insight
 from audience.insights.catalog import CsvCatalog
 from audience.insights.gather import ALL_FILTERS, Gatherer, SubjectNotFoundError, Window
-from audience.insights.models import InsightRecord, InsightRequest, TimeRange
-from audience.insights.numbers import check_insight, figures, texts
+from audience.insights.models import InsightRequest, TimeRange
+from audience.insights.printing import print_record
 from audience.insights.service import InsightService
 from audience.insights.store import InsightStore
 from audience.insights.wiring import LOCAL_CATALOG
 
 TIME_RANGE: TimeRange = "7d"
 DAYS = 7
-
-
-def _print(record: InsightRecord, console: Console) -> None:
-    insight = record.insight
-    console.print(f"[bold]{insight.summary}[/bold]")
-    for title, items in (("Strengths", insight.strengths), ("Opportunities", insight.opportunities)):
-        if items:
-            console.print(f"[green]{title}[/green]" if title == "Strengths" else f"[yellow]{title}[/yellow]")
-            for item in items:
-                console.print(f"  • {item}", markup=False)
-    table = Table(title="Recommendations", show_lines=False)
-    for column in ("priority", "action", "expected impact"):
-        table.add_column(column)
-    for rec in insight.recommendations:
-        table.add_row(rec.priority, rec.action, rec.expected_impact)
-    console.print(table)
-    for trend in insight.trends:
-        console.print(f"  trend: {trend.description}", markup=False)
-    ai = insight.audience_insights
-    for label, items in (
-        ("demographics", ai.demographics),
-        ("behaviour", ai.behaviour),
-        ("preferences", ai.preferences),
-    ):
-        for item in items:
-            console.print(f"  {label}: {item}", markup=False)
-    if record.inputs.not_available:
-        console.print(f"[dim]not available: {'; '.join(record.inputs.not_available)}[/dim]")
-    stated = [f for text in texts(insight) for f in figures(text)]
-    unsupported = check_insight(insight, record.inputs)
-    verdict = (
-        "all traced to the query results" if not unsupported else f"NOT traced: {', '.join(unsupported)}"
-    )
-    console.print(
-        f"[dim]writer: {record.writer}; {len(stated)} figures stated, {verdict}; "
-        f"stored under lake/insights/ (inputs {record.inputs_hash[:12]})[/dim]"
-    )
 
 
 def show_insights(settings: Settings, console: Console, port: int = 8000) -> dict[str, Any]:
@@ -80,6 +43,7 @@ def show_insights(settings: Settings, console: Console, port: int = 8000) -> dic
         InsightStore(FolderObjectStore(home / "lake")),
         model=None,
         ttl_seconds=settings.insights_ttl_seconds,
+        rules=write_insight,
     )
     out: dict[str, Any] = {}
     try:
@@ -97,7 +61,7 @@ def show_insights(settings: Settings, console: Console, port: int = 8000) -> dic
                 InsightRequest(content_id=content_id, time_range=TIME_RANGE, refresh=True)
             )
             console.print(f"\n[bold underline]Top content {content_id} (last {DAYS} days)[/bold underline]")
-            _print(record, console)
+            print_record(record, console)
             out["content"] = {
                 "content_id": content_id,
                 "writer": record.writer,
@@ -117,7 +81,7 @@ def show_insights(settings: Settings, console: Console, port: int = 8000) -> dic
                     console.print(
                         f"\n[bold underline]Segment {segment_id} (last {DAYS} days)[/bold underline]"
                     )
-                    _print(record, console)
+                    print_record(record, console)
                     out["segment"] = {"segment_id": segment_id, "summary": record.insight.summary}
                 except SubjectNotFoundError as exc:
                     console.print(f"[yellow]segment {segment_id}: {exc}[/yellow]")
@@ -127,7 +91,8 @@ def show_insights(settings: Settings, console: Console, port: int = 8000) -> dic
         counters.close()
         lake.close()
     console.print(
-        f"\nDashboard: run [bold]make serve[/bold] and open http://127.0.0.1:{port}/dashboard "
-        "(charts from this lake, live counters refreshing)"
+        f"\nThe web app: run [bold]make serve[/bold] and open http://127.0.0.1:{port}/ "
+        "(the dashboard, the Explorer and insights on demand, from this lake); "
+        "[bold]make insights CONTENT=<id>[/bold] prints one insight here"
     )
     return out

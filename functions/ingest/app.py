@@ -1,7 +1,8 @@
 """Ingestion API handler: parse the HTTP request, call the domain, shape the response.
 
-Routes (API Gateway REST proxy events): ``POST /events`` (API key required at the gateway),
-``GET /health``, and CORS preflight for allow-listed origins.
+Routes (API Gateway REST proxy events): ``POST /events`` and ``POST /social/posts`` (API key required
+at the gateway), ``GET /health``, and CORS preflight for allow-listed origins. Both POST routes run the
+same ingestion service, each with its record kind, stream and exactly-once ledger.
 """
 
 from __future__ import annotations
@@ -18,14 +19,24 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from audience.core.observability import discard_unpublished_metrics, logger, metrics, tracer
-from audience.core.settings import get_settings
+from audience.core.settings import IngestSettings, get_settings
 from audience.ingest.service import (
     IngestError,
+    IngestService,
     RequestContext,
     StorageUnavailableError,
     UnsupportedMediaTypeError,
 )
-from audience.ingest.wiring import ingest_service
+from audience.ingest.wiring import ingest_service, social_ingest_service
+
+
+class IngestFunctionSettings(IngestSettings):
+    """The ingestion function: Firehose into the lake bucket, live counters in DynamoDB."""
+
+    REQUIRED_IN_AWS = ("lake_bucket", "delivery_stream", "counters_table")
+
+
+SETTINGS = get_settings.load(IngestFunctionSettings)  # cold start: a missing setting fails here
 
 _ACCEPTED_MEDIA = ("application/json", "text/plain")  # text/plain: navigator.sendBeacon and simple CORS
 
@@ -72,8 +83,17 @@ def _request_body() -> bytes:
 @app.post("/events")
 @tracer.capture_method
 def post_events() -> Response[str]:
+    return _ingest(_service(), "Events", "events")
+
+
+@app.post("/social/posts")
+@tracer.capture_method
+def post_social_posts() -> Response[str]:
+    return _ingest(social_ingest_service(), "Posts", "social posts")
+
+
+def _ingest(service: IngestService[Any], metric: str, noun: str) -> Response[str]:
     settings = get_settings()
-    service = ingest_service()
     # Stop retrying with time to spare, so the client gets a 503 with Retry-After, not a timeout.
     remaining = app.lambda_context.get_remaining_time_in_millis() / 1000
     ctx = RequestContext(
@@ -88,15 +108,15 @@ def post_events() -> Response[str]:
         raise
     result = service.ingest(body, ctx)
     rejected = len(result.rejected and {r.index for r in result.rejected})
-    metrics.add_metric(name="EventsReceived", unit=MetricUnit.Count, value=result.received)
-    metrics.add_metric(name="EventsAccepted", unit=MetricUnit.Count, value=result.accepted)
-    metrics.add_metric(name="EventsDuplicate", unit=MetricUnit.Count, value=result.duplicates)
-    metrics.add_metric(name="EventsRejected", unit=MetricUnit.Count, value=rejected)
-    metrics.add_metric(name="EventsQuarantined", unit=MetricUnit.Count, value=rejected)
-    metrics.add_metric(name="EventsRetried", unit=MetricUnit.Count, value=result.retried)
-    metrics.add_metric(name="EventsFailed", unit=MetricUnit.Count, value=result.failed)
+    metrics.add_metric(name=f"{metric}Received", unit=MetricUnit.Count, value=result.received)
+    metrics.add_metric(name=f"{metric}Accepted", unit=MetricUnit.Count, value=result.accepted)
+    metrics.add_metric(name=f"{metric}Duplicate", unit=MetricUnit.Count, value=result.duplicates)
+    metrics.add_metric(name=f"{metric}Rejected", unit=MetricUnit.Count, value=rejected)
+    metrics.add_metric(name=f"{metric}Quarantined", unit=MetricUnit.Count, value=rejected)
+    metrics.add_metric(name=f"{metric}Retried", unit=MetricUnit.Count, value=result.retried)
+    metrics.add_metric(name=f"{metric}Failed", unit=MetricUnit.Count, value=result.failed)
     logger.info(
-        "events ingested",
+        f"{noun} ingested",
         extra={
             "status": result.status,
             "received": result.received,
@@ -147,7 +167,8 @@ def unexpected(exc: Exception) -> Response[str]:
     metrics.add_metric(name="RequestsFailed", unit=MetricUnit.Count, value=1)
     request_id = app.current_event.request_context.request_id
     try:
-        ingest_service().quarantine_request(
+        service = social_ingest_service() if app.current_event.path.startswith("/social/") else _service()
+        service.quarantine_request(
             (app.current_event.body or "").encode(),
             RequestContext(request_id=request_id, source=f"api:{get_settings().stage}"),
             IngestError("internal_error", f"{type(exc).__name__} while processing the request"),
@@ -173,13 +194,23 @@ def not_found(_: Exception) -> Response[str]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def _handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def _handler(
+    event: dict[str, Any], context: LambdaContext, service: IngestService[Any] | None = None
+) -> dict[str, Any]:
+    app.append_context(service=service)  # type: ignore[no-untyped-call]
     return app.resolve(event, context)
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def _service() -> IngestService[Any]:
+    """The request's injected service, else the wiring's (built once per process)."""
+    injected = app.context.get("service")
+    return injected if isinstance(injected, IngestService) else ingest_service()
+
+
+def handler(event: dict[str, Any], context: Any, service: IngestService[Any] | None = None) -> dict[str, Any]:
+    """``service``: the ingestion service (default: the wiring's, from this function's settings)."""
     try:
-        response: dict[str, Any] = _handler(event, context)
+        response: dict[str, Any] = _handler(event, context, service=service)
         return response
     finally:
         discard_unpublished_metrics()

@@ -14,10 +14,21 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from audience.core.observability import discard_unpublished_metrics, logger, metrics, tracer
+from audience.core.settings import InsightsSettings, get_settings
 from audience.insights.gather import SubjectNotFoundError
 from audience.insights.models import InsightRequest
 from audience.insights.ports import LakeQueryError
+from audience.insights.service import InsightService
 from audience.insights.wiring import insights_service
+
+
+class InsightsFunctionSettings(InsightsSettings):
+    """The insights function: Athena over the lake, the live counters, insights stored in the lake."""
+
+    REQUIRED_IN_AWS = ("lake_bucket", "counters_table", "lake_database", "athena_workgroup")
+
+
+SETTINGS = get_settings.load(InsightsFunctionSettings)  # cold start: a missing setting fails here
 
 
 def _error(code: str, message: str, reasons: list[dict[str, str]] | None = None) -> dict[str, Any]:
@@ -27,9 +38,19 @@ def _error(code: str, message: str, reasons: list[dict[str, str]] | None = None)
     return body
 
 
-def answer(event: Any) -> dict[str, Any]:
+def answer(event: Any, service: InsightService | None = None) -> dict[str, Any]:
     if not isinstance(event, dict):
-        return _error("invalid_request", "the event must be a JSON object")
+        kind = {list: "array", str: "string", bool: "boolean", type(None): "null"}.get(type(event), "number")
+        return _error(
+            "invalid_request",
+            "the event must be a JSON object",
+            [
+                {
+                    "field": "event",
+                    "reason": f"expected a JSON object with content_id or segment_id, got {kind}",
+                }
+            ],
+        )
     try:
         request = InsightRequest.model_validate(event)
     except ValidationError as exc:
@@ -40,7 +61,7 @@ def answer(event: Any) -> dict[str, Any]:
         metrics.add_metric(name="InsightsRejected", unit=MetricUnit.Count, value=1)
         return _error("invalid_request", "the request is not valid", reasons)
     try:
-        record, how = insights_service().insight(request)
+        record, how = (service or insights_service()).insight(request)
     except SubjectNotFoundError as exc:
         return _error("not_found", str(exc))
     except LakeQueryError as exc:
@@ -60,13 +81,16 @@ def answer(event: Any) -> dict[str, Any]:
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def _handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return answer(event)
+def _handler(
+    event: dict[str, Any], context: LambdaContext, service: InsightService | None = None
+) -> dict[str, Any]:
+    return answer(event, service)
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: Any, service: InsightService | None = None) -> dict[str, Any]:
+    """``service``: the insights service (default: the wiring's, built once per process)."""
     try:
-        response: dict[str, Any] = _handler(event, context)
+        response: dict[str, Any] = _handler(event, context, service=service)
         return response
     finally:
         discard_unpublished_metrics()

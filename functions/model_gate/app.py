@@ -12,9 +12,20 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from audience.core.objectstore.ports import ObjectStore
+from audience.core.objectstore.wiring import bucket_store
 from audience.core.observability import logger
-from audience.core.settings import get_settings
+from audience.core.settings import ModelsSettings, get_settings
 from audience.models.evaluate import GateRequest, evaluate
+
+
+class ModelGateSettings(ModelsSettings):
+    """The retraining workflow's gate: it reads and compares metrics in the model bucket."""
+
+    REQUIRED_IN_AWS = ("model_bucket",)
+
+
+SETTINGS = get_settings.load(ModelGateSettings)  # cold start: a missing setting fails here
 
 
 class GateEvent(BaseModel):
@@ -25,16 +36,13 @@ class GateEvent(BaseModel):
     output_path: str = Field(pattern="^s3://")
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from audience.core.objectstore.adapters.aws import S3ObjectStore
-
-    settings = get_settings()
-    if not settings.model_bucket:
-        raise RuntimeError("AUDIENCE_MODEL_BUCKET is not set")
+def handler(event: dict[str, Any], context: Any, models: ObjectStore | None = None) -> dict[str, Any]:
+    """``models``: the model bucket's object store (default: the S3 bucket of this function's settings)."""
+    bucket = get_settings.load(ModelGateSettings).need("model_bucket")
     request = GateEvent.model_validate(event)
     decision = evaluate(
-        S3ObjectStore(settings.model_bucket),
-        GateRequest(request.model, request.training_job_name, request.output_path, settings.model_bucket),
+        models or bucket_store(bucket),
+        GateRequest(request.model, request.training_job_name, request.output_path, bucket),
     )
     logger.info(
         "model gate",

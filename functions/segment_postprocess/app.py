@@ -15,9 +15,18 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from audience.activation.postprocess import postprocess
-from audience.activation.wiring import build_activation
+from audience.activation.wiring import ActivationPorts, build_activation
 from audience.core.observability import logger
-from audience.core.settings import get_settings
+from audience.core.settings import ActivationSettings, get_settings
+
+
+class SegmentPostprocessSettings(ActivationSettings):
+    """The post-processing step: the lake bucket, and the chosen destination's own resources."""
+
+    REQUIRED_IN_AWS = ("lake_bucket",)
+
+
+SETTINGS = get_settings.load(SegmentPostprocessSettings)  # cold start: a missing setting fails here
 
 
 class PostprocessInput(BaseModel):
@@ -33,10 +42,13 @@ class NoSegmentActivatedError(RuntimeError):
 
 
 @logger.inject_lambda_context(log_event=False)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handler(
+    event: dict[str, Any], context: LambdaContext, ports: ActivationPorts | None = None
+) -> dict[str, Any]:
+    """``ports``: the lake and the destination (default: the wiring's, from this function's settings)."""
     request = PostprocessInput.model_validate(event)
-    settings = get_settings()
-    ports = build_activation(settings)
+    settings = get_settings.load(SegmentPostprocessSettings)
+    ports = ports or build_activation(settings)
     body = ports.lake.get_object(request.output_key)
     report = postprocess(
         body.decode("utf-8").splitlines(),

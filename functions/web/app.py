@@ -16,8 +16,17 @@ from typing import Any
 from apig_wsgi import make_lambda_handler
 
 from audience.core.observability import logger, tracer
-from audience.core.settings import get_settings
+from audience.core.settings import WebSettings, get_settings
 from audience.web.app import create_app
+
+
+class WebFunctionSettings(WebSettings):
+    """The web shell in Lambda: its pages read the lake (Athena), the live counters and the Explorer's runs."""
+
+    REQUIRED_IN_AWS = ("lake_bucket", "counters_table", "lake_database", "athena_workgroup")
+
+
+SETTINGS = get_settings.load(WebFunctionSettings)  # cold start: a missing setting fails here
 
 
 @lru_cache(maxsize=1)

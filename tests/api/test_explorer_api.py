@@ -86,7 +86,7 @@ def test_explorer_api_bad_parameters_get_a_reason(
     response = client.get(path.format(sid=sid))
     # THEN the status and the reason say what is wrong
     assert response.status_code == status
-    assert reason in response.get_json()["error"]
+    assert reason in response.get_json()["message"]
 
 
 def test_explorer_api_compare_orders_attributes_by_gap(client: FlaskClient) -> None:
@@ -120,7 +120,7 @@ def test_explorer_api_lookalike_bad_requests_are_400(
     response = client.post("/api/explorer/lookalikes", json=body)
     # THEN 400 with the reason
     assert response.status_code == 400
-    assert reason in response.get_json()["error"]
+    assert reason in response.get_json()["message"]
 
 
 def test_explorer_api_lookalike_reports_unknown_ids_and_quality(client: FlaskClient) -> None:
@@ -168,7 +168,7 @@ def test_explorer_api_export_of_a_lookalike_and_bad_export_names(client: FlaskCl
     assert client.get("/api/explorer/exports/..%2Fapi_key").status_code == 404
     assert client.get("/api/explorer/exports/nothing.csv").status_code == 404
     assert client.post("/api/explorer/exports", json={}).status_code == 400
-    assert client.post("/api/explorer/exports", data="x", content_type="text/plain").status_code == 400
+    assert client.post("/api/explorer/exports", data="x", content_type="text/plain").status_code == 415
 
 
 def test_explorer_api_without_a_run_is_503(tmp_path: Path) -> None:
@@ -178,7 +178,7 @@ def test_explorer_api_without_a_run_is_503(tmp_path: Path) -> None:
     # WHEN the overview is fetched  THEN 503 says how to run the job
     response = app.test_client().get("/api/explorer/segments")
     assert response.status_code == 503
-    assert "make demo" in response.get_json()["error"]
+    assert "make demo" in response.get_json()["message"]
 
 
 @pytest.mark.slow

@@ -171,7 +171,7 @@ def test_http_concurrent_retried_batches_land_exactly_once_and_counters_match(se
     assert set(ids) == acknowledged
     assert sum(a["accepted"] for a in answers) == 3600
     assert sum(a["duplicates"] for a in answers) == 8000 - 3600
-    assert "stopped; delivered" in output
+    assert "stopped; delivered the last" in output
     # AND the live counters equal the lake's counts per content and event type
     store = SqliteCounterStore(server.home / "state" / "counters.db", dedup_ttl_seconds=3600)
     lake_counts = Counter((content, event_type) for _, content, event_type in rows)
@@ -198,7 +198,7 @@ def test_http_sigkill_after_ack_loses_nothing(server: Server) -> None:
     ids = [r[0] for r in lake_rows(server.home)]
     assert sorted(ids) == sorted(e["event_id"] for e in events)
     assert retry.json()["duplicates"] == 100
-    assert "delivered 300 events" in output
+    assert "delivered the last 300 buffered events" in output
 
 
 def test_http_concurrent_distinct_batches_are_answered_for_themselves(server: Server) -> None:
@@ -230,11 +230,12 @@ def test_http_sigterm_lets_in_flight_requests_finish(server: Server) -> None:
         assert server.proc is not None
         server.proc.send_signal(signal.SIGTERM)
         responses = [f.result() for f in futures]
-    output, _ = server.proc.communicate(timeout=60)
+    server.proc.wait(timeout=60)
+    output = server.output()
     # THEN every request already accepted got its answer, and everything acknowledged is in the lake
     assert [r.status_code for r in responses] == [200] * 8
     assert len(lake_rows(server.home)) == 3200
-    assert "delivered 3200 events" in output
+    assert "delivered the last 3,200 buffered events" in output
 
 
 def test_http_second_server_on_the_same_home_refuses_to_start(server: Server) -> None:

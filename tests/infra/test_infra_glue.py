@@ -44,7 +44,21 @@ JOB_SCRIPTS = {
     "ContentFeaturesJob": "glue_jobs/content_features.py",
 }
 # Glue jobs of later stages, with their own roles and tests (the models' training sets: tests/models).
-OTHER_JOB_SCRIPTS = {"TrainingSetsJob": "glue_jobs/training_sets.py"}
+# (the backfill and influencer scoring: tests/infra/test_infra_backfill.py, test_infra_influencers.py).
+OTHER_JOB_SCRIPTS = {
+    "TrainingSetsJob": "glue_jobs/training_sets.py",
+    "BackfillJob": "glue_jobs/backfill.py",
+    "InfluencerScoringJob": "glue_jobs/influencer_scoring.py",
+}
+# Jobs whose libraries differ from the feature jobs' features_lib.zip (nested templates that take
+# the lake bucket as LakeBucketName).
+EXTRA_PY_FILES = {
+    "BackfillJob": {
+        "Fn::Sub": "s3://${LakeBucketName}/artifacts/glue/features_lib.zip,"
+        "s3://${LakeBucketName}/artifacts/glue/backfill_lib.zip"
+    },
+    "InfluencerScoringJob": {"Fn::Sub": "s3://${LakeBucketName}/artifacts/glue/influencers_lib.zip"},
+}
 # The jobs' own arguments (glue_jobs/features_lib/params.py) and their deployed defaults.
 JOB_ARGUMENTS = {
     "--lake_path": {"Fn::Sub": "s3://${LakeBucket}"},
@@ -512,7 +526,9 @@ def test_sam_deploy_uploads_job_scripts_but_not_extra_py_files() -> None:
         assert job["exporters"] == ["Command.ScriptLocation"], name
         assert re.fullmatch(r"s3://package-bucket/audience-dev/[0-9a-f]{32}", job["script"]), job
         # AND --extra-py-files stays as written: scripts/package_glue.py must upload the zip
-        assert job["extra_py_files"] == {"Fn::Sub": "s3://${LakeBucket}/artifacts/glue/features_lib.zip"}
+        assert job["extra_py_files"] == EXTRA_PY_FILES.get(
+            name, {"Fn::Sub": "s3://${LakeBucket}/artifacts/glue/features_lib.zip"}
+        ), name
 
 
 def test_package_script_uploads_where_the_jobs_look(tmp_path: Path) -> None:

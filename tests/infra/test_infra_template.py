@@ -216,12 +216,18 @@ def test_api_key_required_on_post_events_only(transformed: dict[str, Any]) -> No
     security = {
         (path, method): op.get("security") for path, ops in paths.items() for method, op in ops.items()
     }
-    # THEN POST /events needs the x-api-key, and the preflight and the health check need nothing
+    # THEN POST /events and POST /social/posts need the x-api-key; the preflight and health need nothing
     assert api["Type"] == "AWS::ApiGateway::RestApi"
     assert security[("/events", "post")] == [{"api_key": []}]
+    assert security[("/social/posts", "post")] == [{"api_key": []}]
     assert security[("/events", "options")] == []
     assert security[("/health", "get")] == []
-    assert set(security) == {("/events", "post"), ("/events", "options"), ("/health", "get")}
+    assert set(security) == {
+        ("/events", "post"),
+        ("/events", "options"),
+        ("/health", "get"),
+        ("/social/posts", "post"),
+    }
     assert api["Properties"]["Body"]["securityDefinitions"]["api_key"]["name"] == "x-api-key"
 
 
@@ -369,10 +375,14 @@ def test_ingest_function_may_only_write_where_it_must() -> None:
         grants["QuarantineRejectedEvents"],
         grants["CountEventsExactlyOnce"],
     )
-    # THEN it may put batches on its stream, objects under quarantine/ and counter items, nothing else
+    # THEN it may put batches on its two streams (events; social posts, from the influencers stack),
+    # objects under quarantine/ and counter items (POST#<post> items are the posts' ledger), nothing else
     assert set(grants) == {"DeliverAcceptedEvents", "QuarantineRejectedEvents", "CountEventsExactlyOnce"}
     assert firehose["Action"] == "firehose:PutRecordBatch"
-    assert firehose["Resource"] == {"Fn::GetAtt": ["EventsDeliveryStream", "Arn"]}
+    assert firehose["Resource"] == [
+        {"Fn::GetAtt": ["EventsDeliveryStream", "Arn"]},
+        {"Fn::GetAtt": ["SocialDeliveryStream", "Arn"]},
+    ]
     assert quarantine["Action"] == "s3:PutObject"
     assert quarantine["Resource"] == {"Fn::Sub": "${LakeBucket.Arn}/quarantine/*"}
     assert counters["Resource"] == {"Fn::GetAtt": ["CountersTable", "Arn"]}

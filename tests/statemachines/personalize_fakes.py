@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from builders import FakeLambdaContext
 from sfn_testkit import ACCOUNT, REGION, FakeServiceError, SfnHarness
 
 ROOT = Path(__file__).parents[2]
@@ -47,19 +48,6 @@ def substitutions(topic_arn: str) -> dict[str, str]:
     }
 
 
-class Context:
-    function_name = "under-test"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 512
-    invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:under-test"
-    aws_request_id = "req-1"
-    log_group_name = "/aws/lambda/under-test"
-    log_stream_name = "test"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
-
-
 def lambda_fake(
     handlers: dict[str, Callable[[dict[str, Any], Any], Any]],
 ) -> Callable[[dict[str, Any]], dict[str, Any]]:
@@ -70,7 +58,7 @@ def lambda_fake(
         name = params["FunctionName"].rsplit(":", 1)[-1]
         payload = json.loads(params.get("Payload") or "{}")
         try:
-            result = handlers[name](payload, Context())
+            result = handlers[name](payload, FakeLambdaContext())
         except Exception as exc:
             body = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
             return {

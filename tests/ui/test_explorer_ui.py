@@ -75,5 +75,6 @@ def test_explorer_ui_lookalike_shows_quality_and_bad_size_reason(chromium: Any, 
     page.wait_for_selector(".quality")
     # THEN the 400's reason is shown, then the holdout recall against random
     assert "size must be between 1" in reason
-    assert "by random picking" in page.locator(".quality").inner_text()
+    quality = page.locator(".quality").inner_text()
+    assert "random picking" in quality and "PRECISION ON HELD-OUT MEMBERS" in quality.upper()
     page.close()

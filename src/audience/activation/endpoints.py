@@ -21,12 +21,12 @@ import csv
 import gzip
 import io
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final, NamedTuple
 
 from audience.core.objectstore.ports import ObjectStore
+from audience.core.settings import ENDPOINTS_KEY as ENDPOINTS_KEY  # the default of AUDIENCE_ENDPOINTS_KEY
 
-ENDPOINTS_KEY: Final = "activation/endpoints/endpoints.csv.gz"
 MAPPING_COLUMNS: Final = ("user_id", "channel", "endpoint_id", "opt_in")
 PROFILE_CHANNEL: Final = "CUSTOMER_PROFILE"
 
@@ -66,7 +66,10 @@ class Resolution:
 
     endpoints: list[list[Endpoint]]
     unresolved_users: list[int]
+    """Per segment: users with no endpoint at all in the mapping."""
     api_calls: int
+    opted_out_users: list[int] = field(default_factory=list)
+    """Per segment: users with endpoints, all of them opted out of marketing (not sent, by choice)."""
 
 
 def resolve(
@@ -96,9 +99,13 @@ def resolve(
                 previous.append(position)
             position += 1
     slots: list[list[Endpoint] | None] = [None] * position
+    opted_out: set[str] = set()
     for user_id, channel, endpoint_id, opt_in in mapping:
         place = where.get(user_id)
-        if place is None or not opt_in or (wanted is not None and channel not in wanted):
+        if place is None or (wanted is not None and channel not in wanted):
+            continue
+        if not opt_in:
+            opted_out.add(user_id)
             continue
         endpoint = Endpoint(user_id, channel, endpoint_id)
         for q in (place,) if isinstance(place, int) else place:
@@ -109,14 +116,18 @@ def resolve(
                 slot.append(endpoint)
     endpoints: list[list[Endpoint]] = []
     unresolved: list[int] = []
+    declined: list[int] = []
     start = 0
     for users in segments:
         mine = slots[start : start + len(users)]
         endpoints.append([e for slot in mine if slot for e in slot])
         resolved = {user for user, slot in zip(users, mine, strict=True) if slot}
-        unresolved.append(len(set(users)) - len(resolved))
+        missing = set(users) - resolved
+        out = len(missing & opted_out)
+        declined.append(out)
+        unresolved.append(len(missing) - out)
         start += len(users)
-    return Resolution(endpoints=endpoints, unresolved_users=unresolved, api_calls=0)
+    return Resolution(endpoints=endpoints, unresolved_users=unresolved, api_calls=0, opted_out_users=declined)
 
 
 def resolve_from_store(

@@ -27,6 +27,7 @@ class SegmentOutcome:
     endpoints: int = 0
     unresolved_users: int = 0
     error: str | None = None
+    opted_out_users: int = 0
     receipt: dict[str, Any] | None = None
 
 
@@ -83,7 +84,12 @@ def postprocess(
     resolved = dict(
         zip(
             (p.line for p in good),
-            zip(resolution.endpoints, resolution.unresolved_users, strict=True),
+            zip(
+                resolution.endpoints,
+                resolution.unresolved_users,
+                resolution.opted_out_users or [0] * len(resolution.endpoints),
+                strict=True,
+            ),
             strict=True,
         )
     )
@@ -92,8 +98,10 @@ def postprocess(
             report.segments.append(SegmentOutcome(p.line, p.query, None, 0, error=p.error))
             continue
         name = segment_name(p.query, created_at.date(), taken)
-        endpoints, unresolved = resolved[p.line]
-        outcome = SegmentOutcome(p.line, p.query, name, len(p.users), len(endpoints), unresolved)
+        endpoints, unresolved, opted_out = resolved[p.line]
+        outcome = SegmentOutcome(
+            p.line, p.query, name, len(p.users), len(endpoints), unresolved, opted_out_users=opted_out
+        )
         try:
             receipt = destination.activate(
                 SegmentExport(

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from audience.activation.adapters.local.files import FileDestination
 from audience.activation.ports import ActivationDestination, TextObjects
 from audience.core.objectstore.ports import ObjectStore
-from audience.core.settings import Settings
+from audience.core.objectstore.wiring import folder_store, lake_store
+from audience.core.settings import ActivationSettings
 
 
 @dataclass(frozen=True)
@@ -16,49 +17,39 @@ class ActivationPorts:
     destination: ActivationDestination
 
 
-def build_activation(settings: Settings) -> ActivationPorts:
+def build_activation(settings: ActivationSettings) -> ActivationPorts:
     prefix = settings.activation_prefix.strip("/")
+    lake = lake_store(settings)
     if settings.backend == "aws":
-        from audience.core.objectstore.adapters.aws import S3ObjectStore
-
-        if not settings.lake_bucket:
-            raise RuntimeError("aws backend needs AUDIENCE_LAKE_BUCKET")
-        lake = S3ObjectStore(settings.lake_bucket)
+        bucket = settings.need("lake_bucket")
         destination: ActivationDestination
         if settings.activation_destination == "pinpoint":
             from audience.activation.adapters.aws.pinpoint import PinpointDestination
 
-            if not (settings.pinpoint_application_id and settings.pinpoint_import_role_arn):
-                raise RuntimeError("pinpoint needs AUDIENCE_PINPOINT_APPLICATION_ID and _IMPORT_ROLE_ARN")
             destination = PinpointDestination(
                 store=lake,
-                bucket=settings.lake_bucket,
+                bucket=bucket,
                 prefix=f"{prefix}/pinpoint",
-                application_id=settings.pinpoint_application_id,
-                role_arn=settings.pinpoint_import_role_arn,
+                application_id=settings.need("pinpoint_application_id"),
+                role_arn=settings.need("pinpoint_import_role_arn"),
             )
         elif settings.activation_destination == "connect":
             from audience.activation.adapters.aws.customer_profiles import CustomerProfilesDestination
 
-            if not settings.connect_domain_name:
-                raise RuntimeError("connect needs AUDIENCE_CONNECT_DOMAIN_NAME")
             destination = CustomerProfilesDestination(
-                domain_name=settings.connect_domain_name, data_expiry_days=settings.connect_data_expiry_days
+                domain_name=settings.need("connect_domain_name"),
+                data_expiry_days=settings.connect_data_expiry_days,
             )
         else:
-            destination = FileDestination(
-                lake, f"{prefix}/files", location=f"s3://{settings.lake_bucket}/{prefix}/files"
-            )
+            destination = FileDestination(lake, f"{prefix}/files", location=f"s3://{bucket}/{prefix}/files")
         return ActivationPorts(lake=lake, destination=destination)
-
-    from audience.core.objectstore.adapters.local import FolderObjectStore
 
     home = settings.home.resolve()
     # Locally every destination is the file export, under $AUDIENCE_HOME/activation/.
     return ActivationPorts(
-        lake=FolderObjectStore(home / "lake"),
+        lake=lake,
         destination=FileDestination(
-            FolderObjectStore(home / "activation"), "segments", location=str(home / "activation" / "segments")
+            folder_store(home / "activation"), "segments", location=str(home / "activation" / "segments")
         ),
     )
 

@@ -1,7 +1,7 @@
 """``python -m audience.datagen --out data/``: write the reference tables, and events if asked.
 
 The committed ``data/`` files are exactly what this writes with the defaults; run it again after
-changing the generator and commit the result (``tests/unit/test_datagen.py`` checks they agree).
+changing the generator and commit the result (``tests/datagen/test_datagen.py`` checks they agree).
 """
 
 from __future__ import annotations

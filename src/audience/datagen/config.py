@@ -32,7 +32,9 @@ class GeneratorConfig:
     now: datetime = field(default_factory=_now)
     """Aware; the window ends one minute before it. Defaults to the current time."""
     window_days: float = 6.0
-    """The API rejects events older than 7 days, so keep this under 7 for events it should accept."""
+    """The API rejects events older than 7 days: a longer window is history for ``audience import``.
+    Users act only after their sign-up and content is played only after its publication, so a
+    window may start before ``reference_date``."""
     bad_share: float = 0.02
     """Share of the items that are deliberately invalid, each labelled with its :class:`Defect`."""
     duplicate_share: float = 0.01
@@ -50,10 +52,10 @@ class GeneratorConfig:
             raise ValueError("window_days must be in (0, 366]")
         if self.bad_share < 0 or self.duplicate_share < 0 or self.bad_share + self.duplicate_share > 0.5:
             raise ValueError("bad_share and duplicate_share must be non-negative and add up to at most 0.5")
-        if self.window_start.date() < self.reference_date:
+        if self.window_end.date() < self.reference_date:
             raise ValueError(
-                f"the event window starts {self.window_start:%Y-%m-%d}, before reference_date "
-                f"{self.reference_date}: users would act before signing up; pass an earlier reference_date"
+                f"the event window ends {self.window_end:%Y-%m-%d}, before reference_date "
+                f"{self.reference_date}: users who signed up later would never act; pass an earlier reference_date"
             )
 
     @property

@@ -24,7 +24,7 @@ import random
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime, time
 from itertools import accumulate
 from operator import itemgetter
 from typing import Any, Final
@@ -105,6 +105,7 @@ class _Catalog:
         type_index = {t: i for i, t in enumerate(CONTENT_TYPES)}
         genre_index = {g: i for i, g in enumerate(GENRES)}
         self.ids = [item.content_id for item in items]
+        self.published = [item.published_at.timestamp() for item in items]
         self.durations = [float(item.duration_seconds) for item in items]
         self.types = [type_index[item.content_type] for item in items]
         self.genres = [tuple(genre_index[g] for g in item.genres) for item in items]
@@ -125,6 +126,7 @@ class _Audience:
     def __init__(self, people: list[UserProfile], content: _Catalog) -> None:
         self.people = people
         self.content = content
+        self.signups = [datetime.combine(p.signup_date, time(), tzinfo=UTC).timestamp() for p in people]
         self.segments = [_SEGMENT_INDEX[p.segment] for p in people]
         self.offsets = [p.utc_offset * 3600.0 for p in people]
         self.locations = [(p.country, p.region, p.city) for p in people]
@@ -238,8 +240,13 @@ class _Simulation:
             start = c0 + rng.random() * (c1 - c0)
             if slot < n_groups:
                 cum = audience.group_cum[slot]
-                return audience.group_members[slot][bisect_right(cum, rng.random() * cum[-1])], start
+                member = audience.group_members[slot][bisect_right(cum, rng.random() * cum[-1])]
+                if start < audience.signups[member]:
+                    continue  # not signed up yet
+                return member, start
             user = audience.churners[slot - n_groups]
+            if start < audience.signups[user]:
+                continue
             person = audience.people[user]
             bound = person.activity_multiplier(self.share(c0))
             if rng.random() * bound < person.activity_multiplier(self.share(start)):
@@ -259,20 +266,31 @@ class _Simulation:
         cells = audience.cells(user)
         type_aff, genre_aff = person.type_affinity, person.genre_affinity
         patience, social = segment.patience_seconds, segment.social
+        keen = person.engagement_multiplier(self.share(t0))
+        if keen < 1.0:  # a lapsing user's sessions are shorter too
+            budget = max(1, round(budget * keen))
+        published = content.published
 
         raw: list[tuple[float, str, int, float | None, float, int]] = []
         t = t0
         while len(raw) < budget and t - t0 < MAX_SESSION_SECONDS:
-            if random_() < EXPLORE_SHARE or cells[-1] <= 0:
-                item = bisect_right(content.cum, random_() * content.cum[-1])
+            for _ in range(8):  # nothing is played before it is published
+                if random_() < EXPLORE_SHARE or cells[-1] <= 0:
+                    item = bisect_right(content.cum, random_() * content.cum[-1])
+                else:
+                    cell = bisect_right(cells, random_() * cells[-1])
+                    cell_cum = content.cell_cum[cell]
+                    item = content.cell_items[cell][bisect_right(cell_cum, random_() * cell_cum[-1])]
+                if published[item] <= t:
+                    break
             else:
-                cell = bisect_right(cells, random_() * cells[-1])
-                cell_cum = content.cell_cum[cell]
-                item = content.cell_items[cell][bisect_right(cell_cum, random_() * cell_cum[-1])]
+                break  # only unpublished picks: the session ends here
             duration = content.durations[item]
             affinities = [genre_aff[g] for g in content.genres[item]]
-            interest = type_aff[content.types[item]] * (
-                0.7 * max(affinities) + 0.3 * sum(affinities) / len(affinities)
+            interest = (
+                keen
+                * type_aff[content.types[item]]
+                * (0.7 * max(affinities) + 0.3 * sum(affinities) / len(affinities))
             )
 
             if random_() < 0.75 * (1.0 - interest) ** 2:
@@ -306,6 +324,8 @@ class _Simulation:
                 raw.append((t + watched + after, "comment", item, None, rate, interactions))
             t += watched + after + 3.0 + random_() * 40.0
         del raw[budget:]
+        if not raw:
+            return []
         return self.payloads(person, user, surface.platform, surface.device_type, raw)
 
     def payloads(

@@ -22,10 +22,14 @@ from audience.datagen.reference import (
     Surface,
 )
 
-CHURN_POINT_RANGE: Final = (0.25, 0.7)
-"""A churner's last activity falls at this share of the event window (uniformly)."""
-CHURN_DECAY_FLOOR: Final = 0.35
-"""A churner's activity falls linearly from 1 at the window start to this at the churn point, then to 0."""
+CHURN_POINT_RANGE: Final = (0.3, 1.3)
+"""A churner's last activity falls at this share of the event window (uniformly). Points past 1 are
+users still lapsing when the window ends: churn is prospective, as a model meets it."""
+CHURN_DECAY_FLOOR: Final = 0.3
+"""A churner's activity falls linearly from 1 to this over the lapse before the churn point, then to 0."""
+CHURN_LAPSE_SHARE: Final = 0.3
+"""How long (as a share of the window) a churner lapses before the last activity: fewer sessions,
+shorter ones, less completion (see :meth:`UserProfile.engagement_multiplier`)."""
 
 FAVORITE_IN_SEGMENT: Final = 0.8
 """Share of users whose favourite genre is drawn from their segment's interests (in proportion to their
@@ -79,7 +83,14 @@ class UserProfile:
             return 1.0
         if window_share >= self.churn_point:
             return 0.0
-        return 1.0 - (1.0 - CHURN_DECAY_FLOOR) * window_share / self.churn_point
+        lapse_start = self.churn_point - CHURN_LAPSE_SHARE
+        if window_share <= lapse_start:
+            return 1.0
+        return 1.0 - (1.0 - CHURN_DECAY_FLOOR) * (window_share - lapse_start) / CHURN_LAPSE_SHARE
+
+    def engagement_multiplier(self, window_share: float) -> float:
+        """How engaged a play is, relative to normal: a lapsing user completes less and skips more."""
+        return 0.45 + 0.55 * self.activity_multiplier(window_share) if self.churn_point is not None else 1.0
 
 
 def _lognormal(rng: random.Random, sigma: float) -> float:

@@ -42,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"wrote {args.out / RICH_FILE} ({count:,} users)")
         return 0
 
-    from audience.core.objectstore.adapters.local import FolderObjectStore
+    from audience.core.objectstore.wiring import folder_store
     from audience.core.settings import get_settings
     from audience.explorer.job import JobConfig, run
 
@@ -58,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.as_of:
         config.as_of = args.as_of
     try:
-        report = run(config, FolderObjectStore(settings.lake_dir), progress=print)
+        report = run(config, folder_store(settings.lake_dir), progress=print)
     except ProfileFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

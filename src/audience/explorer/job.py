@@ -23,14 +23,9 @@ from audience.explorer import lakeio
 from audience.explorer.affinity import PROFILE_CHANNELS, Affinity, affinity_scores
 from audience.explorer.frame import AudienceFrame, FloatArray, from_profiles, join_behaviour
 from audience.explorer.kinds import METHODS, NOISE_ID, Method
+from audience.explorer.naming import ProfileRow, signature
 from audience.explorer.profiles import load_rich_csv
-from audience.explorer.segmentation import (
-    ProfileRow,
-    Segmentation,
-    encode,
-    segment,
-    signature,
-)
+from audience.explorer.segmentation import Segmentation, encode, segment
 
 if TYPE_CHECKING:  # the port is only a type here: the Glue job ships without schemas/
     from audience.core.objectstore.ports import ObjectStore

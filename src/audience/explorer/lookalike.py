@@ -6,7 +6,8 @@ diagonal Gaussian fitted to the seed against one fitted to everyone else, i.e. G
 Bayes. It is numpy only (the web function in Lambda carries no scikit-learn), linear in users, and
 unlike cosine-to-centroid it rewards what is *tight* in the seed, not just what is near its mean. Quality is measured before the ranking is used: a share of the seed is held out, the
 model is fitted on the rest, and we report how many held-out members land in the top ``size`` of
-the pool (recall@size) against what random picking finds on average (size / pool), and their ratio.
+the pool (recall@size), what share of that top ``size`` they make (precision@size), each against
+what random picking achieves on average (recall size / pool, precision holdout / pool), and the ratio.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ class Quality:
     found: int
     recall: float
     random_recall: float
+    precision: float
+    random_precision: float
     lift: float | None
 
 
@@ -97,6 +100,8 @@ def build(
         found=found,
         recall=recall,
         random_recall=random_recall,
+        precision=found / k if k else 0.0,
+        random_precision=len(hidden) / len(pool),
         lift=recall / random_recall if random_recall else None,
     )
 

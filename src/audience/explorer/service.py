@@ -13,18 +13,18 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 
-from audience.activation.files import AudienceManifest, safe_name, write_export
+from audience.core.audience_files import AudienceManifest, safe_name, write_export
 from audience.core.objectstore.ports import ObjectStore
 from audience.explorer import lakeio
 from audience.explorer.kinds import METHODS
 from audience.explorer.lookalike import SeedError, build
+from audience.explorer.snapshot import Snapshot, load_snapshot
 
 MAX_SEED_IDS: Final = 100_000
 EXPORTS_PREFIX: Final = "exports"
@@ -40,127 +40,6 @@ class NotFoundError(LookupError):
 
 class NoRunError(LookupError):
     """The segmentation job has not run yet (HTTP 503 with how to run it)."""
-
-
-@dataclass
-class Snapshot:
-    run: dict[str, Any]
-    segments: dict[str, dict[str, dict[str, Any]]]
-    """method -> segment id -> summary (name, size, share, x, y, churn, engagement)."""
-    profiles: dict[tuple[str, str], list[dict[str, Any]]]
-    affinity: dict[tuple[str, str], list[dict[str, Any]]]
-    user_ids: npt.NDArray[np.str_]
-    embedding: npt.NDArray[np.float64]
-    labels: dict[str, npt.NDArray[np.str_]]
-    """method -> segment id per user (aligned with ``user_ids``)."""
-    position: dict[str, int] = field(default_factory=dict)
-    predictions: dict[str, str] = field(default_factory=dict)
-
-
-def _prediction_summaries(store: ObjectStore, snap: Snapshot) -> None:
-    """Churn risk and predicted engagement per segment, when the models' tables exist."""
-    churn = lakeio.read_table(store, lakeio.CHURN_SCORES)
-    engagement = lakeio.read_table(store, lakeio.ENGAGEMENT_SCORES)
-    if churn is not None:
-        snap.predictions["churn"] = str(churn.column("model_version")[0]) if churn.num_rows else ""
-    if engagement is not None:
-        snap.predictions["engagement"] = (
-            str(engagement.column("model_version")[0]) if engagement.num_rows else ""
-        )
-    per_user: dict[str, dict[str, float]] = {}
-    if churn is not None:
-        for uid, p, band in zip(
-            churn.column("user_id").to_pylist(),
-            churn.column("churn_probability").to_pylist(),
-            churn.column("risk_band").to_pylist(),
-            strict=True,
-        ):
-            if p is not None:
-                per_user.setdefault(str(uid), {})["churn"] = float(p)
-                per_user[str(uid)]["high"] = 1.0 if band == "high" else 0.0
-    if engagement is not None:
-        sums: dict[str, list[float]] = {}
-        for uid, v in zip(
-            engagement.column("user_id").to_pylist(),
-            engagement.column("predicted_engagement").to_pylist(),
-            strict=True,
-        ):
-            if v is not None:
-                acc = sums.setdefault(str(uid), [0.0, 0.0])
-                acc[0] += float(v)
-                acc[1] += 1
-        for uid, (total, n) in sums.items():
-            per_user.setdefault(uid, {})["engagement"] = total / n
-    for method, labels in snap.labels.items():
-        acc2: dict[str, dict[str, list[float]]] = {}
-        for uid, sid in zip(snap.user_ids.tolist(), labels.tolist(), strict=True):
-            values = per_user.get(uid)
-            if not values:
-                continue
-            bucket = acc2.setdefault(sid, {})
-            for name, v in values.items():
-                bucket.setdefault(name, []).append(v)
-        for sid, summary in snap.segments[method].items():
-            bucket = acc2.get(sid, {})
-            summary["churn_risk"] = (
-                {
-                    "mean_probability": round(float(np.mean(bucket["churn"])), 4),
-                    "high_risk_share": round(float(np.mean(bucket["high"])), 4),
-                    "scored_users": len(bucket["churn"]),
-                }
-                if bucket.get("churn")
-                else None
-            )
-            summary["predicted_engagement"] = (
-                {
-                    "mean": round(float(np.mean(bucket["engagement"])), 4),
-                    "scored_users": len(bucket["engagement"]),
-                }
-                if bucket.get("engagement")
-                else None
-            )
-
-
-def load_snapshot(store: ObjectStore) -> Snapshot | None:
-    as_of = lakeio.latest_as_of(store, lakeio.RUNS)
-    if as_of is None:
-        return None
-    run = lakeio.read_json(store, f"{lakeio.RUNS}/as_of={as_of}/run.json")
-    profiles_t = lakeio.read_table(store, lakeio.PROFILES, as_of)
-    affinity_t = lakeio.read_table(store, lakeio.AFFINITY, as_of)
-    assign_t = lakeio.read_table(store, lakeio.ASSIGNMENTS, as_of)
-    embed_t = lakeio.read_table(store, lakeio.EMBEDDING, as_of)
-    if run is None or profiles_t is None or affinity_t is None or assign_t is None or embed_t is None:
-        return None
-    segments = {
-        method: {s["segment_id"]: dict(s) for s in info["segments"]}
-        for method, info in run["methods"].items()
-    }
-    profiles: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for row in profiles_t.select(
-        ["method", "segment_id", "attribute", "level", "kind", "segment_value", "population_value", "lift"]
-    ).to_pylist():
-        profiles.setdefault((row.pop("method"), row.pop("segment_id")), []).append(row)
-    affinity: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for row in affinity_t.drop_columns(["model_version"]).to_pylist():
-        affinity.setdefault((row.pop("method"), row.pop("segment_id")), []).append(row)
-    user_ids = np.array(embed_t.column("user_id").to_pylist(), dtype=np.str_)
-    dims = sorted(c for c in embed_t.column_names if c.startswith("e"))
-    embedding = np.column_stack([embed_t.column(c).to_numpy().astype(np.float64) for c in dims])
-    position = {u: i for i, u in enumerate(user_ids.tolist())}
-    labels: dict[str, npt.NDArray[np.str_]] = {}
-    methods = assign_t.column("method").to_pylist()
-    uids = assign_t.column("user_id").to_pylist()
-    sids = assign_t.column("segment_id").to_pylist()
-    for method in segments:
-        out = np.empty(len(user_ids), dtype=object)
-        for m, u, s in zip(methods, uids, sids, strict=True):
-            if m == method:
-                out[position[u]] = s
-        labels[method] = out.astype(np.str_)
-    snap = Snapshot(run, segments, profiles, affinity, user_ids, embedding, labels, position)
-    _prediction_summaries(store, snap)
-    return snap
 
 
 def _distinctiveness(row: dict[str, Any]) -> float:
@@ -198,7 +77,7 @@ class ExplorerService:
                 self._checked = now
             if self._snap is None:
                 raise NoRunError(
-                    "no segmentation run in the lake yet: run `make demo` or `python -m audience.explorer segment`"
+                    "no segmentation run in the lake yet: run `make demo`, or `make explorer-segments` after `make features`"
                 )
             return self._snap
 
@@ -206,15 +85,15 @@ class ExplorerService:
     def _method(snap: Snapshot, method: str | None) -> str:
         method = method or "kmeans"
         if method not in METHODS:
-            raise RequestError(f"method must be one of {', '.join(METHODS)} (got {method!r})")
+            raise RequestError(f"method must be one of {', '.join(METHODS)} (got {method!r:.40})")
         if method not in snap.segments:
-            raise RequestError(f"method {method!r} was not run in this segmentation")
+            raise RequestError(f"method {method!r:.40} was not run in this segmentation")
         return method
 
     def _segment(self, snap: Snapshot, method: str, segment_id: str) -> dict[str, Any]:
         found = snap.segments[method].get(segment_id)
         if found is None:
-            raise NotFoundError(f"no segment {segment_id!r} for method {method}")
+            raise NotFoundError(f"no segment {segment_id!r:.40} for method {method}")
         return found
 
     def overview(self, method: str | None) -> dict[str, Any]:
@@ -319,7 +198,7 @@ class ExplorerService:
         try:
             size = int(value)
         except ValueError:
-            raise RequestError(f"size must be a whole number (got {value!r})") from None
+            raise RequestError(f"size must be a whole number (got {value!r:.40})") from None
         if size < 1 or size > pool:
             raise RequestError(f"size must be between 1 and {pool} (users outside the seed)")
         return size
@@ -346,6 +225,8 @@ class ExplorerService:
                 "pool": q.pool,
                 "recall_at_size": round(q.recall, 4),
                 "random_recall": round(q.random_recall, 4),
+                "precision_at_size": round(q.precision, 4),
+                "random_precision": round(q.random_precision, 4),
                 "lift_vs_random": None if q.lift is None else round(q.lift, 3),
                 "found": q.found,
             },
@@ -408,8 +289,8 @@ class ExplorerService:
     def export_file(self, name: str) -> bytes:
         """An exported file's bytes (``name`` as the manifest lists it)."""
         if safe_name(name) != name or not name.endswith((".csv", ".json")):
-            raise NotFoundError(f"no export {name!r}")
+            raise NotFoundError(f"no export {name!r:.40}")
         try:
             return self.exports.get_object(f"{EXPORTS_PREFIX}/{name}")
         except FileNotFoundError:
-            raise NotFoundError(f"no export {name!r}") from None
+            raise NotFoundError(f"no export {name!r:.40}") from None

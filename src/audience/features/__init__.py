@@ -4,7 +4,7 @@
 audience.features`` does it on ``$AUDIENCE_HOME/lake`` with the repository's ``data/``.
 """
 
-from audience.features.adapters.local.glue import (
+from audience.features.wiring import (
     JOBS,
     JavaMissingError,
     JobReport,

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from audience.core.settings import get_settings
-from audience.features.adapters.local.glue import JOBS, REFERENCE_DIR, JavaMissingError, run_features
+from audience.features.wiring import JOBS, REFERENCE_DIR, JavaMissingError, data_quality_error, run_features
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,7 +28,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     options = {} if args.lookback_days is None else {"lookback_days": str(args.lookback_days)}
 
-    from glue_jobs.features_lib.quality import DataQualityError
+    events = Path(args.lake) / "engagement-events"
+    if not any(events.rglob("*.parquet")):
+        print(
+            f"the lake ({args.lake}) holds no engagement events: run `make demo` first "
+            "(or post events to `make serve`, which writes them there)",
+            file=sys.stderr,
+        )
+        return 1
+
+    DataQualityError = data_quality_error()
 
     try:
         run_features(

@@ -11,17 +11,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Generic
 
 from tenacity import Retrying, retry_if_result, stop_after_attempt, stop_before_delay, wait_random_exponential
 from tenacity.stop import stop_base
 
-from audience.ingest.ports import EventSink, SinkLimits
-from schemas.engagement import LakeRecord
+from audience.ingest.ports import EventSink, Row, SinkLimits
 
 
-def chunks(records: Sequence[LakeRecord], limits: SinkLimits) -> Iterator[list[LakeRecord]]:
+def chunks(records: Sequence[Row], limits: SinkLimits) -> Iterator[list[Row]]:
     """Split into batches of at most ``limits.max_records`` records and ``limits.max_bytes`` bytes."""
-    batch: list[LakeRecord] = []
+    batch: list[Row] = []
     size = 0
     for record in records:
         record_size = len(record.to_json_line().encode())
@@ -35,30 +35,30 @@ def chunks(records: Sequence[LakeRecord], limits: SinkLimits) -> Iterator[list[L
 
 
 @dataclass(frozen=True)
-class DeliveryReport:
-    delivered: list[LakeRecord]
-    failed: list[LakeRecord]
+class DeliveryReport(Generic[Row]):
+    delivered: list[Row]
+    failed: list[Row]
     retried: int  # records sent more than once
 
 
 def deliver(
     sink: EventSink,
-    records: Sequence[LakeRecord],
+    records: Sequence[Row],
     *,
     attempts: int = 4,
     backoff_seconds: float = 0.1,
     sleep: Callable[[float], None] | None = None,
     deadline: float | None = None,
-) -> DeliveryReport:
+) -> DeliveryReport[Row]:
     """``deadline`` (``time.monotonic()`` seconds) stops retrying in time for the caller to answer."""
-    delivered: list[LakeRecord] = []
-    failed: list[LakeRecord] = []
+    delivered: list[Row] = []
+    failed: list[Row] = []
     retried = 0
     for batch in chunks(records, sink.limits):
         pending = batch
         sent_before = False
 
-        def attempt() -> list[LakeRecord]:
+        def attempt() -> list[Row]:
             nonlocal pending, sent_before, retried
             if sent_before:
                 retried += len(pending)

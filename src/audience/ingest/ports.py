@@ -9,10 +9,39 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from datetime import datetime
+from typing import Protocol, TypeVar, runtime_checkable
 
 from audience.ingest.counters import ContentCounters, HourlyCounters
 from schemas.engagement import LakeRecord
+
+
+class LakeRow(Protocol):
+    """What the delivery machinery needs of a record of any type (an engagement event's
+    :class:`LakeRecord`, a social post's ``SocialLakeRecord``): its idempotency key, arrival time and
+    its Firehose line."""
+
+    @property
+    def event_id(self) -> str: ...
+
+    @property
+    def ingested_at(self) -> datetime: ...
+
+    def to_json_line(self) -> str: ...
+
+
+Row = TypeVar("Row", bound=LakeRow)
+Row_contra = TypeVar("Row_contra", bound=LakeRow, contravariant=True)
+
+
+@runtime_checkable
+class IdLedger(Protocol[Row_contra]):
+    """Exactly-once memory by ``event_id`` (the part of :class:`CounterStore` ingestion relies on);
+    social posts use one keyed by ``platform:post_id`` with no counters."""
+
+    def known(self, event_ids: Sequence[str]) -> set[str]: ...
+
+    def apply(self, records: Sequence[Row_contra]) -> set[str]: ...
 
 
 @dataclass(frozen=True)
@@ -29,7 +58,7 @@ class EventSink(Protocol):
 
     limits: SinkLimits
 
-    def put_batch(self, records: Sequence[LakeRecord]) -> list[int]:
+    def put_batch(self, records: Sequence[LakeRow]) -> list[int]:
         """Make one delivery attempt within ``limits``.
 
         Returns the positions (into ``records``) of the records that were *not* accepted this time;

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, TypeVar
 
-from schemas.engagement import LakeRecord
+if TYPE_CHECKING:
+    from audience.ingest.ports import LakeRow
+
+    R = TypeVar("R", bound=LakeRow)
+else:
+    R = TypeVar("R")
 
 
-def first_per_event_id(records: Iterable[LakeRecord]) -> list[LakeRecord]:
+def first_per_event_id(records: Iterable[R]) -> list[R]:
     """One record per ``event_id``, the first occurrence winning, in the original order.
 
     A repeated id within one request is a duplicate; every store keeps the same one."""
-    by_id: dict[str, LakeRecord] = {}
+    by_id: dict[str, R] = {}
     for record in records:
         by_id.setdefault(record.event_id, record)
     return list(by_id.values())

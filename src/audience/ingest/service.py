@@ -19,13 +19,13 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Generic
 
 from pydantic import ValidationError
 
 from audience.core.objectstore.ports import ObjectStore
 from audience.ingest.delivery import deliver
-from audience.ingest.ports import CounterStore, EventSink
+from audience.ingest.ports import EventSink, IdLedger, Row
 from audience.ingest.records import first_per_event_id
 from schemas.engagement import EngagementEvent, LakeRecord
 
@@ -124,14 +124,16 @@ class IngestResult:
         return Counter(r.code for r in self.rejected)
 
 
-def parse_body(body: bytes, limits: IngestLimits) -> list[Any]:
-    """Request-level checks; raises :class:`IngestError` with a message a client developer can act on."""
+def parse_body(body: bytes, limits: IngestLimits, items: str = "events") -> list[Any]:
+    """Request-level checks; raises :class:`IngestError` with a message a client developer can act on.
+
+    ``items`` is the batch's array field (``events``, or ``posts`` for social posts)."""
     if len(body) > limits.max_body_bytes:
         raise PayloadTooLargeError(
             "body_too_large", f"body is {len(body)} bytes; the limit is {limits.max_body_bytes} bytes"
         )
     if not body.strip():
-        raise IngestError("empty_body", 'body is empty; send {"events": [...]}')
+        raise IngestError("empty_body", f'body is empty; send {{"{items}": [...]}}')
     try:
         data = json.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
@@ -144,19 +146,19 @@ def parse_body(body: bytes, limits: IngestLimits) -> list[Any]:
         raise IngestError("malformed_json", "body nests arrays or objects too deeply") from None
     except ValueError as exc:  # e.g. an integer literal longer than Python's 4,300-digit limit
         raise IngestError("malformed_json", f"body is not acceptable JSON: {exc}") from None
-    if not isinstance(data, dict) or "events" not in data:
-        raise IngestError("wrong_shape", 'body must be a JSON object {"events": [...]}')
-    extra = sorted(set(data) - {"events"})
+    if not isinstance(data, dict) or items not in data:
+        raise IngestError("wrong_shape", f'body must be a JSON object {{"{items}": [...]}}')
+    extra = sorted(set(data) - {items})
     if extra:
         raise IngestError("wrong_shape", f"unknown top-level field(s): {', '.join(extra)}")
-    events = data["events"]
+    events = data[items]
     if not isinstance(events, list):
-        raise IngestError("wrong_shape", '"events" must be an array')
+        raise IngestError("wrong_shape", f'"{items}" must be an array')
     if not events:
-        raise IngestError("no_events", '"events" is empty')
+        raise IngestError(f"no_{items}", f'"{items}" is empty')
     if len(events) > limits.max_events:
         raise PayloadTooLargeError(
-            "too_many_events", f"{len(events)} events in one request; the limit is {limits.max_events}"
+            f"too_many_{items}", f"{len(events)} {items} in one request; the limit is {limits.max_events}"
         )
     return events
 
@@ -223,28 +225,42 @@ def validate_event(
     )
 
 
-def quarantine_key(ctx: RequestContext, kind: str) -> str:
+@dataclass(frozen=True)
+class RecordKind(Generic[Row]):
+    """What varies between the record types the API collects: the batch's array field, the per-item
+    validation (contract, size, time window) and where rejects are quarantined."""
+
+    items: str
+    validate: Callable[[Any, int, IngestLimits, RequestContext], Row | list[Rejection]]
+    quarantine_prefix: str = QUARANTINE_PREFIX
+
+
+def quarantine_key(ctx: RequestContext, kind: str, prefix: str = QUARANTINE_PREFIX) -> str:
     at = ctx.received_at.astimezone(UTC)
     return (
-        f"{QUARANTINE_PREFIX}/year={at:%Y}/month={at:%m}/day={at:%d}/"
-        f"{at:%Y%m%dT%H%M%S%f}-{ctx.request_id}-{kind}.jsonl"
+        f"{prefix}/year={at:%Y}/month={at:%m}/day={at:%d}/{at:%Y%m%dT%H%M%S%f}-{ctx.request_id}-{kind}.jsonl"
     )
 
 
-class IngestService:
-    """The ingestion use case, wired with ports so it runs the same on AWS and locally."""
+class IngestService(Generic[Row]):
+    """The ingestion use case, wired with ports so it runs the same on AWS and locally.
+
+    One service per record type (``kind``): engagement events by default; social posts pass their own
+    kind, sink and ledger and reuse every step below."""
 
     def __init__(
         self,
         *,
         sink: EventSink,
-        counters: CounterStore,
+        counters: IdLedger[Row],
         quarantine: ObjectStore,
         limits: IngestLimits,
         delivery_attempts: int = 4,
         delivery_backoff_seconds: float = 0.1,
         sleep: Callable[[float], None] | None = None,
+        kind: RecordKind[Row] | None = None,
     ) -> None:
+        self.kind: RecordKind[Row] = kind or RecordKind("events", validate_event)  # type: ignore[arg-type]
         self.sink = sink
         self.counters = counters
         self.quarantine = quarantine
@@ -255,28 +271,28 @@ class IngestService:
 
     def ingest(self, body: bytes, ctx: RequestContext) -> IngestResult:
         try:
-            raw_events = parse_body(body, self.limits)
+            raw_events = parse_body(body, self.limits, self.kind.items)
         except IngestError as exc:
             self.quarantine_request(body, ctx, exc)
             raise
 
         result = IngestResult(request_id=ctx.request_id, received=len(raw_events))
-        records: list[LakeRecord] = []
+        records: list[Row] = []
         bad: list[tuple[Any, list[Rejection]]] = []
         for index, raw in enumerate(raw_events):
             try:
-                outcome = validate_event(raw, index, self.limits, ctx)
+                outcome = self.kind.validate(raw, index, self.limits, ctx)
             except Exception as exc:  # a validation bug must not turn one bad event into a 500
                 outcome = [
                     Rejection(
                         index, "", "unprocessable", f"event could not be validated: {type(exc).__name__}"
                     )
                 ]
-            if isinstance(outcome, LakeRecord):
-                records.append(outcome)
-            else:
+            if isinstance(outcome, list):
                 bad.append((raw, outcome))
                 result.rejected.extend(outcome)
+            else:
+                records.append(outcome)
         if bad:
             self._quarantine_events(bad, ctx)
 
@@ -323,7 +339,10 @@ class IngestService:
             )
             for raw, reasons in bad
         ]
-        self._put(quarantine_key(ctx, "events"), ("\n".join(lines) + "\n").encode())
+        self._put(
+            quarantine_key(ctx, self.kind.items, self.kind.quarantine_prefix),
+            ("\n".join(lines) + "\n").encode(),
+        )
 
     def quarantine_request(self, body: bytes, ctx: RequestContext, exc: IngestError) -> None:
         """Keep a request rejected as a whole, with its reason: at most the body limit of it,
@@ -337,7 +356,9 @@ class IngestService:
             "body_truncated": len(kept) < len(body),
             "body": kept.decode("utf-8", errors="backslashreplace"),
         }
-        self._put(quarantine_key(ctx, "request"), (json.dumps(record) + "\n").encode())
+        self._put(
+            quarantine_key(ctx, "request", self.kind.quarantine_prefix), (json.dumps(record) + "\n").encode()
+        )
 
     def _put(self, key: str, data: bytes) -> None:
         try:

@@ -118,3 +118,105 @@ def _flatten_numbers(model: BaseModel) -> Iterator[tuple[str, Any]]:
             stack.extend((f"{path}[{i}]", v) for i, v in enumerate(node))
         elif isinstance(node, int | float) and not isinstance(node, bool):
             yield path, node
+
+
+def _labelled(node: Any, path: str = "") -> Iterator[tuple[str, float]]:
+    """Every number in the inputs with its path (``current.events``, ``breakdowns.country[0].share_pct``)."""
+    if isinstance(node, BaseModel):
+        node = node.model_dump(mode="json")
+    if isinstance(node, bool) or node is None:
+        return
+    if isinstance(node, int | float):
+        if math.isfinite(node):
+            yield path, float(node)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _labelled(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            label = (
+                value.get("value") or value.get("metric") or value.get("date")
+                if isinstance(value, dict)
+                else None
+            )
+            yield from _labelled(value, f"{path}[{label if label is not None else i}]")
+
+
+def _relevance(path: str, context: str) -> int:
+    """How many of a path's labels (``country``, ``CA``…) the sentence names: the better source."""
+    lowered = context.lower()
+    words = set(re.findall(r"[\w\-]+", lowered))
+    labels = re.findall(r"[A-Za-z][\w\-]*", path)
+    return sum(1 for label in labels if label.lower() in words or label.lower().replace("_", " ") in lowered)
+
+
+def trace(figure: str, inputs: Any, context: str = "") -> dict[str, Any] | None:
+    """Where a stated figure comes from in the inputs: the value (or the two values and the rule) it
+    equals at its written precision, or ``None`` when nothing matches.
+
+    This is how the insights page shows each figure beside the query result it was read from.
+    """
+    x = float(figure.replace(",", ""))
+    tolerance = 0.5 * 10 ** -_decimals(figure) + 1e-9
+    named = list(_labelled(inputs))
+    rules = (("value", 1.0), ("percent", 100.0), ("minutes", 1 / 60), ("hours", 1 / 3600))
+    for rule, factor in rules:
+        matches = [
+            (path, value)
+            for path, value in named
+            if any(abs(c - x) <= tolerance for c in (value * factor, abs(value) * factor))
+        ]
+        if matches:
+            # Several inputs may hold the same number: the one the sentence is about wins.
+            path, value = max(matches, key=lambda m: _relevance(m[0], context))
+            return {"figure": figure, "rule": rule, "sources": [{"path": path, "value": value}]}
+    headline = [(p, v) for p, v in named if not p.startswith("daily")][:_MAX_BASE]
+
+    # Pairs of the same measure first (current vs previous), then any pair.
+    def leaf(path: str) -> str:
+        return path.rsplit(".", 1)[-1]
+
+    pairs = sorted(
+        ((a, b) for a in headline for b in headline if a[0] != b[0]),
+        key=lambda ab: leaf(ab[0][0]) != leaf(ab[1][0]),
+    )
+    for (pa, a), (pb, b) in pairs:
+        derived = [("difference", a - b), ("difference", abs(a - b))]
+        if b:
+            ratio = a / b
+            derived += [
+                ("ratio", ratio),
+                ("ratio (percent)", ratio * 100),
+                ("change (percent)", (ratio - 1) * 100),
+                ("change (percent)", abs(ratio - 1) * 100),
+            ]
+        for rule, candidate in derived:
+            if abs(candidate - x) <= tolerance:
+                return {
+                    "figure": figure,
+                    "rule": rule,
+                    "sources": [{"path": pa, "value": a}, {"path": pb, "value": b}],
+                }
+    return None
+
+
+def trace_insight(insight: BaseModel, inputs: Any) -> list[dict[str, Any]]:
+    """Each figure of each text of the insight with its :func:`trace` (``where`` is the text's field)."""
+    dumped = insight.model_dump(mode="json")
+    out: list[dict[str, Any]] = []
+    stack: list[tuple[str, Any]] = [("", dumped)]
+    found: list[tuple[str, str, str]] = []
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend((f"{path}.{k}" if path else k, v) for k, v in reversed(list(node.items())))
+        elif isinstance(node, list):
+            stack.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(node))))
+        elif isinstance(node, str):
+            found.extend((path, f, node) for f in figures(node))
+        elif isinstance(node, int | float) and not isinstance(node, bool):
+            found.append((path, repr(float(node)), path))
+    for where, figure, context in found:
+        traced = trace(figure, inputs, context) or {"figure": figure, "rule": None, "sources": []}
+        out.append({"where": where, **traced})
+    return out

@@ -7,8 +7,16 @@ writer the local defaults.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Callable, Sequence
+from typing import Any, Final, Protocol, runtime_checkable
+
+from audience.insights.models import Insight, InsightInputs
+
+TOOL_NAME: Final = "record_insight"
+"""The one tool an :class:`InsightModel` must answer through: the prompt names it, the adapter forces it."""
+
+RulesWriter = Callable[[InsightInputs], Insight]
+"""Writes an insight from the numbers alone (no model): the default and the fallback."""
 
 Param = str | int | float
 """A query parameter. Timestamps travel as ``YYYY-MM-DD HH:MM:SS`` text and are cast in the SQL."""
@@ -33,7 +41,7 @@ class LakeQuery(Protocol):
         ...
 
 
-class ModelUnavailableError(RuntimeError):
+class LanguageModelUnavailableError(RuntimeError):
     """The model could not be asked (throttled, denied, timed out): fall back to the rules."""
 
 
@@ -44,5 +52,5 @@ class InsightModel(Protocol):
     model_id: str
 
     def propose(self, system: str, user: str, schema: dict[str, Any]) -> dict[str, Any]:
-        """The tool input the model produced (unvalidated). Raises :class:`ModelUnavailableError`."""
+        """The tool input the model produced (unvalidated). Raises :class:`LanguageModelUnavailableError`."""
         ...

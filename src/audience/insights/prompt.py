@@ -13,8 +13,7 @@ import json
 from typing import Final
 
 from audience.insights.models import InsightInputs
-
-TOOL_NAME: Final = "record_insight"
+from audience.insights.ports import TOOL_NAME
 
 SYSTEM: Final = (
     "You are an audience analyst for a streaming and publishing platform. You write an insight about "

@@ -2,7 +2,7 @@
 
 The SQL is the subset both engines share (``CAST``, ``CASE``, ``||``, struct field access, scalar
 subqueries, ``GROUP BY 1``), with positional ``?`` parameters: Athena fills them from
-``ExecutionParameters``, DuckDB from its own binding. ``tests/unit/test_insights_queries.py``
+``ExecutionParameters``, DuckDB from its own binding. ``tests/insights/test_insights_queries.py``
 parses each one with sqlglot in the ``athena``, ``trino`` and ``duckdb`` dialects and runs it on a
 small lake with exact expected numbers.
 
@@ -160,6 +160,24 @@ def _build() -> dict[str, Query]:
             f"SELECT CAST(e.event_timestamp AS DATE) AS event_date, {_COUNTS} FROM {EVENTS} e {where} "
             "GROUP BY 1 ORDER BY 1",
             params,
+            tables,
+        )
+        built[f"daily_by_type:{scope_name}"] = Query(
+            f"daily_by_type:{scope_name}",
+            f"SELECT CAST(e.event_timestamp AS DATE) AS event_date, e.event_type AS event_type, "
+            f"count(*) AS events FROM {EVENTS} e {where} GROUP BY 1, 2 ORDER BY 1, 2",
+            params,
+            tables,
+        )
+        # The daily events of the scope's top 10 contents (the dashboard's sparklines): the same
+        # window and filters select the ten, in a subquery, so one query answers for all of them.
+        built[f"daily_top:{scope_name}"] = Query(
+            f"daily_top:{scope_name}",
+            f"SELECT e.content_id AS content_id, CAST(e.event_timestamp AS DATE) AS event_date, "
+            f"count(*) AS events FROM {EVENTS} e {where} AND e.content_id IN ("
+            f"SELECT t.content_id FROM (SELECT e.content_id AS content_id, count(*) AS n FROM {EVENTS} e {where} "
+            "GROUP BY 1 ORDER BY n DESC, content_id LIMIT 10) t) GROUP BY 1, 2 ORDER BY 1, 2",
+            (*params, *params),
             tables,
         )
         built[f"top_content:{scope_name}"] = Query(

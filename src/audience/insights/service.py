@@ -15,11 +15,10 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from audience.insights.adapters.local.rules_writer import write_insight
 from audience.insights.gather import Gatherer
 from audience.insights.models import Insight, InsightInputs, InsightRecord, InsightRequest, insight_schema
 from audience.insights.numbers import check_insight
-from audience.insights.ports import InsightModel, ModelUnavailableError
+from audience.insights.ports import InsightModel, LanguageModelUnavailableError, RulesWriter
 from audience.insights.prompt import SYSTEM, user_message
 from audience.insights.store import InsightStore, inputs_key, latest_key
 
@@ -53,16 +52,17 @@ class Written:
     notes: list[str] = field(default_factory=list)
 
 
-def ask(model: InsightModel | None, inputs: InsightInputs) -> Written:
+def ask(model: InsightModel | None, inputs: InsightInputs, rules: RulesWriter) -> Written:
+    """The model's validated answer, else the rules writer's (``rules``: injected by the wiring)."""
     if model is None:
-        return Written(write_insight(inputs), "rules")
+        return Written(rules(inputs), "rules")
     notes: list[str] = []
     schema = insight_schema()
     rejection: str | None = None
     for attempt in (1, 2):
         try:
             answer = model.propose(SYSTEM, user_message(inputs, rejection), schema)
-        except ModelUnavailableError as exc:
+        except LanguageModelUnavailableError as exc:
             notes.append(f"attempt {attempt}: model unavailable ({exc})")
             break
         try:
@@ -71,7 +71,7 @@ def ask(model: InsightModel | None, inputs: InsightInputs) -> Written:
             rejection = str(exc)
             notes.append(f"attempt {attempt}: invalid answer ({exc})")
     notes.append("answered by the rules writer")
-    return Written(write_insight(inputs), "rules-fallback", notes)
+    return Written(rules(inputs), "rules-fallback", notes)
 
 
 class InsightService:
@@ -82,8 +82,11 @@ class InsightService:
         model: InsightModel | None,
         ttl_seconds: float,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        *,
+        rules: RulesWriter,
     ) -> None:
         self.gatherer = gatherer
+        self.rules = rules
         self.store = store
         self.model = model
         self.ttl = timedelta(seconds=ttl_seconds)
@@ -106,7 +109,7 @@ class InsightService:
             record = same.model_copy(update={"checked_at": now})
             how = "reused"
         else:
-            written = ask(self.model, inputs)
+            written = ask(self.model, inputs, self.rules)
             record = InsightRecord(
                 subject=inputs.subject,
                 time_range=request.time_range,

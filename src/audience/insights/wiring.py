@@ -11,9 +11,11 @@ from __future__ import annotations
 from functools import lru_cache
 
 from audience.core.objectstore.ports import ObjectStore
-from audience.core.settings import Settings, find_project_root, get_settings
+from audience.core.objectstore.wiring import lake_store
+from audience.core.settings import InsightsSettings, find_project_root, get_settings
 from audience.ingest.ports import CounterStore
-from audience.ingest.wiring import ports
+from audience.ingest.wiring import live_counters, ports
+from audience.insights.adapters.local.rules_writer import write_insight
 from audience.insights.catalog import CsvCatalog
 from audience.insights.gather import Gatherer
 from audience.insights.ports import InsightModel, LakeQuery
@@ -24,15 +26,13 @@ CATALOG_KEY = "reference/content_catalog.csv"
 LOCAL_CATALOG = find_project_root() / "data" / "content_catalog.csv"
 
 
-def build_lake_query(settings: Settings) -> LakeQuery:
+def build_lake_query(settings: InsightsSettings) -> LakeQuery:
     if settings.backend == "aws":
         from audience.insights.adapters.aws.athena import AthenaLakeQuery
 
-        if not settings.lake_database or not settings.athena_workgroup:
-            raise RuntimeError("aws backend needs AUDIENCE_LAKE_DATABASE and AUDIENCE_ATHENA_WORKGROUP")
         return AthenaLakeQuery(
-            workgroup=settings.athena_workgroup,
-            database=settings.lake_database,
+            workgroup=settings.need("athena_workgroup"),
+            database=settings.need("lake_database"),
             timeout_seconds=settings.lake_query_timeout_seconds,
         )
     from audience.insights.adapters.local.duckdb_sql import DuckDBLakeQuery
@@ -40,7 +40,7 @@ def build_lake_query(settings: Settings) -> LakeQuery:
     return DuckDBLakeQuery(settings.lake_dir)
 
 
-def build_model(settings: Settings) -> InsightModel | None:
+def build_model(settings: InsightsSettings) -> InsightModel | None:
     if settings.backend == "aws" and settings.bedrock_model_id:
         from audience.insights.adapters.aws.bedrock import BedrockInsightModel
 
@@ -48,18 +48,10 @@ def build_model(settings: Settings) -> InsightModel | None:
     return None
 
 
-def _stores(settings: Settings) -> tuple[ObjectStore, CounterStore]:
+def _stores(settings: InsightsSettings) -> tuple[ObjectStore, CounterStore]:
     """The lake bucket and the live counters, without the ingestion's delivery stream."""
     if settings.backend == "aws":
-        from audience.core.objectstore.adapters.aws import S3ObjectStore
-        from audience.ingest.adapters.aws.dynamodb import DynamoCounterStore
-
-        if not settings.lake_bucket or not settings.counters_table:
-            raise RuntimeError("aws backend needs AUDIENCE_LAKE_BUCKET and AUDIENCE_COUNTERS_TABLE")
-        return (
-            S3ObjectStore(settings.lake_bucket),
-            DynamoCounterStore(settings.counters_table, dedup_ttl_seconds=settings.dedup_ttl_seconds),
-        )
+        return lake_store(settings), live_counters(settings)
     p = ports()
     return p.lake, p.counters
 
@@ -69,7 +61,7 @@ def stores() -> tuple[ObjectStore, CounterStore]:
     return _stores(get_settings())
 
 
-def _catalog(settings: Settings) -> CsvCatalog:
+def _catalog(settings: InsightsSettings) -> CsvCatalog:
     lake = stores()[0]
 
     def load() -> bytes | None:
@@ -102,6 +94,7 @@ def insights_service() -> InsightService:
         store=InsightStore(objects),
         model=build_model(settings),
         ttl_seconds=settings.insights_ttl_seconds,
+        rules=write_insight,
     )
 
 

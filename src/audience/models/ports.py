@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
 ModelName = Literal["engagement", "churn"]
@@ -49,3 +50,18 @@ class ModelPredictor(Protocol):
     ) -> dict[str, Any]:
         """The handlers' JSON answer (``predictions`` in row order); raises PredictionRejectedError on a 4xx."""
         ...
+
+
+@dataclass(frozen=True)
+class EndpointSpec:
+    endpoint: str
+    source_dir_uri: str
+    region: str
+    instance_type: str = "ml.m5.large"
+    instance_count: int = 1
+
+
+class Deployer(Protocol):
+    """The state machine's deployment steps (SageMaker CreateModel .. Create/UpdateEndpoint)."""
+
+    def deploy(self, *, job: dict[str, Any], spec: EndpointSpec, role_arn: str, image_uri: str) -> str: ...

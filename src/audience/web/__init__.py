@@ -45,18 +45,28 @@ def vendor_file(name: str):  # type: ignore[no-untyped-def]
 
 
 def register(app: Flask, settings: Settings) -> None:
-    """Mount every UI blueprint on ``app`` (the local server's Flask app, or the web function's).
+    """Mount the shell and every page blueprint on ``app`` (the local server's Flask app, or the web function's).
 
     Sign-in (``init_auth``) comes first, so it guards every ``/api/`` route registered after it.
+    Pages are blueprints under :mod:`audience.web.pages`; the shell's navigation lists those
+    registered here (see :mod:`audience.web.shell`).
     """
     from audience.web.auth import init_auth
-    from audience.web.dashboard import dashboard
-    from audience.web.explorer import init_explorer
+    from audience.web.pages.dashboard import dashboard
+    from audience.web.pages.explorer import init_explorer
+    from audience.web.pages.insights import insights
+    from audience.web.shell import install_error_handlers, shell
 
     app.register_blueprint(vendor)
     init_auth(app, settings)
+    app.register_blueprint(shell)
+    install_error_handlers(app)
     init_explorer(app, settings)
     app.register_blueprint(dashboard)
+    app.register_blueprint(insights)
     from audience.web.pages.recommendations import recommendations
 
     app.register_blueprint(recommendations)
+    from audience.web.pages.influencers import init_influencers
+
+    init_influencers(app, settings)

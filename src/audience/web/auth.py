@@ -37,7 +37,7 @@ def client_id(settings: Settings) -> str:
     key = (settings.auth_user_pool_id, settings.auth_client_name)
     with _lock:
         if key not in _client_ids:
-            from audience.web.adapters.aws.cognito import find_client_id
+            from audience.web.wiring import find_client_id
 
             _client_ids[key] = find_client_id(*key)
         return _client_ids[key]

@@ -1,0 +1,1 @@
+"""Adapters of the ingest slice (only its wiring imports them)."""

@@ -1,0 +1,1 @@
+"""Adapters of the models slice (only its wiring imports them)."""

@@ -33,8 +33,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 from audience.activation.endpoints import PROFILE_CHANNEL
-from audience.activation.files import guard_cell
 from audience.activation.ports import ActivationReceipt, SegmentExport
+from audience.core.audience_files import guard_cell
 from audience.core.aws import client_config, new_client
 
 Uploader = Callable[[str, bytes, Mapping[str, str]], int]

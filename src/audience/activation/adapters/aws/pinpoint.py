@@ -13,9 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from audience.activation.adapters.local.files import pinpoint_csv
-from audience.activation.files import safe_name
 from audience.activation.ports import ActivationReceipt, SegmentExport
+from audience.core.audience_files import pinpoint_csv, safe_name
 from audience.core.aws import client_config, new_client
 from audience.core.objectstore.ports import ObjectStore
 

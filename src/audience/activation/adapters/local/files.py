@@ -9,26 +9,13 @@ last, so a reader that sees it knows both data files are complete.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
-from audience.activation.files import guard_cell, safe_name, write_export
 from audience.activation.ports import ActivationReceipt, SegmentExport
+from audience.core.audience_files import safe_name, write_export
 from audience.core.objectstore.ports import ObjectStore
-
-PINPOINT_HEADER: Final = "Id"
-
-
-def pinpoint_csv(endpoint_ids: Iterable[str]) -> bytes:
-    """A Pinpoint segment import file: one column, header ``Id``, one endpoint id per row."""
-    seen: set[str] = set()
-    lines = [PINPOINT_HEADER]
-    for endpoint_id in endpoint_ids:
-        if endpoint_id not in seen:
-            seen.add(endpoint_id)
-            lines.append(guard_cell(endpoint_id))
-    return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 class FileDestination:

@@ -83,6 +83,13 @@ def local_spark() -> SparkSession:
     return local_session("audience-features", master="local[*]", driver_memory="2g", shuffle_partitions=8)
 
 
+def data_quality_error() -> type[Exception]:
+    """The scripts' data-quality failure (a job's checks failed and it wrote nothing), for callers to catch."""
+    from glue_jobs.features_lib.quality import DataQualityError
+
+    return DataQualityError
+
+
 def run_features(
     lake_dir: Path,
     reference_dir: Path = REFERENCE_DIR,

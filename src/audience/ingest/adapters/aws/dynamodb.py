@@ -29,7 +29,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -350,6 +350,80 @@ class DynamoCounterStore:
                 "ExpressionAttributeValues": values,
             }
         }
+
+    # --- reconciliation (audience.ingest.reconcile) --------------------------------------------
+
+    def _delta(self, item: dict[str, Any]) -> tuple[CounterKey, CounterDelta]:
+        key = CounterKey(item["pk"]["S"].removeprefix(CONTENT_PREFIX), item["sk"]["S"])
+        return key, CounterDelta(_counts(item), _number(item, "view_seconds"))
+
+    def snapshot(
+        self, start_hour: str | None, end_hour: str | None, content_ids: Sequence[str] | None
+    ) -> dict[CounterKey, CounterDelta]:
+        """TOTAL and hourly buckets: a Query per content when ids are given, else one Scan (the
+        table has no index; reconciliation is a batch job, not a request path)."""
+        low, high = HOUR_PREFIX + (start_hour or ""), HOUR_PREFIX + (end_hour or "~")
+        out: dict[CounterKey, CounterDelta] = {}
+        if content_ids is None:
+            pages = self.client.get_paginator("scan").paginate(
+                TableName=self.table_name,
+                FilterExpression="begins_with(pk, :content) AND (sk = :total OR sk BETWEEN :low AND :high)",
+                ExpressionAttributeValues={
+                    ":content": {"S": CONTENT_PREFIX},
+                    ":total": {"S": TOTAL_BUCKET},
+                    ":low": {"S": low},
+                    ":high": {"S": high},
+                },
+            )
+            out.update(self._delta(item) for page in pages for item in page.get("Items", []))
+            return out
+        for content_id in dict.fromkeys(content_ids):
+            pages = self.client.get_paginator("query").paginate(
+                TableName=self.table_name,
+                KeyConditionExpression="pk = :pk",
+                FilterExpression="sk = :total OR sk BETWEEN :low AND :high",
+                ExpressionAttributeValues={
+                    ":pk": {"S": CONTENT_PREFIX + content_id},
+                    ":total": {"S": TOTAL_BUCKET},
+                    ":low": {"S": low},
+                    ":high": {"S": high},
+                },
+            )
+            out.update(self._delta(item) for page in pages for item in page.get("Items", []))
+        return out
+
+    def add(self, deltas: Mapping[CounterKey, CounterDelta]) -> None:
+        """Signed differences with ``ADD``, one ``UpdateItem`` per bucket (atomic per item)."""
+        now = self.clock()
+        for key, delta in sorted(deltas.items()):
+            self.client.update_item(**self._update(key, delta, now)["Update"])
+
+    def remember(self, event_ids: Sequence[str]) -> None:
+        """Dedup memories for backfilled ids (``BatchWriteItem``, unprocessed items retried)."""
+        expires = _n(int(self.clock()) + self.dedup_ttl_seconds)
+        ids = list(dict.fromkeys(event_ids))
+        for start in range(0, len(ids), 25):
+            request: dict[str, Any] = {
+                self.table_name: [
+                    {
+                        "PutRequest": {
+                            "Item": {
+                                "pk": {"S": EVENT_PREFIX + i},
+                                "sk": {"S": DEDUP_SK},
+                                "expires_at": expires,
+                            }
+                        }
+                    }
+                    for i in ids[start : start + 25]
+                ]
+            }
+            for attempt in range(self.max_attempts):
+                request = self.client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+                if not request:
+                    break
+                self._backoff(attempt)
+            if request:
+                raise CounterWriteError("dedup memories not written after retries", set())
 
     # --- read side -----------------------------------------------------------------------------
 

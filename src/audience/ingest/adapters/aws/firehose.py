@@ -21,8 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from audience.core.aws import client_config, error_code, is_transient, new_client
 from audience.core.observability import logger
-from audience.ingest.ports import SinkLimits
-from schemas.engagement import LakeRecord
+from audience.ingest.ports import LakeRow, SinkLimits
 
 MAX_RECORD_BYTES = 1_000 * 1024
 """Firehose's limit on one record, before base64 encoding."""
@@ -46,7 +45,7 @@ class FirehoseSink:
             self._client = new_client("firehose", client_config(attempts=1, read_timeout=2.0))
         return self._client
 
-    def put_batch(self, records: Sequence[LakeRecord]) -> list[int]:
+    def put_batch(self, records: Sequence[LakeRow]) -> list[int]:
         if not records:
             return []
         data = [record.to_json_line().encode() for record in records]

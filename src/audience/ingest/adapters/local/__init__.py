@@ -1,0 +1,1 @@
+"""The embedded default adapters of the ingest slice."""

@@ -8,11 +8,19 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from audience.core.sqlite import SqliteDatabase
-from audience.ingest.counters import EVENT_TYPES, TOTAL_BUCKET, ContentCounters, HourlyCounters, aggregate
+from audience.ingest.counters import (
+    EVENT_TYPES,
+    TOTAL_BUCKET,
+    ContentCounters,
+    CounterDelta,
+    CounterKey,
+    HourlyCounters,
+    aggregate,
+)
 from audience.ingest.records import first_per_event_id
 from schemas.engagement import LakeRecord
 
@@ -93,6 +101,59 @@ class SqliteCounterStore:
                 ],
             )
         return claimed
+
+    def snapshot(
+        self, start_hour: str | None, end_hour: str | None, content_ids: Sequence[str] | None
+    ) -> dict[CounterKey, CounterDelta]:
+        """Hourly buckets in ``start_hour..end_hour`` and ``TOTAL`` buckets (reconciliation's read)."""
+        low = f"HOUR#{start_hour}" if start_hour else "HOUR#"
+        high = f"HOUR#{end_hour}" if end_hour else "HOUR#~"
+        sql = (
+            f"SELECT content_id, bucket, {_TYPE_LIST}, view_seconds FROM counters "
+            "WHERE (bucket = ? OR bucket BETWEEN ? AND ?)"
+        )
+        conn = self.db.connection()
+        groups: list[list[str] | None] = (
+            [None]
+            if content_ids is None
+            else [list(content_ids[i : i + 500]) for i in range(0, len(content_ids), 500)]
+        )
+        out: dict[CounterKey, CounterDelta] = {}
+        for ids in groups:
+            where = "" if ids is None else f" AND content_id IN ({', '.join('?' for _ in ids)})"
+            for row in conn.execute(sql + where, [TOTAL_BUCKET, low, high, *(ids or [])]):
+                counts = {t: int(row[2 + i]) for i, t in enumerate(EVENT_TYPES)}
+                out[CounterKey(str(row[0]), str(row[1]))] = CounterDelta(
+                    counts, float(row[2 + len(EVENT_TYPES)])
+                )
+        return out
+
+    def add(self, deltas: Mapping[CounterKey, CounterDelta]) -> None:
+        """Signed additions in one transaction (reconciliation's repair)."""
+        now = self.clock()
+        with self.db.transaction() as conn:
+            conn.executemany(
+                _UPSERT,
+                [
+                    (
+                        key.content_id,
+                        key.bucket,
+                        *(d.counts[t] for t in EVENT_TYPES),
+                        d.events,
+                        d.view_seconds,
+                        now,
+                    )
+                    for key, d in sorted(deltas.items())
+                ],
+            )
+
+    def remember(self, event_ids: Sequence[str]) -> None:
+        """Claim ids as counted without counting them (they reached the lake by a backfill)."""
+        now = self.clock()
+        with self.db.transaction() as conn:
+            for start in range(0, len(event_ids), 10_000):
+                ids = json.dumps(list(event_ids[start : start + 10_000]))
+                conn.execute(_CLAIM, (now + self.ttl, ids, now)).fetchall()
 
     def expire(self) -> int:
         with self.db.transaction() as conn:

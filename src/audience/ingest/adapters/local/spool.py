@@ -31,10 +31,9 @@ import pyarrow.parquet as pq
 
 from audience.core.objectstore.adapters.local import atomic_write
 from audience.core.sqlite import SqliteDatabase
-from audience.ingest.ports import SinkLimits
+from audience.ingest.ports import LakeRow, SinkLimits
 from audience.ingest.records import first_per_event_id
 from schemas.derive import glue_columns
-from schemas.engagement import LakeRecord
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +62,13 @@ _CLAIM = (
 )
 
 
-def partition_of(record: LakeRecord) -> str:
+def partition_of(record: LakeRow) -> str:
     at = record.ingested_at
     return f"year={at:%Y}/month={at:%m}/day={at:%d}"
 
 
 _STRUCT = re.compile(r"^struct<(.*)>$")
+_ARRAY = re.compile(r"^array<(.*)>$")
 
 
 def arrow_type(glue_type: str) -> pa.DataType:
@@ -83,6 +83,9 @@ def arrow_type(glue_type: str) -> pa.DataType:
     }
     if glue_type in simple:
         return simple[glue_type]
+    array = _ARRAY.match(glue_type)
+    if array:
+        return pa.list_(arrow_type(array.group(1)))
     match = _STRUCT.match(glue_type)
     if not match:
         raise ValueError(f"unsupported Glue type {glue_type!r}")
@@ -99,8 +102,9 @@ def arrow_type(glue_type: str) -> pa.DataType:
     return pa.struct(fields)
 
 
-def lake_schema() -> pa.Schema:
-    return pa.schema([pa.field(c["Name"], arrow_type(c["Type"])) for c in glue_columns()])
+def lake_schema(columns: list[dict[str, str]] | None = None) -> pa.Schema:
+    """The Parquet schema of a lake table from its Glue columns (default: the events table's)."""
+    return pa.schema([pa.field(c["Name"], arrow_type(c["Type"])) for c in (columns or glue_columns())])
 
 
 class LocalSpool:
@@ -114,7 +118,7 @@ class LocalSpool:
         self.ttl = dedup_ttl_seconds
         self.clock = clock
 
-    def put_batch(self, records: Sequence[LakeRecord]) -> list[int]:
+    def put_batch(self, records: Sequence[LakeRow]) -> list[int]:
         now = self.clock()
         try:
             with self.db.transaction() as conn:
@@ -153,13 +157,18 @@ class LakeWriter:
         buffer_records: int = 50_000,
         buffer_seconds: float = 60.0,
         clock: Callable[[], float] = time.time,
+        prefix: str = EVENTS_PREFIX,
+        schema: pa.Schema | None = None,
     ) -> None:
+        """``prefix`` and ``schema`` name the table (default: engagement events; social posts use
+        ``social-posts`` and their own columns), each table with its own spool."""
         self.spool = spool
+        self.prefix = prefix
         self.lake_dir = Path(lake_dir)
         self.buffer_records = buffer_records
         self.buffer_seconds = buffer_seconds
         self.clock = clock
-        self.schema = lake_schema()
+        self.schema = schema if schema is not None else lake_schema()
         self._flush_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -181,7 +190,7 @@ class LakeWriter:
             buffer = BytesIO()
             pq.write_table(table, buffer, compression="snappy")
             name = f"part-{first:012d}-{last:012d}.parquet"
-            atomic_write(self.lake_dir / EVENTS_PREFIX / partition / name, buffer.getvalue())
+            atomic_write(self.lake_dir / self.prefix / partition / name, buffer.getvalue())
         return len(by_partition)
 
     def _finish(self, delivery_id: int, first: int, last: int) -> None:
@@ -263,3 +272,16 @@ class LakeWriter:
         if self._thread is not None:
             self._thread.join()
         return self.flush(force=True)
+
+
+def social_lake_writer(spool: LocalSpool, lake_dir: Path, **options: float | int) -> LakeWriter:
+    """The writer of the ``social-posts/`` table (its own spool, its own columns)."""
+    from schemas.social import SOCIAL_POSTS_PREFIX, SocialLakeRecord
+
+    return LakeWriter(
+        spool,
+        lake_dir,
+        prefix=SOCIAL_POSTS_PREFIX,
+        schema=lake_schema(glue_columns(SocialLakeRecord)),
+        **options,  # type: ignore[arg-type]
+    )

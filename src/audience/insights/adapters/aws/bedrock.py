@@ -4,7 +4,7 @@ The tool's ``inputSchema`` is the JSON Schema of :class:`~audience.insights.mode
 ``toolChoice`` names it, so the model answers with the tool's arguments, not free text. What comes
 back is returned unvalidated; the service validates it (schema, then the figures) and decides.
 Any client error (throttling, access denied, a model that does not support forced tools) is a
-:class:`~audience.insights.ports.ModelUnavailableError`: the rules writer answers instead.
+:class:`~audience.insights.ports.LanguageModelUnavailableError`: the rules writer answers instead.
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from audience.core.aws import client_config, error_code, new_client
-from audience.insights.ports import ModelUnavailableError
-from audience.insights.prompt import TOOL_NAME
+from audience.insights.ports import TOOL_NAME, LanguageModelUnavailableError
 
 
 class BedrockInsightModel:
@@ -54,9 +53,9 @@ class BedrockInsightModel:
         try:
             response = self.client.converse(**self.request(system, user, schema))
         except ClientError as exc:
-            raise ModelUnavailableError(f"Bedrock {error_code(exc)}") from exc
+            raise LanguageModelUnavailableError(f"Bedrock {error_code(exc)}") from exc
         except BotoCoreError as exc:
-            raise ModelUnavailableError(f"Bedrock unreachable: {type(exc).__name__}") from exc
+            raise LanguageModelUnavailableError(f"Bedrock unreachable: {type(exc).__name__}") from exc
         for block in response.get("output", {}).get("message", {}).get("content", []):
             tool_use = block.get("toolUse")
             if tool_use and tool_use.get("name") == TOOL_NAME and isinstance(tool_use.get("input"), dict):

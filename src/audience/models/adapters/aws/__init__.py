@@ -1,0 +1,1 @@
+"""The models slice's AWS adapters (boto3 only here)."""

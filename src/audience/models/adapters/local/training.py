@@ -55,6 +55,10 @@ def channels(lake: Path, model: ModelName, label_end: date) -> tuple[Path, Path]
     return root / "training", root / "validation"
 
 
+class EmptySetsError(RuntimeError):
+    """A training or validation set came out empty: nothing was kept, the message says why."""
+
+
 def build_sets(
     lake: Path,
     reference: Path,
@@ -65,24 +69,37 @@ def build_sets(
     progress: Callable[[str], None] = print,
 ) -> dict[str, int]:
     """Feature partitions for the days needed (only those missing), then the training and scoring sets."""
-    from audience.features.adapters.local.glue import local_spark, require_java, run_features
+    from audience.features.wiring import local_spark, require_java, run_features
     from glue_jobs import training_sets
 
     own = spark is None
     if own:
         require_java()
     session = spark or local_spark()
+    created: list[Path] = []
     try:
         needed = [days.train, days.holdout, *([score_day] if score_day else [])]
         for day in needed:
             if not (lake / "features" / "user_features" / f"as_of={day.isoformat()}").exists():
-                run_features(lake, reference, day, spark=session, progress=progress)
+                before = set(_partitions(lake, day))
+                try:
+                    run_features(lake, reference, day, spark=session, progress=progress)
+                finally:
+                    created += [p for p in _partitions(lake, day) if p not in before]
         common = ["training_sets.py", "--lake_path", str(lake), "--reference_path", str(reference)]
         rows = training_sets.main(
             [*common, "--as_of", days.label_end.isoformat(), "--label_days", str(days.label_days)],
             spark=session,
         )
         progress(f"training sets (labels to {days.label_end}): {rows}")
+        empty = sorted(name for name, count in rows.items() if not count)
+        if empty:
+            created += sorted((lake / "training-sets").glob(f"*/as_of={days.label_end.isoformat()}"))
+            raise EmptySetsError(
+                f"no rows for {', '.join(empty)} with {days.label_days}-day labels up to {days.label_end}: "
+                "the lake's events do not cover these days (try a shorter LABEL_DAYS or an earlier LABEL_END)"
+            )
+        created = []  # the features are complete and used: keep them
         if score_day:
             scored = training_sets.main(
                 [*common, "--as_of", score_day.isoformat(), "--mode", "score"], spark=session
@@ -90,9 +107,18 @@ def build_sets(
             progress(f"scoring rows (as_of {score_day}): {scored}")
             rows.update({f"{k}/score": v for k, v in scored.items()})
         return rows
+    except BaseException:
+        # Never leave partitions of a failed run behind: a later run would take them as built.
+        for partition in created:
+            shutil.rmtree(partition, ignore_errors=True)
+        raise
     finally:
         if own:
             session.stop()
+
+
+def _partitions(lake: Path, day: date) -> list[Path]:
+    return sorted((lake / "features").glob(f"*/as_of={day.isoformat()}"))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""boto3 adapters: Comprehend sentiment, the DynamoDB serving store, the SSM cursor."""

@@ -1,0 +1,1 @@
+"""The embedded defaults: VADER sentiment, the SQLite serving store, a file cursor."""
