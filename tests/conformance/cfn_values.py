@@ -54,6 +54,12 @@ def parameters() -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name, spec in templates().merged["Parameters"].items():
         values[name] = str(overrides.get(name, spec.get("Default", "")))
+    # A nested template's parameter the root does not pass keeps its default (merged templates
+    # leave it a Ref; e.g. the influencers stack's ScoringScheduleExpression).
+    for key, raw in templates().raw.items():
+        for name, spec in raw.get("Parameters", {}).items() if key else ():
+            if name not in templates().bindings[key]:
+                values.setdefault(name, str(spec.get("Default", "")))
     values["BedrockModelId"] = values["BedrockModelId"] or "us.anthropic.claude-3-5-haiku-20241022-v1:0"
     values["AlarmEmail"] = values["AlarmEmail"] or "ops@example.com"
     values["ConnectDomainName"] = values["ConnectDomainName"] or "audience-prod-profiles"

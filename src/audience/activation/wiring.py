@@ -54,7 +54,7 @@ def build_activation(settings: ActivationSettings) -> ActivationPorts:
     )
 
 
-def lake_text_objects(settings: Settings) -> TextObjects:
+def lake_text_objects(settings: ActivationSettings) -> TextObjects:
     """The lake as text streams: S3 with multipart writes, or the local lake folder."""
     if settings.backend == "aws":
         from audience.activation.adapters.aws.s3_text import S3TextObjects
