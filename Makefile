@@ -103,12 +103,18 @@ features: setup ## Run the feature jobs (the Glue scripts on local Spark) on the
 serve: setup ## Serve the web app (every page) and the API at http://127.0.0.1:8000; PORT=8010 for another port
 	@exec $(PY) -m devhost.cli serve --port $(PORT)
 
+# Two workers (CI has 2 cores): each test module stays on one worker, the Spark suites on one worker
+# together, the server and browser suites on another (tests/conftest.py). PYTEST_WORKERS=0 runs
+# serially; PYTEST_ARGS adds options.
+PYTEST_WORKERS ?= 2
+
 test: setup setup-sam setup-sagemaker browser ## Set up, check lint and types, and run every test (unit, adapters, HTTP, template, build)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
-	PATH="$(if $(PY313_BIN),$(PY313_BIN):,)$(dir $(SAM)):$$PATH" $(PY) -m pytest $(PYTEST_ARGS)
+	PATH="$(if $(PY313_BIN),$(PY313_BIN):,)$(dir $(SAM)):$$PATH" $(PY) -m pytest \
+		$(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadgroup) --durations=15 $(PYTEST_ARGS)
 
 # The slices' own tests (tests/<slice>/) without Spark, servers, browsers or builds.
 FAST_TESTS := tests/core tests/ingest tests/insights tests/activation tests/explorer tests/datagen tests/architecture

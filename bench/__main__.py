@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bench import activation, explorer, features, ingest
+from bench import activation, counters, explorer, features, ingest
 from bench import influencers as influencers_bench
 from bench import insights as insights_bench
 from bench import models as model_bench
@@ -32,26 +32,27 @@ def main() -> None:
     feature_sizes = (100_000, 400_000) if args.quick else (1_000_000, 4_000_000)
     with console.status("in-process handler…"):
         inproc = ingest.in_process(n_inproc)
-    with console.status("local HTTP, 4 clients…"):
-        http = ingest.http(n_http)
+    with console.status("local HTTP, 4 clients: the collector against 1 worker, alternating…"):
+        coll = ingest.collector(n_http, rounds=1 if args.quick else 2)
+    http, single = coll["collector"], coll["single"]
 
     table = Table(title="Ingestion (500-event batches)")
     table.add_column("measure")
     table.add_column("value", justify="right")
     table.add_column("baseline (same run)", justify="right")
     table.add_column("ratio", justify="right")
-    table.add_row(
-        "handler, µs/event",
-        f"{inproc['handler_us_per_event']:.1f}",
-        f"parse+serialise {inproc['floor_us_per_event']:.2f}",
-        f"{inproc['handler_vs_floor']:.1f}x",
-    )
-    table.add_row(
-        "validation only, µs/event",
-        f"{inproc['validation_us_per_event']:.1f}",
-        f"parse+serialise {inproc['floor_us_per_event']:.2f}",
-        f"{inproc['validation_vs_floor']:.1f}x",
-    )
+    cpu = inproc["cpu"]
+    for label, key in (
+        ("handler", "handler"),
+        ("validation only", "validation"),
+        ("validation + records", "validation_build"),
+    ):
+        table.add_row(
+            f"{label}, µs/event (wall | CPU)",
+            f"{inproc[key + '_us_per_event']:.1f} | {cpu[key + '_us_per_event']:.1f}",
+            f"parse+serialise {inproc['floor_us_per_event']:.2f} | {cpu['floor_us_per_event']:.2f}",
+            f"{inproc[key + '_vs_floor']:.1f}x | {cpu[key + '_vs_floor']:.1f}x",
+        )
     table.add_row(
         "HTTP events/s (4 clients)",
         f"{http['events_per_s']:,.0f}",
@@ -63,6 +64,18 @@ def main() -> None:
         f"{http['p50_ms']:.0f} / {http['p99_ms']:.0f}",
         f"p50 {http['floor_p50_ms']:.0f}",
         "",
+    )
+    table.add_row(
+        f"collector events/s ({http['workers']} workers vs 1)",
+        f"{http['events_per_s']:,.0f}",
+        f"1 worker {single['events_per_s']:,.0f}",
+        f"{coll['speedup']:.2f}x",
+    )
+    table.add_row(
+        "collector p99 ms / cores used",
+        f"{http['p99_ms']:.0f} / {http['server_cores_used']:.2f}",
+        f"1 worker {single['p99_ms']:.0f} / {single['server_cores_used']:.2f}",
+        f"load avg {http['load_average']:.1f}",
     )
     console.print(table)
 
@@ -102,6 +115,7 @@ def main() -> None:
     insights_bench.print_tables(insights_result, console, Table)
     with console.status("segment post-processing: a 1,000,000-user job output…"):
         act = activation.run(100_000 if args.quick else 1_000_000)
+        act["memory"] = activation.peak_memory(100_000 if args.quick else 1_000_000)
     atable = Table(title=f"Segment post-processing ({act['users']:,} users, {act['segments']} segment)")
     for column in (
         "destination",
@@ -130,6 +144,39 @@ def main() -> None:
     console.print(
         f"the reference sample: {act['reference_sample_calls_per_segment']:,} API calls per segment (one per user)"
     )
+    mem = act["memory"]
+    console.print(
+        f"files destination: {act['files_s']:.1f} s wall, {act['files_cpu_s']:.1f} s CPU (baseline parse "
+        f"{act['baseline_cpu_s']:.2f} s CPU); peak memory of the job {mem['job_peak_mib']:,.0f} MiB "
+        f"(Arrow pool {mem['arrow_peak'] / 2**20:,.0f} MiB, Python {mem['python_peak'] / 2**20:,.0f} MiB)"
+    )
+    with console.status("hot counters: a Zipf stream at 100,000 events/s against a throttling DynamoDB…"):
+        hot = counters.run(20_000 if args.quick else 100_000, 3)
+    htable = Table(
+        title=f"Hot counters ({hot['events_per_second']:,} events/s, Zipf {hot['zipf_exponent']}, limit {hot['partition_limit_wcu_s']:,} WCU/s per partition)"
+    )
+    for column in (
+        "",
+        "max WCU/s asked of a partition (last second)",
+        "max writes/s on one item",
+        "throttled transactions",
+        "failed requests",
+        "hottest content: shards",
+        "exact",
+    ):
+        htable.add_column(column, justify="right" if column else "left")
+    for name in ("unsharded", "sharded"):
+        r = hot[name]
+        htable.add_row(
+            name,
+            f"{r['max_demanded_wcu_per_partition_s']:,} ({r['max_demanded_wcu_last_second']:,})",
+            f"{r['max_writes_per_item_s']:,}",
+            f"{r['throttled_transactions']:,}",
+            f"{r['failed_requests']:,} ({r['failed_requests_share']:.1%})",
+            f"{r['hottest_content_shards']}",
+            "yes" if r["exact"] else "NO",
+        )
+    console.print(htable)
     model_figures = run_models(console, args.quick)
     explorer_figures = explorer_tables(console, args.quick)
     recommend_figures = recommend_bench.run(args.quick, progress=console.log)
@@ -145,9 +192,11 @@ def main() -> None:
         "quick": args.quick,
         "ingest_in_process": inproc,
         "ingest_http": http,
+        "ingest_collector": coll,
         "features": feats,
         "insights": insights_result,
         "activation": act,
+        "hot_counters": hot,
         "models": model_figures,
         "explorer": explorer_figures,
         "recommend": recommend_figures,

@@ -12,6 +12,9 @@ Measures, in one run:
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -97,15 +100,82 @@ def _mapping(users: int) -> bytes:
     return encode_mapping(rows)
 
 
+# Runs in a child process, so its peak memory is the post-processing's alone: the inputs are built
+# first, then the kernel's peak-RSS mark is reset (/proc/self/clear_refs) and the job runs. It only
+# imports the platform's package, so it measures whichever code PYTHONPATH points at.
+_MEMORY_CHILD = """
+import json, sys, tempfile, time, tracemalloc
+from datetime import UTC, datetime
+from pathlib import Path
+import pyarrow as pa
+from bench.activation import CountingStore, _mapping, _output
+from audience.activation.endpoints import ENDPOINTS_KEY
+from audience.activation.postprocess import postprocess
+try:  # the layout of docs/architecture.md
+    from audience.activation.adapters.local.files import FileDestination
+    from audience.core.objectstore.adapters.local import FolderObjectStore
+except ImportError:  # a checkout from before it, measured for comparison
+    from audience.activation.destinations import FileDestination
+    from audience.adapters.local.objectstore import FolderObjectStore
+
+def status(field):
+    for line in open("/proc/self/status"):
+        if line.startswith(field):
+            return int(line.split()[1]) * 1024
+users = int(sys.argv[1])
+text = "\\n".join(_output(users, 1))
+lake = CountingStore()
+lake.put_object(ENDPOINTS_KEY, _mapping(users))
+with tempfile.TemporaryDirectory() as tmp:
+    destination = FileDestination(FolderObjectStore(Path(tmp)), "segments")
+    before = status("VmRSS")
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    tracemalloc.start()
+    start = time.perf_counter()
+    report = postprocess(text.splitlines(), job="bench", store=lake, destination=destination,
+                         now=datetime(2026, 11, 22, tzinfo=UTC))
+    seconds = time.perf_counter() - start
+    python_peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert not report.failed
+print(json.dumps({"seconds": seconds, "rss_before": before, "rss_peak": status("VmHWM"),
+                  "python_peak": python_peak, "arrow_peak": pa.default_memory_pool().max_memory()}))
+"""
+
+
+def peak_memory(users: int, source_root: Path | None = None) -> dict[str, Any]:
+    """Peak memory of post-processing ``users`` to the file destination, in a fresh process.
+
+    ``rss_peak - rss_before`` is what the job adds to the process (Arrow buffers included);
+    ``python_peak`` is tracemalloc's peak of Python allocations during the job (tracing slows it,
+    so ``seconds`` here is not the speed figure). ``source_root`` runs an other checkout's code."""
+    env = dict(os.environ)
+    if source_root is not None:
+        env["PYTHONPATH"] = f"{source_root / 'src'}{os.pathsep}{source_root}"
+    proc = subprocess.run(
+        [sys.executable, "-c", _MEMORY_CHILD, str(users)],
+        cwd=source_root or Path(__file__).parents[1],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=True,
+    )
+    out: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    out["job_peak_mib"] = (out["rss_peak"] - out["rss_before"]) / 2**20
+    return out
+
+
 def run(users: int = 1_000_000, segments: int = 1) -> dict[str, Any]:
     lines = _output(users, segments)
     text = "\n".join(lines)
     mapping = _mapping(users)
 
     # Baseline: parse the JSON lines and count the users.
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     parsed_users = sum(len(json.loads(line)["output"]["recommendedUsers"]) for line in text.splitlines())
-    baseline_s = time.perf_counter() - t0
+    baseline_s, baseline_cpu_s = time.perf_counter() - t0, time.process_time() - c0
     assert parsed_users == users
 
     results: dict[str, Any] = {"users": users, "segments": segments, "baseline_parse_s": baseline_s}
@@ -114,15 +184,18 @@ def run(users: int = 1_000_000, segments: int = 1) -> dict[str, Any]:
         lake.put_object(ENDPOINTS_KEY, mapping)
         lake.calls.clear()
         destination = FileDestination(FolderObjectStore(Path(tmp)), "segments")
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         report = postprocess(text.splitlines(), job="bench", store=lake, destination=destination, now=NOW)
-        files_s = time.perf_counter() - t0
+        files_s, files_cpu_s = time.perf_counter() - t0, time.process_time() - c0
     assert not report.failed
     results.update(
         files_s=files_s,
         files_users_per_s=users / files_s,
         baseline_users_per_s=users / baseline_s,
         files_vs_baseline=files_s / baseline_s,
+        # CPU seconds of every thread (Arrow's pool included): steadier than wall on a shared machine
+        files_cpu_s=files_cpu_s,
+        baseline_cpu_s=baseline_cpu_s,
         endpoints_written=sum(s.endpoints for s in report.segments),
         files_api_calls_per_segment=report.api_calls_per_segment,
     )

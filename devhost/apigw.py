@@ -93,6 +93,10 @@ class LocalContext:
     memory_limit_in_mb: int = 512
     invoked_function_arn: str = "arn:aws:lambda:local:000000000000:function:IngestFunction"
     aws_request_id: str = ""
+    deadline: float | None = None  # time.monotonic() by which the answer is due (the local server's)
 
     def get_remaining_time_in_millis(self) -> int:
-        return 29_000
+        """Time left before the request's deadline; API Gateway's 29 s when none is set."""
+        if self.deadline is None:
+            return 29_000
+        return max(0, int((self.deadline - time.monotonic()) * 1000))

@@ -21,14 +21,20 @@ app = typer.Typer(
 def serve(
     port: int = typer.Option(8000, envvar="PORT", help="Port to listen on."),
     host: str = typer.Option("127.0.0.1", help="Address to bind."),
-    threads: int = typer.Option(8, help="Worker threads."),
+    threads: int = typer.Option(4, help="HTTP threads per worker (each worker invokes one at a time)."),
+    workers: int = typer.Option(
+        0, help="Handler worker processes (0: AUDIENCE_LOCAL_WORKERS, else one per CPU, at least 2)."
+    ),
 ) -> None:
-    """Run the local API (the Lambda handlers behind HTTP) and the lake writer."""
+    """Run the local API (the Lambda handlers behind HTTP, in worker processes) and the lake writer.
+
+    SIGTERM stops it within AUDIENCE_SHUTDOWN_TIMEOUT_SECONDS (25 s): what is not delivered by then
+    stays in the spool for the next start."""
     from devhost.server import PortInUseError, WriterLockedError
     from devhost.server import serve as run
 
     try:
-        code = run(get_settings(), host=host, port=port, threads=threads)
+        code = run(get_settings(), host=host, port=port, threads=threads, workers=workers or None)
     except (WriterLockedError, PortInUseError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
@@ -74,19 +80,10 @@ def demo(
 @app.command()
 def flush() -> None:
     """Deliver everything in the local spool into the lake (when no server is running)."""
-    from audience.ingest.adapters.local.spool import LakeWriter, LocalSpool, social_lake_writer
-    from audience.ingest.wiring import ports, social_ports
-    from devhost.server import WriterLockedError, writer_lock
+    from devhost.server import WriterLockedError, deliver_spools
 
-    settings = get_settings()
     try:
-        with writer_lock(settings):
-            spool = ports().sink
-            assert isinstance(spool, LocalSpool)
-            report = LakeWriter(spool, settings.lake_dir).flush(force=True)
-            social_spool = social_ports().sink
-            assert isinstance(social_spool, LocalSpool)
-            social = social_lake_writer(social_spool, settings.lake_dir).flush(force=True)
+        report, social = deliver_spools(get_settings())
     except WriterLockedError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None

@@ -242,6 +242,11 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
         elapsed = time.perf_counter() - started
     last = log.read_text().strip().splitlines()
     console.print(f"[dim]local API: {last[-1] if last else 'no output'} (log: {log})[/dim]")
+    from devhost.server import deliver_spool
+
+    leftover = deliver_spool(settings)  # what a slow disk kept past the stop's deadline
+    if leftover.rows:
+        console.print(f"[dim]delivered {leftover.rows} events the stop left in the spool[/dim]")
     summary = summarise(settings, outcomes, defects, len(live), elapsed, console, backfill=backfill)
     summary["backfill"] = backfill
     summary["history_defects"] = dict(history_defects)

@@ -1,8 +1,16 @@
-"""The local API: the Lambda handlers behind a real HTTP server (waitress), plus the lake writer.
+"""The local API: the Lambda handler behind a real HTTP server, as a concurrent collector.
 
-Shutdown is clean on SIGTERM/SIGINT: stop accepting, let in-flight requests finish, then deliver
-everything still buffered into the lake. A SIGKILL loses nothing acknowledged either: accepted
-events are committed to the SQLite spool before the 2xx, and the next start delivers them.
+Shaped like Lambda (docs/local-collector.md): a supervisor process holds the spool's writer lock,
+binds the port, runs the lake writer, and starts worker processes that share the listening socket.
+Each worker runs the very same handler alone, one invocation at a time (Powertools' resolver keeps
+the current event in shared state), and accepts a connection only while its invocation slot is
+free, so the kernel's accept queue hands each request to an idle worker. All workers commit to the
+one SQLite spool (WAL, ``synchronous=FULL``, bounded busy timeout) before answering 2xx.
+
+Shutdown has one deadline (``AUDIENCE_SHUTDOWN_TIMEOUT_SECONDS``, 25 s): stop accepting, let
+in-flight requests finish, deliver what can be delivered, exit 0 and say what stays spooled. No
+wait on the way is unbounded. A SIGKILL loses nothing acknowledged either: the workers die with
+the supervisor (``PR_SET_PDEATHSIG``) and the next start delivers the spool.
 """
 
 from __future__ import annotations
@@ -14,13 +22,18 @@ import logging
 import os
 import secrets
 import signal
+import socket
+import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, g, request
 
@@ -32,6 +45,9 @@ from devhost.apigw import (
     needs_api_key,
     proxy_event,
 )
+
+if TYPE_CHECKING:
+    from audience.ingest.adapters.local.spool import FlushReport
 
 log = logging.getLogger("audience.server")
 requests_log = logging.getLogger("audience.server.requests")
@@ -48,30 +64,87 @@ def resolve_api_key(settings: Settings) -> str:
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(24)
-    path.write_text(key + "\n")
-    path.chmod(0o600)
-    return key
+    tmp = path.with_name(f".api_key.{os.getpid()}")
+    tmp.write_text(key + "\n")
+    tmp.chmod(0o600)
+    try:
+        os.link(tmp, path)  # first writer wins, whichever process generated its key first
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path.read_text().strip()
 
 
-def _json(status: int, message: str) -> Response:
-    return Response(f'{{"message": "{message}"}}', status=status, mimetype="application/json")
+def _json(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    response = Response(f'{{"message": "{message}"}}', status=status, mimetype="application/json")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+class InvocationSlot:
+    """One Lambda instance: invocations run one at a time on one thread; a caller waits for its
+    answer only until its own deadline (the handler then runs on, its answer dropped: the client
+    got a 503 and retries the same request, which event ids make idempotent)."""
+
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="invoke")
+        self._lock = threading.Lock()
+        self._outstanding = 0
+
+    def busy(self) -> bool:
+        with self._lock:
+            return self._outstanding > 0
+
+    def _done(self, _: Future[dict[str, Any]]) -> None:
+        with self._lock:
+            self._outstanding -= 1
+
+    def invoke(self, handler: Handler, event: dict[str, Any], context: Any, wait: Callable[[], float]) -> Any:
+        """``wait()`` gives the seconds still allowed (re-read, so a shutdown can shorten it).
+        Returns the handler's result, or ``None`` when the deadline came first."""
+        with self._lock:
+            self._outstanding += 1
+        future = self._executor.submit(handler, event, context)
+        future.add_done_callback(self._done)
+        while True:
+            remaining = wait()
+            try:
+                return future.result(timeout=max(0.0, min(remaining, 0.25)))
+            except FutureTimeout:
+                if remaining <= 0.25:
+                    future.cancel()  # not started yet: it never will be
+                    return None
+
+
+@dataclass
+class StopClock:
+    """When this worker must have answered everything (set by SIGTERM), as ``time.monotonic()``."""
+
+    stop_by: float | None = None
 
 
 def create_app(
-    settings: Settings, api_key: str, handler: Handler, routes: dict[str, Handler] | None = None
+    settings: Settings,
+    api_key: str,
+    handler: Handler,
+    routes: dict[str, Handler] | None = None,
+    slot: InvocationSlot | None = None,
+    clock: StopClock | None = None,
 ) -> Flask:
     """The web app (pages and their JSON APIs) plus the API Gateway routes of the functions.
 
     Only the routes API Gateway sends to the ingest function (``apigw.ROUTES``) reach ``handler``;
     ``routes`` maps a path prefix to the handler of another function (as API Gateway routes each
-    resource to its Lambda). Any other path or method is answered by the web app: a page, its API,
+    resource to its Lambda); all of them run in this worker's one invocation slot. Any other path or method is answered by the web app: a page, its API,
     or a JSON 404/405. Each request is logged once (method, path without the query, status, ms).
     """
     app = Flask("audience")
-    # A Lambda instance serves one request at a time, and Powertools' resolver keeps the current
-    # event in shared state: concurrent calls would mix requests up. Like Lambda, run one at a time
-    # (validation is CPU-bound under the GIL, so little throughput is lost).
-    invoke_lock = threading.Lock()
+    slot = slot or InvocationSlot()
+    clock = clock or StopClock()
+    timeout = settings.local_request_timeout_seconds
+    retry_after = str(settings.retry_after_seconds)
 
     from audience.web import register
 
@@ -89,6 +162,7 @@ def create_app(
         return response
 
     def lambda_proxy() -> Response:
+        deadline = time.monotonic() + timeout
         route = request.path
         if (request.content_length or 0) > API_GATEWAY_MAX_PAYLOAD:
             return _json(413, "Request Too Long")
@@ -106,9 +180,22 @@ def create_app(
             source_ip=request.remote_addr or "127.0.0.1",
             stage=settings.stage,
         )
+        context = LocalContext(aws_request_id=event["requestContext"]["requestId"], deadline=deadline)
+
+        def time_left() -> float:
+            until = deadline if clock.stop_by is None else min(deadline, clock.stop_by)
+            return until - time.monotonic()
+
         target = next((h for prefix, h in (routes or {}).items() if route.startswith(prefix)), handler)
-        with invoke_lock:
-            result = target(event, LocalContext(aws_request_id=event["requestContext"]["requestId"]))
+        result = slot.invoke(target, event, context, time_left)
+        if result is None:
+            # The disk (or a queue of requests) is slower than this request's deadline: nothing is
+            # acknowledged; whatever the handler still commits is a duplicate on the client's retry.
+            return _json(
+                503,
+                "Service Unavailable: storage is slow; retry the same request",
+                {"Retry-After": retry_after},
+            )
         body: str | bytes = result.get("body") or ""
         if result.get("isBase64Encoded"):
             import base64
@@ -190,107 +277,211 @@ def writer_lock(settings: Settings) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _idle(server: Any) -> bool:
-    """No request queued, running, or with response bytes still to send."""
-    dispatcher = server.task_dispatcher
-    with dispatcher.lock:
-        if dispatcher.queue or dispatcher.active_count:
-            return False
-    return not any(
-        getattr(channel, "requests", None) or getattr(channel, "total_outbufs_len", 0)
-        for channel in list(server._map.values())
-    )
+def deliver_spool(settings: Settings) -> FlushReport:
+    """Deliver everything in the spools now, when no server runs (``audience flush``, the demo after
+    its server stopped): the engagement events' report (the social posts' spool is delivered too)."""
+    return deliver_spools(settings)[0]
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000, threads: int = 8) -> int:
-    """Run until SIGTERM/SIGINT; returns the process exit code."""
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+def deliver_spools(settings: Settings) -> tuple[FlushReport, FlushReport]:
+    """Both spools (engagement events, social posts) into the lake. Unbounded by design: it is asked
+    for explicitly, and shows progress in files."""
+    from audience.ingest.adapters.local.spool import LakeWriter, LocalSpool, social_lake_writer
+    from audience.ingest.wiring import build_ports, social_ports
+
+    with writer_lock(settings):
+        spool = build_ports(settings).sink
+        assert isinstance(spool, LocalSpool), "the local spool needs the local backend"
+        writer = LakeWriter(spool, settings.lake_dir, buffer_records=settings.local_buffer_records)
+        writer.sweep()
+        events = writer.flush(force=True)
+        social_spool = social_ports().sink
+        assert isinstance(social_spool, LocalSpool)
+        social = social_lake_writer(social_spool, settings.lake_dir)
+        social.sweep()
+        return events, social.flush(force=True)
+
+
+def worker_count(settings: Settings, requested: int | None = None) -> int:
+    if requested:
+        return requested
+    if settings.local_workers:
+        return settings.local_workers
+    return max(2, os.cpu_count() or 1)
+
+
+def shutdown_budget(settings: Settings) -> tuple[float, float]:
+    """(drain, total) seconds: workers get ``drain`` to finish in-flight requests; the lake writer,
+    delivering all along, has until ``total``. The last part of the budget is kept for delivery."""
+    total = settings.shutdown_timeout_seconds
+    return max(0.0, total - min(5.0, 0.2 * total)), total
+
+
+class _Workers:
+    """The handler processes: started on the shared socket, restarted if one dies while serving."""
+
+    def __init__(self, sock: socket.socket, count: int, threads: int) -> None:
+        self.sock = sock
+        self.count = count
+        self.threads = threads
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.crashes = 0
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        from devhost import worker
+
+        fd = self.sock.fileno()
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                worker.__name__,
+                "--fd",
+                str(fd),
+                "--threads",
+                str(self.threads),
+                "--parent",
+                str(os.getpid()),
+            ],
+            pass_fds=(fd,),
+            process_group=0,  # a terminal's Ctrl-C reaches the supervisor only, which then stops them
+        )
+
+    def start(self) -> None:
+        self.procs = [self._spawn() for _ in range(self.count)]
+
+    def replace_dead(self) -> None:
+        for i, proc in enumerate(self.procs):
+            code = proc.poll()
+            if code is not None:
+                self.crashes += 1
+                print(f"worker {proc.pid} exited with {code}; starting another", flush=True)
+                if self.crashes > 3 * self.count:
+                    raise RuntimeError("workers keep dying; see their output above")
+                self.procs[i] = self._spawn()
+
+    def stop(self, deadline: float) -> int:
+        """SIGTERM each (they drain on their own), SIGKILL whoever is still there at ``deadline``.
+        Returns how many had to be killed (their unanswered requests were never acknowledged)."""
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        killed = 0
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                killed += 1
+                with suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=1)
+        return killed
+
+
+def log_requests() -> None:
+    """One line per request on stdout (method, path without the query, status, ms)."""
     if not requests_log.handlers:
         handler_ = logging.StreamHandler(sys.stdout)
         handler_.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
         requests_log.addHandler(handler_)
         requests_log.setLevel(logging.INFO)
         requests_log.propagate = False
-    import waitress
-    from waitress import wasyncore
 
+
+def serve(
+    settings: Settings,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    threads: int = 4,
+    workers: int | None = None,
+) -> int:
+    """Run until SIGTERM/SIGINT; returns the process exit code."""
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    from audience.core.objectstore.adapters.local import slow_fsync
     from audience.ingest.adapters.local.spool import LakeWriter, LocalSpool, social_lake_writer
-    from audience.ingest.wiring import ports, social_ports
-    from functions.ingest.app import handler
-    from functions.recommendations.app import handler as recommendations_handler
+    from audience.ingest.wiring import build_ports, social_ports
 
-    api_key = resolve_api_key(settings)
+    resolve_api_key(settings)  # generated once here, read by every worker
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
     with writer_lock(settings):
-        spool = ports().sink
+        spool = build_ports(settings).sink
         assert isinstance(spool, LocalSpool), "the local server runs on the local backend"
+        delay = settings.test_fsync_delay_seconds
         writer = LakeWriter(
             spool,
             settings.lake_dir,
             buffer_records=settings.local_buffer_records,
             buffer_seconds=settings.local_buffer_seconds,
+            fsync=slow_fsync(delay) if delay else os.fsync,
+            on_recovered=lambda r: print(
+                f"recovered {r.rows} spooled events from an interrupted delivery", flush=True
+            ),
         )
-        recovered = writer.recover()
-        if recovered.rows:
-            print(f"recovered {recovered.rows} spooled events from an interrupted delivery", flush=True)
-        writer.start()
         social_spool = social_ports().sink
-        assert isinstance(social_spool, LocalSpool)
+        assert isinstance(social_spool, LocalSpool), "the local server runs on the local backend"
         social_writer = social_lake_writer(
             social_spool,
             settings.lake_dir,
             buffer_records=settings.local_buffer_records,
             buffer_seconds=settings.local_buffer_seconds,
+            fsync=slow_fsync(delay) if delay else os.fsync,
         )
-        social_writer.recover()
-        social_writer.start()
-
         try:
-            server = waitress.create_server(
-                create_app(settings, api_key, handler, {"/recommendations/": recommendations_handler}),
-                host=host,
-                port=port,
-                threads=threads,
-                max_request_body_size=API_GATEWAY_MAX_PAYLOAD + 1,
-                ident="audience",
-            )
+            sock = socket.create_server((host, port), backlog=1024)
         except OSError as exc:
-            writer.stop()
             if exc.errno in (errno.EADDRINUSE, errno.EACCES):
                 raise PortInUseError(
                     f"port {port} on {host} is in use (another `make serve`?): stop it, "
                     f"or pick a free port: PORT={port + 10} make serve"
                 ) from None
             raise
-        _json_errors(server)
-        stopping = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-        signal.signal(signal.SIGINT, lambda *_: stopping.set())
-        loop = threading.Thread(target=server.run, name="http-loop", daemon=True)
-        loop.start()
+        sock.set_inheritable(True)
+        pool = _Workers(sock, worker_count(settings, workers), threads)
+        pool.start()
+        unfinished = writer.unfinished()
+        if unfinished:
+            print(f"recovering {unfinished} events of an interrupted delivery", flush=True)
+        writer.start()
+        social_writer.start()
         print(
-            f"audience API on http://{host}:{server.effective_port} (lake: {Path(settings.lake_dir)}); "
-            f"pending in spool: {spool.pending()}",
+            f"audience API on http://{host}:{sock.getsockname()[1]} ({pool.count} workers; "
+            f"lake: {Path(settings.lake_dir)}); pending in spool: {spool.pending()}",
             flush=True,
         )
-        while not stopping.wait(0.5):
-            if not loop.is_alive():
-                break
-        # Graceful stop: refuse new connections, let accepted requests finish and their answers
-        # go out, then close, then deliver everything buffered into the lake.
-        wasyncore.dispatcher.close(server)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not _idle(server):
-            time.sleep(0.05)
-        server.task_dispatcher.shutdown(cancel_pending=False, timeout=5)
-        wasyncore.close_all(server._map)
-        loop.join(timeout=5)
-        report = writer.stop()
+        try:
+            while not stopping.wait(0.2):
+                pool.replace_dead()
+        except RuntimeError as exc:
+            print(str(exc), flush=True)
+            stopping.set()
+
+        started = time.monotonic()
+        drain, total = shutdown_budget(settings)
+        deadline = started + total
+        print(f"stopping: draining requests, then delivering; deadline {total:g} s", flush=True)
+        writer.request_stop(deadline)  # deliver everything from now on, in parallel with the drain
+        social_writer.request_stop(deadline)
+        sock.close()  # the workers' copies stop accepting when they get SIGTERM
+        killed = pool.stop(started + drain)
+        drained = time.monotonic() - started
+        report = writer.stop(deadline)
+        social = social_writer.stop(deadline)
+        took = time.monotonic() - started
+        note = f", {killed} workers killed at the drain deadline" if killed else ""
+        cut = ", a file in progress left for the next start" if report.abandoned else ""
         files = f"{report.files} file" + ("" if report.files == 1 else "s")
-        social = social_writer.stop()
         print(
-            f"stopped; delivered the last {report.rows:,} buffered events to the lake on shutdown ({files}), "
-            f"and {social.rows:,} social posts",
+            f"stopped; delivered the last {report.rows:,} buffered events to the lake on shutdown "
+            f"({files}); {report.pending:,} stay spooled for the next start (took {took:.1f} s of "
+            f"the {total:g} s deadline: requests drained in {drained:.1f} s{note}{cut}); "
+            f"{social.rows:,} social posts delivered, {social.pending:,} spooled",
             flush=True,
         )
-        sys.stdout.flush()
+        if report.abandoned or social.abandoned:
+            # The writer thread is inside a file write past the deadline. Its range stays recorded
+            # and the next start writes it again under the same name; exit now, as promised.
+            sys.stdout.flush()
+            os._exit(0)
     return 0

@@ -12,8 +12,8 @@
 SAM_BUILD_SCRIPT := $(dir $(lastword $(MAKEFILE_LIST)))build_lambda.sh
 
 # Every Lambda function in stacks/*.yaml (models, insights, activation ... share the one package).
-LAMBDA_FUNCTIONS := IngestFunction InsightsFunction ValidateQueriesFunction SegmentPostprocessFunction \
-	ModelGateFunction PrepareInteractionsFunction RecommendationsFunction JetstreamFunction
+LAMBDA_FUNCTIONS := IngestFunction InsightsFunction ValidateQueriesFunction ModelGateFunction \
+	PrepareInteractionsFunction RecommendationsFunction JetstreamFunction
 
 .PHONY: $(addprefix build-,$(LAMBDA_FUNCTIONS))
 
@@ -27,6 +27,13 @@ $(addprefix build-,$(LAMBDA_FUNCTIONS)): | $(UV)
 build-WebFunction: | $(UV)
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: run this through sam build" >&2; exit 1; }
 	LAMBDA_EXTRAS=web LAMBDA_WEB_VENDOR=1 LAMBDA_SLIM_PYARROW=1 "$(SAM_BUILD_SCRIPT)" "$(ARTIFACTS_DIR)"
+
+# Segment post-processing: the same package plus the `activation` extra (pyarrow, slimmed), for the
+# Arrow join of users with endpoints and the file writers.
+.PHONY: build-SegmentPostprocessFunction
+build-SegmentPostprocessFunction: | $(UV)
+	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: run this through sam build" >&2; exit 1; }
+	LAMBDA_EXTRAS=activation LAMBDA_SLIM_PYARROW=1 "$(SAM_BUILD_SCRIPT)" "$(ARTIFACTS_DIR)"
 
 # The recommendations batch function (stacks/recommendations.yaml): the package plus numpy and scipy.
 .PHONY: build-RecommendBatchFunction

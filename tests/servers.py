@@ -79,3 +79,26 @@ class Server:
             self.proc.send_signal(sig)
         self.proc.wait(timeout=60)
         return self.output()
+
+
+@dataclass
+class StreamingServer(Server):
+    """A :class:`Server` whose output is watched as it comes, to act on what it says (a stop arriving
+    during recovery, during a delivery...) and to time its stop."""
+
+    def wait_for(self, text: str, timeout: float = 30) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in self.output().splitlines():
+                if text in line:
+                    return line
+            time.sleep(0.02)
+        raise AssertionError(f"{text!r} not printed within {timeout} s:\n{self.output()}")
+
+    def send(self, sig: int = signal.SIGTERM) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+
+    def wait(self, timeout: float = 60) -> int:
+        assert self.proc is not None
+        return self.proc.wait(timeout=timeout)

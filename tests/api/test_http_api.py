@@ -8,7 +8,7 @@ import random
 import signal
 import subprocess
 import sys
-import time
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -223,9 +223,25 @@ def test_http_concurrent_distinct_batches_are_answered_for_themselves(server: Se
 def test_http_sigterm_lets_in_flight_requests_finish(server: Server) -> None:
     # GIVEN 8 requests in flight
     batches = [valid_events(400, seed=2000 + i, prefix=f"t{i}") for i in range(8)]
+    sent = threading.Semaphore(0)
+
+    def trace(name: str, info: dict[str, Any]) -> None:
+        if name == "http11.send_request_body.complete":
+            sent.release()  # this request is on the wire: in flight from here on
+
+    def send(batch: list[dict[str, Any]]) -> httpx.Response:
+        with httpx.Client(timeout=30) as http:
+            return http.post(
+                f"{server.url}/events",
+                content=json.dumps({"events": batch}).encode(),
+                headers={"content-type": "application/json", "x-api-key": API_KEY},
+                extensions={"trace": trace},
+            )
+
     with ThreadPoolExecutor(8) as pool:
-        futures = [pool.submit(post, server.url, {"events": b}) for b in batches]
-        time.sleep(0.3)
+        futures = [pool.submit(send, b) for b in batches]
+        for _ in batches:
+            assert sent.acquire(timeout=30)
         # WHEN the server is asked to stop
         assert server.proc is not None
         server.proc.send_signal(signal.SIGTERM)

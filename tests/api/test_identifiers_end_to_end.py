@@ -20,7 +20,7 @@ from builders import make_event
 from servers import API_KEY, Server, free_port
 
 from audience.activation.export import export_interactions
-from audience.activation.files import write_export
+from audience.core.audience_files import write_export
 from audience.ingest.adapters.local.counters import SqliteCounterStore
 from audience.insights.adapters.local.duckdb_sql import DuckDBLakeQuery
 from audience.insights.queries import QUERIES

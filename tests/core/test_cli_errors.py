@@ -130,6 +130,7 @@ def test_models_build_sets_leaves_no_partitions_when_a_step_fails(
     # GIVEN feature jobs that write the first day's partitions, then fail on the second day
     from datetime import date
 
+    from audience.features import wiring
     from audience.features.adapters.local import glue
     from audience.models.adapters.local import training
 
@@ -150,9 +151,11 @@ def test_models_build_sets_leaves_no_partitions_when_a_step_fails(
         def stop(self) -> None:
             pass
 
-    monkeypatch.setattr(glue, "run_features", fake_features)
-    monkeypatch.setattr(glue, "require_java", lambda: None)
-    monkeypatch.setattr(glue, "local_spark", Session)
+    # Callers take the runner from the slice's wiring (which re-exports the adapter's names).
+    for module in (glue, wiring):
+        monkeypatch.setattr(module, "run_features", fake_features)
+        monkeypatch.setattr(module, "require_java", lambda: None)
+        monkeypatch.setattr(module, "local_spark", Session)
     days = training.SetDays(date(2026, 11, 20), 2)
     # WHEN the sets are built THEN the failure comes out, and no partition of this run is left
     with pytest.raises(RuntimeError, match="the job failed"):

@@ -21,10 +21,12 @@ from pyspark.sql import SparkSession  # noqa: E402
 def spark() -> Iterator[SparkSession]:
     if shutil.which("java") is None:
         pytest.skip("Spark needs Java 17: apt-get install -y openjdk-17-jre-headless (make setup does it)")
+    from audience.features.adapters.local.glue import apply_local_conf
     from glue_jobs.features_lib.io import local_session
 
-    # Tiny inputs: one shuffle partition and no adaptive re-planning keep each stage's overhead small.
+    # The local runner's one-machine settings, then, for tiny inputs: one shuffle partition and no
+    # adaptive re-planning keep each stage's overhead small.
     session = local_session("tests-glue", master="local[2]", driver_memory="1g", shuffle_partitions=1)
-    session.conf.set("spark.sql.adaptive.enabled", "false")
+    apply_local_conf(session, {"spark.sql.shuffle.partitions": "1", "spark.sql.adaptive.enabled": "false"})
     yield session
     session.stop()

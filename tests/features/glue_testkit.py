@@ -99,7 +99,7 @@ def lake_frame(spark: SparkSession, events: Iterable[Ev]) -> DataFrame:
             else (
                 (r[c]["view_duration"], r[c]["completion_rate"], r[c]["interaction_count"])
                 if c == "metadata"
-                else r[c]
+                else r.get(c)
             )
             for c in columns
         )

@@ -491,3 +491,152 @@ def test_aws_dynamodb_hourly_returns_buckets_in_range(dynamodb: Any) -> None:
         ("c1", "2026-11-21T10", 1),
     ]
     assert counters.hourly("other", "2026-11-21T00", "2026-11-21T23") == []
+
+
+# --- hot content: write sharding -------------------------------------------------------------------
+
+
+def hot_batches(n: int, per: int = 4) -> list[list[Any]]:
+    """``n`` requests of ``per`` events each on the hot content, plus one on a cold one."""
+    return [
+        [
+            *(
+                lake_record(
+                    f"h{b}-{i}", content_id="hot", event_type="view", at="2026-11-21T10:15:00Z", seconds=2
+                )
+                for i in range(per)
+            ),
+            lake_record(f"c{b}", content_id="cold", event_type="like", at="2026-11-21T11:00:00Z"),
+        ]
+        for b in range(n)
+    ]
+
+
+def test_aws_dynamodb_promoted_content_spreads_writes_and_reads_stay_exact(dynamodb: Any) -> None:
+    # GIVEN a content promoted to 4 shards (and then 16), and forty requests
+    counters = store(dynamodb)
+    assert counters.promote("hot") == 4
+    calls = transactions(dynamodb)
+    batches = hot_batches(40)
+    # WHEN they are counted, the content promoted again half way, and every request retried
+    for i, batch in enumerate(batches):
+        if i == 20:
+            assert counters.promote("hot") == 16
+        counters.apply(batch)
+    recounted = [counters.apply(batch) for batch in batches]
+    # THEN the hot content's updates went to many partitions, the cold one's to one
+    hot_keys = {pk for call in calls for pk, _ in updated_keys(call) if pk.endswith("#hot")}
+    assert len(hot_keys) >= 8 and "CONTENT#hot" in hot_keys
+    assert {pk for call in calls for pk, _ in updated_keys(call) if pk.endswith("cold")} == {"CONTENT#cold"}
+    # AND reads sum the shards exactly, and retries counted nothing
+    assert recounted == [set()] * 40
+    hot = counters.content("hot")
+    assert hot is not None and hot.counts["view"] == 160 and hot.view_seconds == pytest.approx(320.0)
+    assert [(h.hour, h.counts["view"]) for h in counters.hourly("hot", "2026-11-21T00", "2026-11-21T23")] == [
+        ("2026-11-21T10", 160)
+    ]
+    top = counters.top_content(2)
+    assert [(c.content_id, c.events) for c in top] == [("hot", 160), ("cold", 40)]
+    # AND a reader with no memory of the promotion (another instance) reads the same
+    assert store(dynamodb).content("hot") == hot
+
+
+def test_aws_dynamodb_writer_with_a_stale_count_adopts_the_larger_one(dynamodb: Any) -> None:
+    # GIVEN one writer that promoted a content to 16, and another that knows nothing of it
+    first, second = store(dynamodb), store(dynamodb)
+    first.promote("hot")
+    first.promote("hot")
+    # WHEN the second promotes (to 4): its conditional update fails
+    learned = second.promote("hot")
+    # THEN it adopts 16, and never lowers the stored count
+    assert learned == 16 and second.shards_of("hot") == 16
+    item = dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": "SHARDS#hot"}, "sk": {"S": "SHARDS"}})["Item"]
+    assert item["shards"] == {"N": "16"}
+
+
+def test_aws_dynamodb_throttled_update_promotes_the_content_before_the_retry() -> None:
+    # GIVEN a transaction whose update of the content's TOTAL item is throttled, then accepted
+    dynamodb = client("dynamodb")
+    calls = transactions(dynamodb)
+    records = [lake_record("a", content_id="viral")]
+    with Stubber(dynamodb) as stub:
+        stub.add_client_error("transact_write_items", **cancelled(["None", "None", "ThrottlingError"]))
+        stub.add_response(
+            "update_item",
+            {},
+            {
+                "TableName": TABLE,
+                "Key": {"pk": {"S": "SHARDS#viral"}, "sk": {"S": "SHARDS"}},
+                "UpdateExpression": ANY,
+                "ConditionExpression": "attribute_not_exists(#shards) OR #shards < :n",
+                "ExpressionAttributeNames": ANY,
+                "ExpressionAttributeValues": {":n": {"N": "4"}, ":now": ANY},
+            },
+        )
+        stub.add_response("transact_write_items", {})
+        # WHEN applied
+        counters = store(dynamodb, hot_writes_per_second=None)
+        counted = counters.apply(records)
+        stub.assert_no_pending_responses()
+    # THEN it is counted once, the content now has 4 shards, and the retry used this writer's count
+    assert counted == {"a"} and counters.shards_of("viral") == 4
+    retried = updated_keys(calls[1])
+    assert len(retried) == 2 and len({pk for pk, _ in retried}) == 1
+
+
+def test_aws_dynamodb_single_conflict_does_not_promote_but_repeated_ones_do() -> None:
+    # GIVEN conflicts on one content's update: once, then three times within ten seconds
+    dynamodb = client("dynamodb")
+    with Stubber(dynamodb) as stub:
+        stub.add_client_error("transact_write_items", **cancelled(["None", "TransactionConflict", "None"]))
+        stub.add_response("transact_write_items", {})
+        counters = store(dynamodb, hot_writes_per_second=None)
+        counters.apply([lake_record("a")])
+        # THEN one conflict is ordinary contention: no promotion
+        assert counters.shards_of("c-1") == 1
+        for _ in range(2):
+            stub.add_client_error(
+                "transact_write_items", **cancelled(["None", "TransactionConflict", "None"])
+            )
+        stub.add_response("update_item", {})
+        stub.add_response("transact_write_items", {})
+        counters.apply([lake_record("b")])
+        stub.assert_no_pending_responses()
+    # AND the third within the window promotes it
+    assert counters.shards_of("c-1") == 4
+
+
+def test_aws_dynamodb_calls_stay_within_botocore_model_and_limits(dynamodb: Any) -> None:
+    # GIVEN every request the store sends, checked by botocore's own validator against the service model
+    from botocore.validate import ParamValidator
+
+    model = dynamodb.meta.service_model
+    sent: list[tuple[str, dict[str, Any]]] = []
+
+    def spy(params: dict[str, Any], model: Any, **_: Any) -> None:
+        sent.append((model.name, params))
+
+    dynamodb.meta.events.register("before-parameter-build.dynamodb", spy)
+    counters = store(dynamodb, max_shards=64)
+    # WHEN a content is promoted to the top step and a long batch is counted and read
+    for _ in range(4):
+        counters.promote("hot")
+    batch = [r for b in hot_batches(60, per=3) for r in b]
+    counters.apply(batch)
+    counters.content("hot")
+    counters.hourly("hot", "2026-11-21T00", "2026-11-21T23")
+    # THEN every call is valid for the model, transactions hold at most 100 actions on distinct
+    # items, and batch reads at most 100 keys
+    for name, params in sent:
+        report = ParamValidator().validate(params, model.operation_model(name).input_shape)
+        assert not report.has_errors(), report.generate_report()
+        if name == "TransactWriteItems":
+            keys = [
+                next(iter(a.values()))["Key" if "Update" in a else "Item"] for a in params["TransactItems"]
+            ]
+            keys = [(k["pk"]["S"], k["sk"]["S"]) for k in keys]
+            assert len(keys) <= MAX_TRANSACTION_ACTIONS and len(set(keys)) == len(keys)
+            assert all(len(pk.encode()) <= 2048 for pk, _ in keys)
+        if name == "BatchGetItem":
+            assert all(len(v["Keys"]) <= 100 for v in params["RequestItems"].values())
+    assert counters.shards_of("hot") == 64

@@ -7,8 +7,9 @@ in bulk (locally from ``data/users.csv``; in AWS from a Pinpoint endpoint export
 Customer Profiles domain's export, one call each), and joined with *all* the job's segments in a
 single streaming read: one GetObject per job, whatever the segment sizes.
 
-Gzip CSV rather than Parquet, because the post-processing Lambda is kept free of pyarrow (the
-package stays small and cold starts short); the local path reads the same file.
+The table stays gzip CSV (what the export jobs produce); it is parsed and joined in Arrow (C++),
+so the post-processing function ships pyarrow (the ``activation`` extra, slimmed as the web
+function's is); the local path reads the same file.
 
 Channels: ``EMAIL``, ``SMS``, ``PUSH``... are Pinpoint endpoint ids; ``CUSTOMER_PROFILE`` is the
 key of the user's profile in the Customer Profiles domain. A destination takes the channels it
@@ -22,7 +23,11 @@ import gzip
 import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Final, NamedTuple
+from typing import Final, NamedTuple, overload
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from audience.core.objectstore.ports import ObjectStore
 from audience.core.settings import ENDPOINTS_KEY as ENDPOINTS_KEY  # the default of AUDIENCE_ENDPOINTS_KEY
@@ -50,21 +55,102 @@ def encode_mapping(rows: Iterable[tuple[str, str, str, bool]]) -> bytes:
 
 
 def decode_mapping(body: bytes) -> Iterator[tuple[str, str, str, bool]]:
-    with gzip.open(io.BytesIO(body), mode="rt", newline="", encoding="utf-8") as f:
-        reader = csv.reader(f)
-        header = next(reader, None)
-        if header is None or tuple(header) != MAPPING_COLUMNS:
-            raise ValueError(f"endpoint mapping header must be {','.join(MAPPING_COLUMNS)}, got {header}")
-        for row in reader:
-            if len(row) == 4:
-                yield row[0], row[1], row[2], row[3].lower() == "true"
+    """The mapping's rows as tuples (for tools and tests; :func:`read_mapping` is the bulk path)."""
+    table = read_mapping(body)
+    yield from zip(*(table.column(c).to_pylist() for c in MAPPING_COLUMNS), strict=True)
+
+
+def read_mapping(body: bytes) -> pa.Table:
+    """The mapping table as Arrow columns, in file order: the gzip CSV is decoded and parsed in C++.
+
+    Rows without exactly four fields are skipped, as before; ``opt_in`` is true for ``true`` in any
+    case."""
+    try:
+        table = pacsv.read_csv(
+            pa.input_stream(pa.py_buffer(body), compression="gzip"),
+            read_options=pacsv.ReadOptions(block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=lambda _: "skip"),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(MAPPING_COLUMNS, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        if "Empty CSV file" not in str(exc):
+            raise ValueError(f"endpoint mapping is not a readable CSV: {exc}") from exc
+        header = None
+    else:
+        header = table.column_names
+    if header is None or tuple(header) != MAPPING_COLUMNS:
+        raise ValueError(f"endpoint mapping header must be {','.join(MAPPING_COLUMNS)}, got {header}")
+    return table.set_column(3, "opt_in", pc.equal(pc.utf8_lower(table.column("opt_in")), "true"))
+
+
+def _mapping_table(mapping: Iterable[tuple[str, str, str, bool]] | pa.Table) -> pa.Table:
+    if isinstance(mapping, pa.Table):
+        return mapping
+    rows = list(mapping)  # read once (a generator is fine)
+    types = (pa.string(), pa.string(), pa.string(), pa.bool_())
+    return pa.table(
+        [pa.array([row[i] for row in rows], kind) for i, kind in enumerate(types)],
+        names=list(MAPPING_COLUMNS),
+    )
+
+
+def row_numbers(n: int) -> pa.Array:
+    """0, 1, ..., n-1 as an Arrow int64 array, without a Python loop."""
+    if n == 0:
+        return pa.array([], pa.int64())
+    return pc.subtract(pc.cumulative_sum(pc.fill_null(pa.nulls(n, pa.int64()), 1)), 1)
+
+
+class EndpointTable(Sequence[Endpoint]):
+    """One segment's endpoints in rank order, held as Arrow columns.
+
+    A :class:`Sequence` of :class:`Endpoint` for the destinations that send them one by one
+    (Pinpoint, Customer Profiles), and the table itself (``.table``: ``rank``, ``user_id``,
+    ``channel``, ``endpoint_id``) for the ones that work in bulk (the file export)."""
+
+    def __init__(self, table: pa.Table, *, unique_users: bool = False) -> None:
+        self.table = table
+        self.unique_users = unique_users  # the segment names each user once: one rank per user
+
+    def __len__(self) -> int:
+        return int(self.table.num_rows)
+
+    @overload
+    def __getitem__(self, index: int) -> Endpoint: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Endpoint]: ...
+    def __getitem__(self, index: int | slice) -> Endpoint | Sequence[Endpoint]:
+        if isinstance(index, slice):
+            return list(self)[index]
+        row = self.table.slice(index % len(self) if index < 0 else index, 1)
+        if index >= len(self) or row.num_rows == 0:
+            raise IndexError(index)
+        return Endpoint(*(row.column(c)[0].as_py() for c in Endpoint._fields))
+
+    def __iter__(self) -> Iterator[Endpoint]:
+        for batch in self.table.select(list(Endpoint._fields)).to_batches(max_chunksize=65_536):
+            yield from map(Endpoint._make, zip(*(c.to_pylist() for c in batch.columns), strict=True))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"EndpointTable({len(self)} endpoints)"
 
 
 @dataclass
 class Resolution:
     """Endpoints of each segment, in the segment's rank order, and what could not be resolved."""
 
-    endpoints: list[list[Endpoint]]
+    endpoints: list[EndpointTable]
     unresolved_users: list[int]
     """Per segment: users with no endpoint at all in the mapping."""
     api_calls: int
@@ -74,59 +160,60 @@ class Resolution:
 
 def resolve(
     segments: Sequence[Sequence[str]],
-    mapping: Iterable[tuple[str, str, str, bool]],
+    mapping: Iterable[tuple[str, str, str, bool]] | pa.Table,
     *,
     channels: Sequence[str] | None = None,
 ) -> Resolution:
-    """Join every segment's users with the mapping in one pass (hash join on the users' side).
+    """Every segment's users joined with the mapping, in Arrow (C++), never row by row in Python.
 
-    Memory is proportional to the segments' users, not to the mapping, which is streamed.
-    """
-    wanted = set(channels) if channels else None
-    # Every (segment, rank) gets a position; a user maps to its position (or positions, when the
-    # user is in several segments). Endpoints are collected per position, so the result comes out
-    # in rank order without sorting.
-    where: dict[str, int | list[int]] = {}
-    position = 0
-    for users in segments:
-        for user in users:
-            previous = where.get(user)
-            if previous is None:
-                where[user] = position
-            elif isinstance(previous, int):
-                where[user] = [previous, position]
-            else:
-                previous.append(position)
-            position += 1
-    slots: list[list[Endpoint] | None] = [None] * position
-    opted_out: set[str] = set()
-    for user_id, channel, endpoint_id, opt_in in mapping:
-        place = where.get(user_id)
-        if place is None or (wanted is not None and channel not in wanted):
-            continue
-        if not opt_in:
-            opted_out.add(user_id)
-            continue
-        endpoint = Endpoint(user_id, channel, endpoint_id)
-        for q in (place,) if isinstance(place, int) else place:
-            slot = slots[q]
-            if slot is None:
-                slots[q] = [endpoint]
-            else:
-                slot.append(endpoint)
-    endpoints: list[list[Endpoint]] = []
+    The mapping is read once and filtered once (opted in, wanted channels). Per segment, a hash
+    probe (``index_in``) gives each mapping row its user's place in the segment, and a stable sort
+    by place gives rank order with each user's endpoints in the mapping's order. A segment that
+    names a user twice takes a hash join instead, so the user gets its endpoints at both places.
+    Memory is the segments' users plus the filtered mapping's columns (see bench/README.md)."""
+    table = _mapping_table(mapping)
+    if channels:
+        table = table.filter(
+            pc.is_in(table.column("channel"), value_set=pa.array(list(channels), pa.string()))
+        )
+    opt_in = table.column("opt_in")
+    # Users with an endpoint in the wanted channels that is opted out: when none of theirs is opted in,
+    # they are not sent by choice (``opted_out_users``), not unresolved.
+    opted_out = pc.unique(table.filter(pc.invert(opt_in)).column("user_id"))
+    table = table.filter(opt_in).select(list(Endpoint._fields))
+    endpoints: list[EndpointTable] = []
     unresolved: list[int] = []
     declined: list[int] = []
-    start = 0
-    for users in segments:
-        mine = slots[start : start + len(users)]
-        endpoints.append([e for slot in mine if slot for e in slot])
-        resolved = {user for user, slot in zip(users, mine, strict=True) if slot}
-        missing = set(users) - resolved
-        out = len(missing & opted_out)
+    for segment in segments:
+        users = pa.array(segment, pa.string())
+        distinct = pc.count_distinct(users).as_py() if len(users) else 0
+        if distinct == len(users):
+            place = pc.index_in(table.column("user_id"), value_set=users)
+            found = table.append_column("place", place).filter(pc.is_valid(place))
+            found = found.take(pc.sort_indices(found, [("place", "ascending")]))  # stable: mapping order kept
+        else:
+            with_row = table.append_column("row", row_numbers(table.num_rows))
+            places = pa.table({"place": row_numbers(len(users)), "user_id": users})
+            found = places.join(with_row, keys="user_id", join_type="inner", use_threads=True)
+            found = found.sort_by([("place", "ascending"), ("row", "ascending")])
+        endpoints.append(
+            EndpointTable(
+                pa.table(
+                    {
+                        "rank": pc.add(pc.cast(found.column("place"), pa.int64()), 1),
+                        "user_id": found.column("user_id"),
+                        "channel": found.column("channel"),
+                        "endpoint_id": found.column("endpoint_id"),
+                    }
+                ),
+                unique_users=distinct == len(users),
+            )
+        )
+        members = pc.unique(users)
+        missing = members.filter(pc.invert(pc.is_in(members, value_set=pc.unique(found.column("user_id")))))
+        out = int(pc.sum(pc.is_in(missing, value_set=opted_out)).as_py() or 0)
         declined.append(out)
         unresolved.append(len(missing) - out)
-        start += len(users)
     return Resolution(endpoints=endpoints, unresolved_users=unresolved, api_calls=0, opted_out_users=declined)
 
 
@@ -138,6 +225,6 @@ def resolve_from_store(
     channels: Sequence[str] | None = None,
 ) -> Resolution:
     """:func:`resolve` against the mapping table in the lake: exactly one object read."""
-    result = resolve(segments, decode_mapping(store.get_object(key)), channels=channels)
+    result = resolve(segments, read_mapping(store.get_object(key)), channels=channels)
     result.api_calls = 1
     return result

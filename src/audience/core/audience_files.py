@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field
 
 FORMULA_TRIGGERS: Final = ("=", "+", "-", "@", "\t", "\r")
@@ -69,6 +71,138 @@ def to_csv(columns: Sequence[str], rows: Iterable[Mapping[str, object]]) -> byte
     return buffer.getvalue().encode("utf-8")
 
 
+# Cells the vectorised writers leave to Python's csv and json modules (rare: ids do not hold them).
+_CSV_SPECIAL = r'[,"\r\n]'
+_JSON_SPECIAL = r'[\x00-\x1f"\\]'
+
+
+def _one_csv_cell(text: str) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow([text, ""])
+    return buffer.getvalue()[:-2]  # drop the "," and "\n" of the second, empty cell
+
+
+def _patch(plain: pa.Array, special: pa.Array, texts: pa.Array, encode: Any) -> pa.Array:
+    """``plain`` where ``special`` is false; elsewhere ``encode(text)`` computed in Python."""
+    if not pc.any(special).as_py():
+        return plain
+    where = pc.indices_nonzero(special).to_pylist()
+    values = plain.to_pylist()
+    for i, text in zip(where, pc.take(texts, pa.array(where, pa.int64())).to_pylist(), strict=True):
+        values[i] = encode(text)
+    return pa.array(values, pa.string())
+
+
+def _texts(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    return pc.fill_null(pc.cast(column, pa.string()), "")
+
+
+def csv_cells(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """:func:`guard_cell` then ``csv.writer``'s quoting, for a whole column at once (same text)."""
+    texts = _texts(column)
+    guarded = pc.if_else(
+        pc.match_substring_regex(texts, r"^[=+\-@\t\r]"),
+        pc.binary_join_element_wise("'", texts, ""),
+        texts,
+    )
+    return _patch(guarded, pc.match_substring_regex(guarded, _CSV_SPECIAL), guarded, _one_csv_cell)
+
+
+def json_values(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Each value as ``json.dumps(value, ensure_ascii=False)`` writes it, for a whole column."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if pa.types.is_integer(column.type):
+        return pc.fill_null(pc.cast(column, pa.string()), "null")
+    texts = pc.fill_null(column, "")
+    quoted = pc.if_else(pc.is_null(column), "null", pc.binary_join_element_wise('"', texts, '"', ""))
+    special = pc.fill_null(pc.match_substring_regex(column, _JSON_SPECIAL), False)
+    return _patch(quoted, special, texts, lambda t: json.dumps(t, ensure_ascii=False))
+
+
+def _concatenated(rows: pa.Array | pa.ChunkedArray) -> bytes:
+    """The strings of ``rows`` end to end, joined in Arrow (no Python string per row)."""
+    if isinstance(rows, pa.ChunkedArray):
+        rows = rows.combine_chunks()
+    rows = rows.cast(pa.large_string())
+    whole = pc.binary_join(
+        pa.LargeListArray.from_arrays(pa.array([0, len(rows)], pa.int64()), rows),
+        pa.scalar("", pa.large_string()),
+    )
+    return bytes(whole[0].as_buffer().to_pybytes())
+
+
+def table_to_csv(table: pa.Table, columns: Sequence[str]) -> bytes:
+    """The bytes :func:`to_csv` writes for the same rows, built column-wise in Arrow."""
+    header = ",".join(_one_csv_cell(guard_cell(c)) for c in columns) + "\n"
+    if table.num_rows == 0:
+        return header.encode("utf-8")
+    cells = [csv_cells(table.column(c)) for c in columns]
+    lines = pc.binary_join_element_wise(*cells, ",") if len(cells) > 1 else cells[0]
+    return header.encode("utf-8") + _concatenated(pc.binary_join_element_wise(lines, "\n", ""))
+
+
+def table_to_json(table: pa.Table, columns: Sequence[str]) -> bytes:
+    """The bytes of ``json.dumps([{column: value, ...}, ...], ensure_ascii=False) + "\\n"``."""
+    if table.num_rows == 0:
+        return b"[]\n"
+    parts: list[pa.Array | str] = []
+    for i, c in enumerate(columns):
+        parts.append(("{" if i == 0 else ", ") + json.dumps(c, ensure_ascii=False) + ": ")
+        parts.append(json_values(table.column(c)))
+    parts.append("}, ")
+    objects = pc.binary_join_element_wise(*parts, "")
+    return b"[" + _concatenated(objects)[:-2] + b"]\n"
+
+
+def export_files(
+    *,
+    name: str,
+    definition: Mapping[str, Any],
+    rows: Sequence[Mapping[str, object]] | pa.Table,
+    columns: Sequence[str] = ("user_id",),
+    source: str,
+    model_version: str | None = None,
+    created_at: datetime | None = None,
+) -> tuple[dict[str, bytes], AudienceManifest]:
+    """The export's files (CSV, JSON, then the manifest, in writing order) and its manifest.
+
+    ``rows`` may be an Arrow table: the files are then built column-wise, byte for byte the same."""
+    slug = safe_name(name)
+    if isinstance(rows, pa.Table):
+        csv_bytes, json_bytes, size = table_to_csv(rows, columns), table_to_json(rows, columns), rows.num_rows
+    else:
+        csv_bytes = to_csv(columns, rows)
+        json_bytes = (
+            json.dumps([{c: row.get(c) for c in columns} for row in rows], ensure_ascii=False, default=str)
+            + "\n"
+        ).encode("utf-8")
+        size = len(rows)
+    files = {"csv": f"{slug}.csv", "json": f"{slug}.json"}
+    manifest = AudienceManifest(
+        name=name,
+        definition=dict(definition),
+        size=size,
+        created_at=created_at or datetime.now(UTC),
+        model_version=model_version,
+        source=source,
+        columns=list(columns),
+        files=files,
+        sha256={
+            files["csv"]: hashlib.sha256(csv_bytes).hexdigest(),
+            files["json"]: hashlib.sha256(json_bytes).hexdigest(),
+        },
+    )
+    out = {
+        files["csv"]: csv_bytes,
+        files["json"]: json_bytes,
+        f"{slug}.manifest.json": (manifest.model_dump_json(indent=2) + "\n").encode(),
+    }
+    return out, manifest
+
+
 def write_export(
     out_dir: Path,
     *,
@@ -85,29 +219,17 @@ def write_export(
     The manifest is written last, so a reader that sees it can trust both data files are complete.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    slug = safe_name(name)
-    csv_bytes = to_csv(columns, rows)
-    json_bytes = (
-        json.dumps([{c: row.get(c) for c in columns} for row in rows], ensure_ascii=False, default=str) + "\n"
-    ).encode("utf-8")
-    files = {"csv": f"{slug}.csv", "json": f"{slug}.json"}
-    for fmt, body in (("csv", csv_bytes), ("json", json_bytes)):
-        (out_dir / files[fmt]).write_bytes(body)
-    manifest = AudienceManifest(
+    files, manifest = export_files(
         name=name,
-        definition=dict(definition),
-        size=len(rows),
-        created_at=created_at or datetime.now(UTC),
-        model_version=model_version,
+        definition=definition,
+        rows=rows,
+        columns=columns,
         source=source,
-        columns=list(columns),
-        files=files,
-        sha256={
-            files["csv"]: hashlib.sha256(csv_bytes).hexdigest(),
-            files["json"]: hashlib.sha256(json_bytes).hexdigest(),
-        },
+        model_version=model_version,
+        created_at=created_at,
     )
-    (out_dir / f"{slug}.manifest.json").write_text(manifest.model_dump_json(indent=2) + "\n")
+    for file_name, body in files.items():  # the manifest last
+        (out_dir / file_name).write_bytes(body)
     return manifest
 
 

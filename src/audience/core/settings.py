@@ -132,6 +132,21 @@ class IngestSettings(CoreSettings):
     # Local lake delivery (Firehose's buffering hints)
     local_buffer_records: int = Field(default=50_000, ge=1)
     local_buffer_seconds: float = Field(default=60, gt=0)
+    # The local collector (docs/local-collector.md)
+    local_workers: int = Field(
+        default=0, ge=0, le=64, description="Handler worker processes; 0 = one per CPU, at least 2."
+    )
+    local_request_timeout_seconds: float = Field(
+        default=29, gt=0, description="A request's deadline, as API Gateway's integration timeout: then 503."
+    )
+    shutdown_timeout_seconds: float = Field(
+        default=25, gt=0, description="One deadline for the whole SIGTERM stop (supervisors SIGKILL at 30 s)."
+    )
+    test_fsync_delay_seconds: float = Field(
+        default=0,
+        ge=0,
+        description="Test-only: every fsync of the spool and the lake writer first sleeps this long.",
+    )
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

@@ -44,11 +44,24 @@ class CounterDelta:
 
 
 def aggregate(records: Iterable[LakeRecord]) -> dict[CounterKey, CounterDelta]:
-    deltas: dict[CounterKey, CounterDelta] = {}
+    """One delta per (content, bucket), ordered by (content, bucket): adapters write in that order.
+
+    Keyed by plain tuples while summing (an event hour is formatted once per distinct hour), then
+    turned into :class:`CounterKey`: this runs once per request on the ingestion hot path."""
+    deltas: dict[tuple[str, str], CounterDelta] = {}
+    hours: dict[tuple[int, int, int, int], str] = {}
     for record in records:
-        for bucket in (TOTAL_BUCKET, hour_bucket(record)):
-            deltas.setdefault(CounterKey(record.content_id, bucket), CounterDelta()).add(record)
-    return deltas
+        at = record.event_timestamp
+        hour_key = (at.year, at.month, at.day, at.hour)
+        hour = hours.get(hour_key) or hours.setdefault(hour_key, hour_bucket(record))
+        seconds = record.metadata.view_duration or 0.0
+        for key in ((record.content_id, TOTAL_BUCKET), (record.content_id, hour)):
+            delta = deltas.get(key)
+            if delta is None:
+                delta = deltas[key] = CounterDelta()
+            delta.counts[record.event_type] += 1
+            delta.view_seconds += seconds
+    return {CounterKey(*key): deltas[key] for key in sorted(deltas)}
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,24 @@
-"""Rules on batches of lake records shared by the domain and every adapter."""
+"""Rules on batches of lake records shared by the domain and every adapter.
+
+Two rules live here and nowhere else:
+
+* **Deduplication.** One record per ``event_id``, the first occurrence winning
+  (:func:`first_per_event_id`). The ingestion service applies it once per request and hands the
+  adapters a :class:`UniqueRecords` batch, for which the adapters' own call of the rule is free.
+* **Building a record.** An accepted event becomes its :class:`~schemas.engagement.LakeRecord`
+  once (:func:`build_lake_records`), and its JSON line is serialised once, in the same step.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from pydantic import BaseModel
+from pydantic_core import to_json
+
+from schemas.engagement import EngagementEvent, LakeLocation, LakeMetadata, LakeRecord, format_lake_timestamp
 
 if TYPE_CHECKING:
     from audience.ingest.ports import LakeRow
@@ -13,11 +28,108 @@ else:
     R = TypeVar("R")
 
 
-def first_per_event_id(records: Iterable[R]) -> list[R]:
+class UniqueRecords(list[R], Generic[R]):
+    """A batch already reduced to one record per ``event_id`` by :func:`first_per_event_id`.
+
+    Any sub-list of it is unique too, so filters keep the type. Generic over the record type: an
+    engagement event's :class:`LakeRecord` or a social post's record."""
+
+
+def first_per_event_id(records: Iterable[R]) -> UniqueRecords[R]:
     """One record per ``event_id``, the first occurrence winning, in the original order.
 
     A repeated id within one request is a duplicate; every store keeps the same one."""
+    if isinstance(records, UniqueRecords):
+        return records
     by_id: dict[str, R] = {}
     for record in records:
         by_id.setdefault(record.event_id, record)
-    return list(by_id.values())
+    return UniqueRecords(by_id.values())
+
+
+_new = object.__new__
+_set = object.__setattr__
+_LOCATION_FIELDS = frozenset(LakeLocation.model_fields)
+_METADATA_FIELDS = frozenset(LakeMetadata.model_fields)
+_RECORD_FIELDS = frozenset(LakeRecord.model_fields)
+_BUILT_FIELDS = (
+    "event_id", "schema_version", "user_id", "content_id", "event_type", "event_timestamp", "platform",
+    "device_type", "location", "session_id", "metadata", "event_id_source", "ingested_at", "request_id",
+    "ingest_source", "recommendation_id", "variant",
+)  # fmt: skip
+if tuple(LakeRecord.model_fields) != _BUILT_FIELDS:  # the contract changed: build_lake_records must follow
+    raise RuntimeError(f"LakeRecord fields {tuple(LakeRecord.model_fields)} differ from {_BUILT_FIELDS}")
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _trusted(cls: type[M], values: dict[str, Any], fields: frozenset[str]) -> M:
+    """``cls.model_construct(**values)`` for values that already have every field, validated.
+
+    ``model_construct`` walks the fields in Python (about 7 µs a model); an accepted event's values
+    were checked by the contract a moment ago, so this sets the same four slots directly."""
+    model = _new(cls)
+    _set(model, "__dict__", values)
+    _set(model, "__pydantic_fields_set__", set(fields))
+    _set(model, "__pydantic_extra__", None)
+    _set(model, "__pydantic_private__", None)
+    return model
+
+
+def _lake_time(value: datetime) -> str:
+    """:func:`schemas.engagement.format_lake_timestamp` for an aware datetime already in UTC."""
+    return value.isoformat(sep=" ", timespec="microseconds")[:-6]  # drops "+00:00"
+
+
+def build_lake_records(
+    events: Sequence[EngagementEvent], *, ingested_at: datetime, request_id: str, ingest_source: str
+) -> list[LakeRecord]:
+    """The lake records of contract-valid events, each built once with its JSON line.
+
+    Equal to ``LakeRecord.from_event(...)`` and its ``to_json_line()`` (a test holds them equal): the
+    values are laid out in the record's field order with the timestamps as the line carries them,
+    serialised by pydantic-core, then the same dict becomes the record, timestamps as datetimes."""
+    at = ingested_at.astimezone(UTC)
+    at_text = format_lake_timestamp(at)
+    out: list[LakeRecord] = []
+    for event in events:
+        loc, meta = event.location, event.metadata
+        event_id = event.event_id
+        stamp = event.timestamp
+        if stamp.tzinfo is not UTC:  # the contract normalises to UTC; this only guards the fast format
+            stamp = stamp.astimezone(UTC)
+        location = {"country": loc.country, "region": loc.region, "city": loc.city}
+        metadata = {
+            "view_duration": None if meta.view_duration is None else float(meta.view_duration),
+            "completion_rate": None if meta.completion_rate is None else float(meta.completion_rate),
+            "interaction_count": meta.interaction_count,
+        }
+        values: dict[str, Any] = {
+            "event_id": event_id or event.derived_event_id(),
+            "schema_version": event.schema_version,
+            "user_id": event.user_id,
+            "content_id": event.content_id,
+            "event_type": event.event_type.value,
+            "event_timestamp": _lake_time(stamp),
+            "platform": event.platform,
+            "device_type": event.device_type.value,
+            "location": location,
+            "session_id": event.session_id,
+            "metadata": metadata,
+            "event_id_source": "client" if event_id else "derived",
+            "ingested_at": at_text,
+            "request_id": request_id,
+            "ingest_source": ingest_source,
+            "recommendation_id": event.recommendation_id,
+            "variant": event.variant,
+        }
+        line = to_json(values).decode() + "\n"
+        values["event_timestamp"] = stamp
+        values["ingested_at"] = at
+        values["location"] = _trusted(LakeLocation, location, _LOCATION_FIELDS)
+        values["metadata"] = _trusted(LakeMetadata, metadata, _METADATA_FIELDS)
+        record = _trusted(LakeRecord, values, _RECORD_FIELDS)
+        record.__dict__["json_line"] = line  # LakeRecord.json_line is a cached_property: serialised once
+        out.append(record)
+    return out

@@ -53,7 +53,13 @@ def build_ports(settings: IngestSettings) -> Ports:
 
     home = settings.home
     return Ports(
-        sink=LocalSpool(home / "state" / "spool.db", dedup_ttl_seconds=settings.dedup_ttl_seconds),
+        sink=LocalSpool(
+            home / "state" / "spool.db",
+            dedup_ttl_seconds=settings.dedup_ttl_seconds,
+            # A write lock is never waited for past a request's deadline (then: 503, Retry-After).
+            busy_timeout_seconds=min(30.0, settings.local_request_timeout_seconds),
+            commit_delay_seconds=settings.test_fsync_delay_seconds,
+        ),
         counters=SqliteCounterStore(
             home / "state" / "counters.db", dedup_ttl_seconds=settings.dedup_ttl_seconds
         ),

@@ -59,7 +59,7 @@ def train(
         _train_cloud(model, channels, role_arn, image_uri, instance_type, deploy, endpoint, region)
         return
 
-    from audience.features.adapters.local.glue import JavaMissingError
+    from audience.features.wiring import JavaMissingError
     from audience.models.adapters.local.training import EmptySetsError
     from audience.models.stage import MissingDataError, run
 

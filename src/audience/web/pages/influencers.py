@@ -2,7 +2,7 @@
 
 Thin: the latest scoring run from the serving store (SQLite locally, DynamoDB in AWS), the budget
 allocator (:func:`audience.influencers.allocation.allocate`) and the file export
-(:func:`audience.activation.files.write_export`) of an allocation into the lake's ``exports/``.
+(:func:`audience.core.audience_files.write_export`) of an allocation into the lake's ``exports/``.
 Errors a caller can fix are 400 with a reason; no scoring run yet is 503.
 """
 

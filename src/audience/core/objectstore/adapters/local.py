@@ -4,25 +4,40 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
+Fsync = Callable[[int], None]
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write to a temp file, fsync, rename: readers never see half a file, a crash leaves none."""
+
+def slow_fsync(delay_seconds: float) -> Fsync:
+    """Test-only: an ``fsync`` that first sleeps, to reproduce a disk another process saturates."""
+
+    def fsync(fd: int) -> None:
+        time.sleep(delay_seconds)
+        os.fsync(fd)
+
+    return fsync
+
+
+def atomic_write(path: Path, data: bytes, fsync: Fsync = os.fsync) -> None:
+    """Write to a temp file, fsync, rename: readers never see half a file, a crash leaves only a
+    dot-named ``.tmp`` file that readers skip (the lake writer sweeps its own on start)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
-        os.fsync(dir_fd)
+        fsync(dir_fd)
     finally:
         os.close(dir_fd)
 

@@ -76,11 +76,51 @@ def _job_module(name: str) -> ModuleType:
     return modules[name]
 
 
+def local_spark_conf(cores: int | None = None) -> dict[str, str]:
+    """SQL settings for Spark on one machine, applied to the local session only, never in the scripts.
+
+    Glue sizes its own cluster (the scripts set only what every run needs: UTC, timestamp type); a
+    laptop or a 2-core CI box needs the opposite of Spark's cluster defaults:
+
+    * few shuffle partitions (2 per core, not 200), which adaptive execution coalesces further
+      towards 64 MiB each, never below one per core;
+    * large file splits, and small files packed together (the lake holds many small Parquet files,
+      one per delivery), so a scan is a few tasks rather than one per file;
+    * reference tables broadcast rather than shuffled (they are a few MiB).
+    """
+    partitions = 2 * (cores or os.cpu_count() or 2)
+    return {
+        "spark.sql.shuffle.partitions": str(partitions),
+        "spark.sql.adaptive.enabled": "true",
+        "spark.sql.adaptive.coalescePartitions.enabled": "true",
+        # parallelismFirst stays Spark's default (true): coalescing never drops below the cores.
+        "spark.sql.adaptive.advisoryPartitionSizeInBytes": "64m",
+        "spark.sql.adaptive.skewJoin.enabled": "true",
+        "spark.sql.files.maxPartitionBytes": "256m",
+        "spark.sql.files.openCostInBytes": "1m",
+        "spark.sql.autoBroadcastJoinThreshold": "64m",
+    }
+
+
+def apply_local_conf(spark: SparkSession, overrides: dict[str, str] | None = None) -> SparkSession:
+    """Set :func:`local_spark_conf` (and ``overrides``) on a local session; returns it."""
+    for key, value in {**local_spark_conf(), **(overrides or {})}.items():
+        spark.conf.set(key, value)
+    return spark
+
+
 def local_spark() -> SparkSession:
-    """One session for all jobs: local[*], 2 GiB driver, 8 shuffle partitions, UTC, quiet logs."""
+    """One session for all jobs: local[*], 2 GiB driver, UTC, quiet logs, :func:`local_spark_conf`."""
     from glue_jobs.features_lib.io import local_session
 
-    return local_session("audience-features", master="local[*]", driver_memory="2g", shuffle_partitions=8)
+    conf = local_spark_conf()
+    session = local_session(
+        "audience-features",
+        master="local[*]",
+        driver_memory="2g",
+        shuffle_partitions=int(conf["spark.sql.shuffle.partitions"]),
+    )
+    return apply_local_conf(session)
 
 
 def data_quality_error() -> type[Exception]:

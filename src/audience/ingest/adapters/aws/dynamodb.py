@@ -17,6 +17,20 @@ the aggregated deltas (one ``UpdateItem`` with ``ADD`` per (content, bucket)) at
 that fails its condition cancels the transaction and is named in ``CancellationReasons``; those
 records are duplicates, so they are dropped, the rest re-aggregated, and the transaction retried.
 
+Hot content: write sharding. A (content, bucket) item takes one ``UpdateItem`` per request, and one
+partition key takes at most 1,000 WCU/s (a transactional write costs 2 WCU). A viral content's
+items would pass that, so a content that runs hot is **promoted** to ``N`` shards (1 -> 4 -> 16 ->
+64): shard 0 is the ``CONTENT#<id>`` items above, shard ``k`` the same items under
+``SHARD#<k>#CONTENT#<id>``; each request's delta for the content goes, whole, to one shard chosen by
+hash. The count lives in ``SHARDS#<id>`` / ``SHARDS`` (``shards``: its own partition, so promoting
+a content is not throttled with it), raised by a conditional update and never lowered. Reads sum every shard, so they stay exact; the claims are untouched, so counting stays
+exactly once. A writer promotes a content when DynamoDB throttles the content's update in a
+transaction, after repeated transaction conflicts on it, or when its own write rate to the content
+passes ``hot_writes_per_second``; other writers learn the count from the same signals (a throttled
+write, then the conditional update's answer). Promotion is committed before any write goes to a new
+shard, so a reader that reads the count first and then the shards misses nothing committed before
+it started. See docs/decisions.md ("Hot counters") and the load model in bench/counters.py.
+
 Packing: a transaction holds at most 100 actions and may not touch an item twice. Records are
 grouped by content; a group costs ``claims + 1 (TOTAL) + distinct hours`` actions, and whole groups
 are packed into transactions first-fit. Only a group that alone exceeds 100 actions is split (by
@@ -29,6 +43,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -55,6 +70,12 @@ CONTENT_PREFIX = "CONTENT#"
 EVENT_PREFIX = "EVENT#"
 HOUR_PREFIX = "HOUR#"
 DEDUP_SK = "EVENT"
+SHARD_PREFIX = "SHARD#"
+SHARDS_PREFIX = "SHARDS#"
+SHARDS_SK = "SHARDS"
+SHARD_STEPS = (1, 4, 16, 64)
+"""Shard counts a content is promoted through (each step x4: few promotions for a viral spike)."""
+_HOT_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded"})
 MAX_TRANSACTION_ACTIONS = 100
 MAX_BATCH_GET_KEYS = 100
 RANKABLE = (*EVENT_TYPES, "events", "view_seconds")
@@ -157,6 +178,34 @@ def _counts(item: dict[str, Any]) -> dict[str, int]:
     return {t: int(_number(item, t)) for t in EVENT_TYPES}
 
 
+def content_pk(content_id: str, shard: int = 0) -> str:
+    """The partition key of a content's counters in ``shard`` (0: the unsharded layout)."""
+    return (
+        CONTENT_PREFIX + content_id if shard == 0 else f"{SHARD_PREFIX}{shard}#{CONTENT_PREFIX}{content_id}"
+    )
+
+
+def content_of(pk: str) -> str:
+    """The content id of a counter partition key, sharded or not."""
+    if pk.startswith(SHARD_PREFIX):
+        pk = pk.split("#", 2)[2]
+    return pk.removeprefix(CONTENT_PREFIX)
+
+
+def shard_for(content_id: str, records: Sequence[LakeRecord], shards: int) -> int:
+    """The shard a request's delta for ``content_id`` goes to: a hash of the content and its first
+    event id, so it is spread over requests yet the same for every retry of one transaction."""
+    if shards <= 1:
+        return 0
+    first = next(r.event_id for r in records if r.content_id == content_id)
+    return zlib.crc32(f"{content_id}\x00{first}".encode()) % shards
+
+
+def next_shard_count(current: int, max_shards: int) -> int:
+    bigger = [n for n in SHARD_STEPS if n > current]
+    return min(bigger[0] if bigger else current * 4, max_shards)
+
+
 def _hour_start(bucket: str) -> int:
     hour = datetime.strptime(bucket.removeprefix(HOUR_PREFIX), "%Y-%m-%dT%H").replace(tzinfo=UTC)
     return int(hour.timestamp())
@@ -185,6 +234,9 @@ class DynamoCounterStore:
         retry_budget_seconds: float = 5.0,
         backoff_seconds: float = 0.05,
         sleep: Callable[[float], None] = time.sleep,
+        max_shards: int = 64,
+        hot_writes_per_second: float | None = 200.0,
+        conflicts_to_promote: int = 3,
     ) -> None:
         self.table_name = table_name
         self.dedup_ttl_seconds = dedup_ttl_seconds
@@ -195,6 +247,17 @@ class DynamoCounterStore:
         self.backoff_seconds = backoff_seconds
         self.sleep = sleep
         self._client = client
+        self.max_shards = max_shards
+        self.hot_writes_per_second = hot_writes_per_second
+        self.conflicts_to_promote = conflicts_to_promote
+        self._shards: dict[str, int] = {}  # learned shard counts (absent: 1); they only ever grow
+        self._conflicts: dict[str, list[float]] = {}
+        self._rate: dict[str, tuple[int, int]] = {}  # content -> (epoch second, writes in it)
+        self.promotions = 0
+
+    def shards_of(self, content_id: str) -> int:
+        """The shard count this writer uses for ``content_id`` (what it has learned so far)."""
+        return self._shards.get(content_id, 1)
 
     @property
     def client(self) -> Any:
@@ -265,10 +328,14 @@ class DynamoCounterStore:
         token = str(uuid.uuid4())
         retries = 0
         last: Exception | None = None
+        items: list[dict[str, Any]] | None = None
+        hot: set[str] = set()
         while pending:
-            items = self._transact_items(pending, now)
+            if items is None:  # once per token: a resend with the same token must be identical
+                items = self._transact_items(pending, now)
             try:
                 self.client.transact_write_items(TransactItems=items, ClientRequestToken=token)
+                self._count_writes(pending, now)
                 return {r.event_id for r in pending}
             except ClientError as exc:
                 last = exc
@@ -290,8 +357,9 @@ class DynamoCounterStore:
                         raise CounterWriteError(
                             f"counter transaction cancelled: {sorted(fatal)}", set()
                         ) from exc
+                    hot = self._hot_contents(pending, reasons, now)
                     # Cancelled means nothing committed: a new attempt gets a new token and a new clock.
-                    now, token = self.clock(), str(uuid.uuid4())
+                    now, token, items = self.clock(), str(uuid.uuid4()), None
                     if duplicates:
                         pending = [r for r in pending if r.event_id not in duplicates]
                         continue  # progress is guaranteed: the set shrinks
@@ -307,8 +375,83 @@ class DynamoCounterStore:
                     f"counters not written after {retries} attempt(s) (last: {reason})", set()
                 ) from last
             logger.info("counter transaction retried", extra={"reason": reason, "attempt": retries})
+            for content_id in hot:  # before the retry, which then goes to the new shards
+                self.promote(content_id, now)
+            hot = set()
             self._backoff(retries)
         return set()
+
+    # --- hot content ---------------------------------------------------------------------------
+
+    def _hot_contents(self, records: list[LakeRecord], reasons: list[str], now: float) -> set[str]:
+        """Contents whose update in a cancelled transaction says they run hot (reasons follow the
+        items: the claims in ``records`` order, then one update per (content, bucket))."""
+        keys = list(aggregate(records))
+        hot: set[str] = set()
+        for key, reason in zip(keys, reasons[len(records) :], strict=False):
+            if reason in _HOT_REASONS:
+                hot.add(key.content_id)
+            elif reason == "TransactionConflict":
+                recent = [t for t in self._conflicts.get(key.content_id, []) if now - t < 10] + [now]
+                self._conflicts[key.content_id] = recent
+                if len(recent) >= self.conflicts_to_promote:
+                    hot.add(key.content_id)
+        return hot
+
+    def _count_writes(self, records: list[LakeRecord], now: float) -> None:
+        """This writer's own writes per content per second; past ``hot_writes_per_second``, promote."""
+        if self.hot_writes_per_second is None:
+            return
+        second = int(now)
+        for content_id in {r.content_id for r in records}:
+            start, count = self._rate.get(content_id, (second, 0))
+            count = count + 1 if start == second else 1
+            self._rate[content_id] = (second, count)
+            if count > self.hot_writes_per_second * self.shards_of(content_id):  # per shard
+                self.promote(content_id, now)
+                self._rate[content_id] = (second, 0)
+
+    def promote(self, content_id: str, now: float | None = None) -> int:
+        """Raise the content's shard count one step (conditionally: it never goes down, and a writer
+        that lost the race adopts the larger count). Returns the count now in use.
+
+        A failed promotion is logged and the old count kept: counting goes on, just hotter."""
+        current = self.shards_of(content_id)
+        wanted = next_shard_count(current, self.max_shards)
+        if wanted <= current:
+            return current
+        key = {"pk": {"S": SHARDS_PREFIX + content_id}, "sk": {"S": SHARDS_SK}}
+        at = self.clock() if now is None else now
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=key,
+                UpdateExpression="SET #shards = :n, #promoted_at = :now",
+                ConditionExpression="attribute_not_exists(#shards) OR #shards < :n",
+                ExpressionAttributeNames={"#shards": "shards", "#promoted_at": "promoted_at"},
+                ExpressionAttributeValues={":n": _n(wanted), ":now": _n(int(at))},
+            )
+            learned = wanted
+            self.promotions += 1
+            logger.info("hot content promoted", extra={"content_id": content_id, "shards": wanted})
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                logger.warning("shard promotion failed", extra={"content_id": content_id, "error": str(exc)})
+                return current
+            learned = self._read_shard_count(content_id)  # someone promoted further: adopt theirs
+        except BotoCoreError as exc:
+            logger.warning("shard promotion failed", extra={"content_id": content_id, "error": str(exc)})
+            return current
+        self._shards[content_id] = max(current, learned)
+        return self._shards[content_id]
+
+    def _read_shard_count(self, content_id: str) -> int:
+        item = self.client.get_item(
+            TableName=self.table_name,
+            Key={"pk": {"S": SHARDS_PREFIX + content_id}, "sk": {"S": SHARDS_SK}},
+            ConsistentRead=True,
+        ).get("Item")
+        return int(_number(item, "shards")) if item and "shards" in item else 1
 
     def _transact_items(self, records: list[LakeRecord], now: float) -> list[dict[str, Any]]:
         """Claims first, in ``records`` order (so cancellation reason *i* is record *i*), then updates."""
@@ -327,10 +470,13 @@ class DynamoCounterStore:
             }
             for r in records
         ]
-        updates = [self._update(key, delta, now) for key, delta in sorted(aggregate(records).items())]
+        shard = {c: shard_for(c, records, self.shards_of(c)) for c in {r.content_id for r in records}}
+        updates = [
+            self._update(key, delta, now, shard[key.content_id]) for key, delta in aggregate(records).items()
+        ]
         return claims + updates
 
-    def _update(self, key: CounterKey, delta: CounterDelta, now: float) -> dict[str, Any]:
+    def _update(self, key: CounterKey, delta: CounterDelta, now: float, shard: int = 0) -> dict[str, Any]:
         values = {f":{t}": _n(delta.counts[t]) for t in EVENT_TYPES}
         values |= {":events": _n(delta.events), ":view_seconds": _n(delta.view_seconds), ":now": _n(now)}
         adds = ", ".join(f"#{a} :{a}" for a in (*EVENT_TYPES, "events", "view_seconds"))
@@ -344,7 +490,7 @@ class DynamoCounterStore:
         return {
             "Update": {
                 "TableName": self.table_name,
-                "Key": {"pk": {"S": CONTENT_PREFIX + key.content_id}, "sk": {"S": key.bucket}},
+                "Key": {"pk": {"S": content_pk(key.content_id, shard)}, "sk": {"S": key.bucket}},
                 "UpdateExpression": f"ADD {adds} SET {sets}",
                 "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": values,
@@ -428,14 +574,39 @@ class DynamoCounterStore:
     # --- read side -----------------------------------------------------------------------------
 
     def content(self, content_id: str) -> ContentCounters | None:
-        response = self.client.get_item(
-            TableName=self.table_name,
-            Key={"pk": {"S": CONTENT_PREFIX + content_id}, "sk": {"S": TOTAL_BUCKET}},
+        """The content's totals, summed over its shards (read after the shard count: exact)."""
+        shards = self._read_shard_count(content_id)
+        items = self._get_many(
+            [{"pk": {"S": content_pk(content_id, k)}, "sk": {"S": TOTAL_BUCKET}} for k in range(shards)]
         )
-        item = response.get("Item")
-        if item is None:
+        if not items:
             return None
-        return ContentCounters(content_id, _counts(item), _number(item, "view_seconds"))
+        counts = {t: sum(int(_number(i, t)) for i in items) for t in EVENT_TYPES}
+        return ContentCounters(content_id, counts, sum(_number(i, "view_seconds") for i in items))
+
+    def _get_many(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Strongly consistent reads of ``keys`` (one GetItem, or BatchGetItem pages of 100 with
+        unprocessed keys retried)."""
+        if len(keys) == 1:
+            item = self.client.get_item(TableName=self.table_name, Key=keys[0], ConsistentRead=True).get(
+                "Item"
+            )
+            return [item] if item else []
+        items: list[dict[str, Any]] = []
+        for start in range(0, len(keys), MAX_BATCH_GET_KEYS):
+            request: dict[str, Any] = {
+                self.table_name: {"Keys": keys[start : start + MAX_BATCH_GET_KEYS], "ConsistentRead": True}
+            }
+            for attempt in range(self.max_attempts):
+                response = self.client.batch_get_item(RequestItems=request)
+                items += response.get("Responses", {}).get(self.table_name, [])
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                self._backoff(attempt)
+            else:
+                raise CounterWriteError("counter read left keys unprocessed", set())
+        return items
 
     def top_content(self, limit: int = 10, by: str = "events") -> list[ContentCounters]:
         """The leading contents by ``by``, from a Scan of the TOTAL items.
@@ -449,13 +620,24 @@ class DynamoCounterStore:
         rows: list[ContentCounters] = []
         pages = self.client.get_paginator("scan").paginate(
             TableName=self.table_name,
-            FilterExpression="sk = :total AND begins_with(pk, :content)",
-            ExpressionAttributeValues={":total": {"S": TOTAL_BUCKET}, ":content": {"S": CONTENT_PREFIX}},
+            FilterExpression="sk = :total AND (begins_with(pk, :content) OR begins_with(pk, :shard))",
+            ExpressionAttributeValues={
+                ":total": {"S": TOTAL_BUCKET},
+                ":content": {"S": CONTENT_PREFIX},
+                ":shard": {"S": SHARD_PREFIX},
+            },
         )
+        totals: dict[str, tuple[dict[str, int], float]] = {}
         for page in pages:
             for item in page.get("Items", []):
-                content_id = item["pk"]["S"].removeprefix(CONTENT_PREFIX)
-                rows.append(ContentCounters(content_id, _counts(item), _number(item, "view_seconds")))
+                content_id = content_of(item["pk"]["S"])
+                counts, seconds = totals.get(content_id, (dict.fromkeys(EVENT_TYPES, 0), 0.0))
+                item_counts = _counts(item)
+                totals[content_id] = (
+                    {t: counts[t] + item_counts[t] for t in EVENT_TYPES},
+                    seconds + _number(item, "view_seconds"),
+                )
+        rows = [ContentCounters(c, counts, seconds) for c, (counts, seconds) in totals.items()]
 
         def rank(row: ContentCounters) -> tuple[float, str]:
             value = (
@@ -466,22 +648,29 @@ class DynamoCounterStore:
         return sorted(rows, key=rank)[:limit]
 
     def hourly(self, content_id: str, start_hour: str, end_hour: str) -> list[HourlyCounters]:
-        pages = self.client.get_paginator("query").paginate(
-            TableName=self.table_name,
-            KeyConditionExpression="pk = :pk AND sk BETWEEN :start AND :end",
-            ExpressionAttributeValues={
-                ":pk": {"S": CONTENT_PREFIX + content_id},
-                ":start": {"S": HOUR_PREFIX + start_hour},
-                ":end": {"S": HOUR_PREFIX + end_hour},
-            },
-        )
-        return [
-            HourlyCounters(
-                content_id,
-                item["sk"]["S"].removeprefix(HOUR_PREFIX),
-                _counts(item),
-                _number(item, "view_seconds"),
+        """Hourly buckets in range, each summed over the content's shards."""
+        by_hour: dict[str, tuple[dict[str, int], float]] = {}
+        for shard in range(self._read_shard_count(content_id)):
+            pages = self.client.get_paginator("query").paginate(
+                TableName=self.table_name,
+                KeyConditionExpression="pk = :pk AND sk BETWEEN :start AND :end",
+                ExpressionAttributeValues={
+                    ":pk": {"S": content_pk(content_id, shard)},
+                    ":start": {"S": HOUR_PREFIX + start_hour},
+                    ":end": {"S": HOUR_PREFIX + end_hour},
+                },
+                ConsistentRead=True,
             )
-            for page in pages
-            for item in page.get("Items", [])
+            for page in pages:
+                for item in page.get("Items", []):
+                    hour = item["sk"]["S"].removeprefix(HOUR_PREFIX)
+                    counts, seconds = by_hour.get(hour, (dict.fromkeys(EVENT_TYPES, 0), 0.0))
+                    item_counts = _counts(item)
+                    by_hour[hour] = (
+                        {t: counts[t] + item_counts[t] for t in EVENT_TYPES},
+                        seconds + _number(item, "view_seconds"),
+                    )
+        return [
+            HourlyCounters(content_id, hour, counts, seconds)
+            for hour, (counts, seconds) in sorted(by_hour.items())
         ]

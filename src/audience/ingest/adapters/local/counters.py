@@ -92,12 +92,12 @@ class SqliteCounterStore:
                     (
                         key.content_id,
                         key.bucket,
-                        *(d.counts[t] for t in EVENT_TYPES),
+                        *d.counts.values(),  # CounterDelta keeps EVENT_TYPES' order
                         d.events,
                         d.view_seconds,
                         now,
                     )
-                    for key, d in sorted(aggregate(new).items())
+                    for key, d in aggregate(new).items()
                 ],
             )
         return claimed

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import threading
 import time
@@ -24,12 +25,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.json as pj
 import pyarrow.parquet as pq
 
-from audience.core.objectstore.adapters.local import atomic_write
+from audience.core.objectstore.adapters.local import Fsync, atomic_write
 from audience.core.sqlite import SqliteDatabase
 from audience.ingest.ports import LakeRow, SinkLimits
 from audience.ingest.records import first_per_event_id
@@ -113,8 +115,21 @@ class LocalSpool:
 
     limits = SinkLimits()
 
-    def __init__(self, path: Path, dedup_ttl_seconds: int, clock: Callable[[], float] = time.time) -> None:
-        self.db = SqliteDatabase(path, _SCHEMA)
+    def __init__(
+        self,
+        path: Path,
+        dedup_ttl_seconds: int,
+        clock: Callable[[], float] = time.time,
+        *,
+        busy_timeout_seconds: float = 30.0,
+        commit_delay_seconds: float = 0.0,
+    ) -> None:
+        self.db = SqliteDatabase(
+            path,
+            _SCHEMA,
+            busy_timeout_seconds=busy_timeout_seconds,
+            commit_delay_seconds=commit_delay_seconds,
+        )
         self.ttl = dedup_ttl_seconds
         self.clock = clock
 
@@ -124,8 +139,14 @@ class LocalSpool:
             with self.db.transaction() as conn:
                 ids = json.dumps([r.event_id for r in records])
                 claimed = {row[0] for row in conn.execute(_CLAIM, (now + self.ttl, ids, now)).fetchall()}
+                partitions: dict[object, str] = {}  # a request's records share their ingested_at
                 rows = [
-                    (partition_of(r), now, r.to_json_line())
+                    (
+                        partitions.get(r.ingested_at)
+                        or partitions.setdefault(r.ingested_at, partition_of(r)),
+                        now,
+                        r.to_json_line(),
+                    )
                     for r in first_per_event_id(records)
                     if r.event_id in claimed
                 ]
@@ -148,7 +169,33 @@ class FlushReport:
     rows: int = 0
 
 
+@dataclass(frozen=True)
+class StopReport:
+    """What a bounded stop achieved: delivered since the stop was requested, left in the spool for
+    the next start, and whether a file in progress was abandoned at the deadline (its range stays
+    recorded; the next start writes it again under the same name)."""
+
+    rows: int
+    files: int
+    pending: int
+    abandoned: bool
+
+
+class Interrupted(Exception):
+    """The stop deadline passed between two files; the delivery stays recorded for the next run."""
+
+
 class LakeWriter:
+    """Delivers the spool into the lake, one file at a time, from one thread.
+
+    A periodic delivery and the final flush are the same loop in the same thread, so they never
+    wait on each other; a stop only changes the loop's mode (deliver everything, until a deadline)
+    and is checked between files. Rows count as delivered only when their range's ``_finish``
+    commits, which happens once per range whatever moment the stop arrives: a range interrupted
+    between its files stays recorded in ``deliveries`` and the next run writes it again under the
+    same names.
+    """
+
     def __init__(
         self,
         spool: LocalSpool,
@@ -159,6 +206,8 @@ class LakeWriter:
         clock: Callable[[], float] = time.time,
         prefix: str = EVENTS_PREFIX,
         schema: pa.Schema | None = None,
+        fsync: Fsync = os.fsync,
+        on_recovered: Callable[[FlushReport], None] | None = None,
     ) -> None:
         """``prefix`` and ``schema`` name the table (default: engagement events; social posts use
         ``social-posts`` and their own columns), each table with its own spool."""
@@ -169,9 +218,27 @@ class LakeWriter:
         self.buffer_seconds = buffer_seconds
         self.clock = clock
         self.schema = schema if schema is not None else lake_schema()
+        self.fsync = fsync
+        self.on_recovered = on_recovered
         self._flush_lock = threading.Lock()
-        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()  # from now on: deliver everything, by the deadline
+        self._closed = threading.Event()  # and no more input will come
+        self._deadline: float | None = None  # time.monotonic()
         self._thread: threading.Thread | None = None
+        self._totals_lock = threading.Lock()
+        self._totals = FlushReport()
+        self._at_stop: FlushReport | None = None  # totals when the stop was requested
+
+    @property
+    def delivered(self) -> FlushReport:
+        """Everything this writer has delivered (rows removed from the spool, their files)."""
+        with self._totals_lock:
+            return FlushReport(self._totals.files, self._totals.rows)
+
+    def _check(self) -> None:
+        if self._deadline is not None and time.monotonic() >= self._deadline:
+            raise Interrupted
 
     def _write_range(self, first: int, last: int) -> int:
         rows = self.spool.db.connection().execute(
@@ -180,7 +247,8 @@ class LakeWriter:
         by_partition: dict[str, list[str]] = defaultdict(list)
         for partition, line in rows:
             by_partition[partition].append(line)
-        for partition, lines in by_partition.items():
+        for partition, lines in sorted(by_partition.items()):
+            self._check()
             # Arrow's JSON reader parses the very lines Firehose would receive, against the Glue
             # table's schema (an unknown field is an error, as in Firehose's conversion), in C++.
             table = pj.read_json(
@@ -190,13 +258,34 @@ class LakeWriter:
             buffer = BytesIO()
             pq.write_table(table, buffer, compression="snappy")
             name = f"part-{first:012d}-{last:012d}.parquet"
-            atomic_write(self.lake_dir / self.prefix / partition / name, buffer.getvalue())
+            atomic_write(self.lake_dir / self.prefix / partition / name, buffer.getvalue(), self.fsync)
         return len(by_partition)
 
-    def _finish(self, delivery_id: int, first: int, last: int) -> None:
+    def _finish(self, delivery_id: int, first: int, last: int, files: int) -> int:
         with self.spool.db.transaction() as conn:
-            conn.execute("DELETE FROM spool WHERE seq BETWEEN ? AND ?", (first, last))
+            rows = conn.execute("DELETE FROM spool WHERE seq BETWEEN ? AND ?", (first, last)).rowcount
             conn.execute("DELETE FROM deliveries WHERE id = ?", (delivery_id,))
+        with self._totals_lock:
+            self._totals.rows += rows
+            self._totals.files += files
+        return rows
+
+    def sweep(self) -> int:
+        """Remove temp files a killed writer left (only the lock-holding writer runs this)."""
+        swept = 0
+        for tmp in (self.lake_dir / self.prefix).glob("**/.part-*.tmp"):
+            tmp.unlink(missing_ok=True)
+            swept += 1
+        return swept
+
+    def unfinished(self) -> int:
+        """Rows of deliveries a crash interrupted, which the next recovery writes again."""
+        (rows,) = (
+            self.spool.db.connection()
+            .execute("SELECT count(*) FROM spool JOIN deliveries ON seq BETWEEN first_seq AND last_seq")
+            .fetchone()
+        )
+        return int(rows)
 
     def recover(self) -> FlushReport:
         """Finish deliveries a crash interrupted (their rows are still in the spool)."""
@@ -205,9 +294,9 @@ class LakeWriter:
             self.spool.db.connection().execute("SELECT id, first_seq, last_seq FROM deliveries").fetchall()
         )
         for delivery_id, first, last in unfinished:
-            report.files += self._write_range(first, last)
-            report.rows += last - first + 1
-            self._finish(delivery_id, first, last)
+            files = self._write_range(first, last)
+            report.files += files
+            report.rows += self._finish(delivery_id, first, last, files)
         return report
 
     def _claim_next(self, force: bool) -> tuple[int, int, int, int] | None:
@@ -227,21 +316,29 @@ class LakeWriter:
             cursor = tx.execute("INSERT INTO deliveries (first_seq, last_seq) VALUES (?, ?)", (first, last))
             return int(cursor.lastrowid or 0), int(first), int(last), int(count)
 
-    def flush(self, *, force: bool = False) -> FlushReport:
-        """Deliver buffered records: all of them if ``force``, else full buffers and expired ones."""
+    def flush(self, *, force: bool = False, timeout: float | None = None) -> FlushReport:
+        """Deliver buffered records: all of them if ``force``, else full buffers and expired ones.
+
+        Waits at most ``timeout`` seconds for a delivery another thread is running (then delivers
+        nothing: ``TimeoutError``); the stop deadline, if one is set, is checked between files."""
         report = FlushReport()
-        with self._flush_lock:
+        if not self._flush_lock.acquire(timeout=-1 if timeout is None else max(0.0, timeout)):
+            raise TimeoutError("another delivery is still running")
+        try:
             recovered = self.recover()
             report.files += recovered.files
             report.rows += recovered.rows
             while True:
+                self._check()
                 claimed = self._claim_next(force)
                 if claimed is None:
                     break
-                delivery_id, first, last, count = claimed
-                report.files += self._write_range(first, last)
-                report.rows += count
-                self._finish(delivery_id, first, last)
+                delivery_id, first, last, _ = claimed
+                files = self._write_range(first, last)
+                report.files += files
+                report.rows += self._finish(delivery_id, first, last, files)
+        finally:
+            self._flush_lock.release()
         return report
 
     def expire_ids(self) -> int:
@@ -249,32 +346,88 @@ class LakeWriter:
             return conn.execute("DELETE FROM delivered_ids WHERE expires_at < ?", (self.clock(),)).rowcount
 
     def start(self, interval: float | None = None) -> None:
-        """Flush in the background, as Firehose does on its buffer interval."""
+        """Recover, then flush in the background as Firehose does on its buffer interval; after
+        :meth:`request_stop`, deliver everything until the deadline."""
         period = interval if interval is not None else max(0.2, min(5.0, self.buffer_seconds / 4))
 
         def loop() -> None:
-            last_expiry = 0.0
-            while not self._stop.wait(period):
+            try:
+                self.sweep()
+                with self._flush_lock:
+                    recovered = self.recover()
+                if recovered.rows and self.on_recovered:
+                    self.on_recovered(recovered)
+            except Interrupted:
+                return
+            except Exception:
+                log.exception("recovery failed; the deliveries stay recorded and are retried")
+            last_expiry = self.clock()
+            while True:
+                stopping = self._stopping.is_set()
+                closed = self._closed.is_set()  # read before delivering: then nothing new can be missed
                 try:
-                    self.flush()
-                    if self.clock() - last_expiry > 3600:
+                    self.flush(force=stopping)
+                    if stopping and closed:
+                        return
+                    if not stopping and self.clock() - last_expiry > 3600:
                         self.expire_ids()
                         last_expiry = self.clock()
+                except Interrupted:
+                    return
                 except Exception:
                     log.exception("lake flush failed; records stay in the spool and are retried")
+                    if stopping and closed:
+                        return
+                self._wake.wait(0.05 if stopping else period)
+                self._wake.clear()
 
         self._thread = threading.Thread(target=loop, name=f"lake-writer-{uuid.uuid4().hex[:6]}", daemon=True)
         self._thread.start()
 
-    def stop(self) -> FlushReport:
-        """Stop the background loop and deliver everything still buffered."""
-        self._stop.set()
+    def request_stop(self, deadline: float) -> None:
+        """From now on deliver everything buffered, but start no file after ``deadline``
+        (``time.monotonic()``); input may still arrive until :meth:`stop`."""
+        if self._at_stop is None:
+            self._at_stop = self.delivered
+        self._deadline = deadline
+        self._stopping.set()
+        self._wake.set()
+
+    def stop(self, deadline: float | None = None) -> StopReport:
+        """No more input: deliver what is left, by ``deadline`` at the latest (never waits past it).
+
+        Without a background thread (or after it ended), delivers in the caller's thread, still
+        checking the deadline between files. ``pending`` is what stays in the spool for the next run.
+        """
+        if self._at_stop is None:
+            self._at_stop = self.delivered
+        before = self._at_stop
+        if deadline is not None:
+            self._deadline = deadline
+        self._stopping.set()
+        self._closed.set()
+        self._wake.set()
+        abandoned = False
         if self._thread is not None:
-            self._thread.join()
-        return self.flush(force=True)
+            timeout = None if self._deadline is None else max(0.0, self._deadline - time.monotonic())
+            self._thread.join(timeout)
+            abandoned = self._thread.is_alive()
+        else:
+            try:
+                remaining = None if self._deadline is None else self._deadline - time.monotonic()
+                self.flush(force=True, timeout=remaining)
+            except (Interrupted, TimeoutError):
+                pass
+        after = self.delivered
+        return StopReport(
+            rows=after.rows - before.rows,
+            files=after.files - before.files,
+            pending=self.spool.pending(),
+            abandoned=abandoned,
+        )
 
 
-def social_lake_writer(spool: LocalSpool, lake_dir: Path, **options: float | int) -> LakeWriter:
+def social_lake_writer(spool: LocalSpool, lake_dir: Path, **options: Any) -> LakeWriter:
     """The writer of the ``social-posts/`` table (its own spool, its own columns)."""
     from schemas.social import SOCIAL_POSTS_PREFIX, SocialLakeRecord
 
@@ -283,5 +436,5 @@ def social_lake_writer(spool: LocalSpool, lake_dir: Path, **options: float | int
         lake_dir,
         prefix=SOCIAL_POSTS_PREFIX,
         schema=lake_schema(glue_columns(SocialLakeRecord)),
-        **options,  # type: ignore[arg-type]
+        **options,
     )

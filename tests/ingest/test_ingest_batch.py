@@ -1,0 +1,233 @@
+"""The batch hot path gives the reference path's answers: records, lines, reasons, sizes, parse errors."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from builders import DELETE, NOW, iso, make_event
+
+from audience.datagen import GeneratorConfig, generate
+from audience.ingest.records import UniqueRecords, build_lake_records, first_per_event_id
+from audience.ingest.service import (
+    _LONGEST_FIXED_PART,
+    IngestError,
+    IngestLimits,
+    RequestContext,
+    _parse_request,
+    check_event,
+    parse_body,
+    validate_batch,
+)
+from schemas.engagement import EngagementEvent, LakeRecord
+
+LIMITS = IngestLimits()
+CTX = RequestContext(request_id="req-b", source="api:test", received_at=NOW)
+
+
+def reference(raw_events: list[Any]) -> tuple[list[LakeRecord], list[list[tuple[int, str, str, str]]]]:
+    """One event at a time, as the service did before the batch path."""
+    records, bad = [], []
+    for index, raw in enumerate(raw_events):
+        outcome = check_event(raw, index, LIMITS, CTX)
+        if isinstance(outcome, EngagementEvent):
+            records.append(
+                LakeRecord.from_event(
+                    outcome, ingested_at=CTX.received_at, request_id=CTX.request_id, ingest_source=CTX.source
+                )
+            )
+        else:
+            bad.append([(r.index, r.field, r.code, r.message) for r in outcome])
+    return records, bad
+
+
+def generated(bad_share: float, n: int = 400) -> list[dict[str, Any]]:
+    config = GeneratorConfig(
+        seed=3, target_events=n, now=NOW - timedelta(minutes=1), bad_share=bad_share, duplicate_share=0.0
+    )
+    return [dict(item.payload) for item, _ in zip(generate(config), range(n), strict=False)]
+
+
+@pytest.mark.parametrize("bad_share", [0.0, 0.2])
+def test_batch_path_gives_the_reference_records_lines_and_reasons(bad_share: float) -> None:
+    # GIVEN generated events, some of them defective
+    raw = json.loads(json.dumps(generated(bad_share)))
+    # WHEN validated as one batch and one by one
+    records, bad = validate_batch(raw, LIMITS, CTX, surrogate_free=True)
+    expected_records, expected_bad = reference(raw)
+    # THEN the records, their JSON lines and every reason agree
+    assert records == expected_records
+    assert [r.to_json_line() for r in records] == [r.model_dump_json() + "\n" for r in expected_records]
+    assert [[(r.index, r.field, r.code, r.message) for r in reasons] for _, reasons in bad] == expected_bad
+    assert (len(bad) > 0) == (bad_share > 0)
+
+
+def test_built_record_equals_from_event_for_every_shape() -> None:
+    # GIVEN events with and without an id, with nulls, integer durations and a non-UTC offset
+    events = [
+        EngagementEvent.model_validate(make_event()),
+        EngagementEvent.model_validate(make_event(event_id=DELETE)),
+        EngagementEvent.model_validate(
+            make_event(schema_version="1.1", recommendation_id="rec-1", variant="baseline")
+        ),
+        EngagementEvent.model_validate(
+            make_event(
+                location={"country": "fr", "region": None, "city": None},
+                metadata={"view_duration": 12, "completion_rate": None},
+                timestamp="2026-11-21T13:00:00.5+02:00",
+            )
+        ),
+    ]
+    at = datetime(2026, 11, 21, 13, 0, tzinfo=UTC)
+    # WHEN built by the hot path
+    built = build_lake_records(events, ingested_at=at, request_id="r", ingest_source="s")
+    # THEN each equals the contract's own construction, field by field and line by line
+    for record, event in zip(built, events, strict=True):
+        expected = LakeRecord.from_event(event, ingested_at=at, request_id="r", ingest_source="s")
+        assert record.model_dump() == expected.model_dump()
+        assert record.to_json_line() == expected.model_dump_json() + "\n"
+        assert LakeRecord.from_json_line(record.to_json_line()) == expected
+    assert built[1].event_id_source == "derived"
+    assert (built[2].recommendation_id, built[2].variant) == ("rec-1", "baseline")
+
+
+@pytest.mark.parametrize(
+    ("platform", "code"),
+    [
+        (" " * (32 * 1024) + "web", "event_too_large"),  # valid once stripped, too large as sent
+        ("\u001f" * 6000 + "web", "event_too_large"),  # 6 bytes each in compact JSON
+        (" " * 100 + "web", None),
+    ],
+)
+def test_size_rule_holds_for_events_only_the_raw_form_makes_large(platform: str, code: str | None) -> None:
+    # GIVEN a contract-valid event whose free text is padded
+    raw = json.loads(json.dumps([make_event(timestamp=iso(NOW - timedelta(minutes=1)), platform=platform)]))
+    # WHEN validated as a batch
+    records, bad = validate_batch(raw, LIMITS, CTX, surrogate_free=True)
+    # THEN the size rule answers as the reference path does
+    assert [r.code for _, reasons in bad for r in reasons] == ([code] if code else [])
+    assert len(records) == (0 if code else 1)
+    assert reference(raw)[1] == [
+        [(r.index, r.field, r.code, r.message) for r in reasons] for _, reasons in bad
+    ]
+
+
+def test_size_bound_covers_the_longest_contract_valid_event() -> None:
+    # GIVEN an event at every fixed field's longest, its free texts (identifiers included) empty
+    longest = make_event(
+        event_id="",
+        user_id="",
+        content_id="",
+        session_id="",
+        event_type="complete",
+        device_type="desktop",
+        schema_version="1.1",
+        timestamp="",
+        platform="",
+        location={"country": "US", "region": None, "city": None},
+        metadata={
+            "view_duration": 86_399.99999999999,
+            "completion_rate": 0.1234567890123456,
+            "interaction_count": 999_999,
+        },
+        recommendation_id="",
+        variant="v" * 32,
+    )
+    # THEN the fixed part of the bound is at least its compact size
+    assert len(json.dumps(longest, separators=(",", ":"), ensure_ascii=False).encode()) <= _LONGEST_FIXED_PART
+
+
+@pytest.mark.parametrize("char", ["\u00e9", "\U0001f600", '"', "\\", "a"])
+def test_size_rule_counts_contract_1_1_identifiers_as_free_text(char: str) -> None:
+    # GIVEN contract-1.1 events whose identifiers are 256 characters of multi-byte or escaped text
+    limits = IngestLimits(max_event_bytes=2_000)
+    ident = char * 256
+    raw = json.loads(
+        json.dumps(
+            [
+                make_event(
+                    event_id=f"{n}{ident}"[:256],
+                    user_id=ident,
+                    content_id=ident,
+                    session_id=ident,
+                    schema_version="1.1",
+                    recommendation_id=ident,
+                    variant="baseline",
+                    timestamp=iso(NOW - timedelta(minutes=1)),
+                )
+                for n in range(2)
+            ]
+        )
+    )
+    # WHEN validated as a batch and one by one
+    records, bad = validate_batch(raw, limits, CTX, surrogate_free=True)
+    expected = [check_event(r, i, limits, CTX) for i, r in enumerate(raw)]
+    # THEN the batch path gives the reference answer: too large exactly when the raw form is
+    sizes = [len(json.dumps(r, separators=(",", ":"), ensure_ascii=False).encode()) for r in raw]
+    assert [[r.code for r in reasons] for _, reasons in bad] == [
+        [r.code for r in e] for e in expected if isinstance(e, list)
+    ]
+    assert len(records) == sum(size <= limits.max_event_bytes for size in sizes)
+    assert len(bad) == sum(size > limits.max_event_bytes for size in sizes)
+
+
+def test_lone_surrogate_is_still_reported_per_event() -> None:
+    # GIVEN a body pydantic-core's parser refuses (a lone surrogate) but JSON allows
+    good, bad = make_event(), make_event(event_id="evt-2", platform="ios\\ud800")
+    body = (
+        '{"events": [' + json.dumps(good) + "," + json.dumps(bad).replace("\\\\ud800", "\\ud800") + "]}"
+    ).encode()
+    # WHEN parsed and validated
+    events, jiter = _parse_request(body, LIMITS)
+    records, rejected = validate_batch(events, LIMITS, CTX, surrogate_free=jiter)
+    # THEN the standard parser read it and the event carries its reason
+    assert not jiter
+    assert [r.event_id for r in records] == ["evt-0001"]
+    assert [(r.index, r.code) for _, reasons in rejected for r in reasons] == [(1, "invalid_unicode")]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"\xef\xbb\xbf{}",
+        b'{"events": [1]} x',
+        b"{",
+        b'{"a": 1, }',
+        b"[" * 300 + b"]" * 300,
+        b'{"events": NaN}',
+    ],
+)
+def test_request_errors_are_the_standard_parsers(body: bytes) -> None:
+    # GIVEN bodies the two parsers treat differently or refuse
+    # WHEN parsed
+    try:
+        expected: Any = json.loads(body.decode())
+    except (ValueError, RecursionError) as exc:
+        expected = exc
+    try:
+        parse_body(body, LIMITS)
+        raise AssertionError("accepted")
+    except IngestError as exc:
+        got = exc
+    # THEN the answer is the one json.loads gives (shape errors for what it reads)
+    if isinstance(expected, json.JSONDecodeError):
+        assert got.message == (
+            f"body is not valid JSON: {expected.msg} at line {expected.lineno} column {expected.colno}"
+        )
+    else:
+        assert got.code == "wrong_shape"
+
+
+def test_deduplication_rule_runs_once_per_batch() -> None:
+    # GIVEN records with a repeated id
+    events = [EngagementEvent.model_validate(make_event(event_id=i)) for i in ("a", "b", "a")]
+    records = build_lake_records(events, ingested_at=NOW, request_id="r", ingest_source="s")
+    # WHEN the rule is applied, then applied again by an adapter
+    unique = first_per_event_id(records)
+    again = first_per_event_id(unique)
+    # THEN the first occurrence wins, and the second call returns the same batch without work
+    assert isinstance(unique, UniqueRecords)
+    assert [r.event_id for r in unique] == ["a", "b"]
+    assert again is unique
