@@ -13,7 +13,7 @@ SAM_BUILD_SCRIPT := $(dir $(lastword $(MAKEFILE_LIST)))build_lambda.sh
 
 # Every Lambda function in stacks/*.yaml (models, insights, activation ... share the one package).
 LAMBDA_FUNCTIONS := IngestFunction InsightsFunction ValidateQueriesFunction ModelGateFunction \
-	PrepareInteractionsFunction RecommendationsFunction JetstreamFunction
+	RecommendationsFunction JetstreamFunction
 
 .PHONY: $(addprefix build-,$(LAMBDA_FUNCTIONS))
 
@@ -30,8 +30,9 @@ build-WebFunction: | $(UV)
 
 # Segment post-processing: the same package plus the `activation` extra (pyarrow, slimmed), for the
 # Arrow join of users with endpoints and the file writers.
-.PHONY: build-SegmentPostprocessFunction
-build-SegmentPostprocessFunction: | $(UV)
+# PrepareInteractionsFunction imports audience.activation.ports, which imports pyarrow: the same.
+.PHONY: build-SegmentPostprocessFunction build-PrepareInteractionsFunction
+build-SegmentPostprocessFunction build-PrepareInteractionsFunction: | $(UV)
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: run this through sam build" >&2; exit 1; }
 	LAMBDA_EXTRAS=activation LAMBDA_SLIM_PYARROW=1 "$(SAM_BUILD_SCRIPT)" "$(ARTIFACTS_DIR)"
 
