@@ -10,12 +10,13 @@ UV := $(CURDIR)/.tools/uv/bin/uv
 VENV := $(CURDIR)/.venv
 PY := $(VENV)/bin/python
 SAM := $(CURDIR)/tools/sam/.venv/bin/sam
+CHECKOV := $(CURDIR)/tools/checkov/.venv/bin/checkov
 # Lambda runs python3.13: `sam build` needs it on PATH. pyenv keeps it under versions/3.13.*.
 PY313_BIN := $(shell d=$$(ls -d $$HOME/.pyenv/versions/3.13*/bin 2>/dev/null | sort -V | tail -1); \
 	if [ -n "$$d" ]; then echo $$d; elif python3.13 -c '' 2>/dev/null; then dirname $$(command -v python3.13); fi)
 export AUDIENCE_PYTHON313 := $(if $(PY313_BIN),$(PY313_BIN)/python3.13,)
 
-.PHONY: help setup java browser setup-sam setup-sagemaker import reconcile demo features serve test test-fast lint format data schemas build deploy bench clean readme-check
+.PHONY: help setup java browser setup-sam setup-checkov setup-sagemaker checkov import reconcile demo features serve test test-fast lint format data schemas build deploy bench clean readme-check
 
 help: ## List the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' \
@@ -32,6 +33,11 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 
 $(SAM): $(UV) tools/sam/pyproject.toml tools/sam/uv.lock
 	cd tools/sam && $(UV) sync --frozen --python python3.11
+	touch $@
+
+# checkov pins its own boto3 (and much else), so it has its own locked environment, like SAM.
+$(CHECKOV): $(UV) tools/checkov/pyproject.toml tools/checkov/uv.lock
+	cd tools/checkov && $(UV) sync --frozen --python python3.11
 	touch $@
 
 # The SageMaker Python SDK (audience models train --cloud) pins rich<15: its own locked environment.
@@ -70,7 +76,16 @@ browser:
 
 setup-sam: $(SAM) ## Install the pinned SAM CLI into its own locked environment
 
+setup-checkov: $(CHECKOV) ## Install the pinned checkov into its own locked environment
+
 setup-sagemaker: $(SAGEMAKER_SDK) ## Install the pinned SageMaker Python SDK into its own locked environment (models train --cloud)
+
+# checkov reads the CloudFormation SAM generates (roles, stages, schedules), one file per template;
+# each accepted finding is skipped in the template itself with its reason (Metadata: checkov: skip).
+checkov: setup-sam setup-checkov ## checkov over the expanded templates (fails on any finding not skipped)
+	rm -rf .aws-sam/expanded
+	AWS_DEFAULT_REGION=us-east-1 $(dir $(SAM))python scripts/sam_expand.py .aws-sam/expanded
+	BC_SKIP_MAPPING=TRUE $(CHECKOV) -d .aws-sam/expanded --framework cloudformation --quiet --compact --skip-download
 
 demo: setup ## 90 days of history backfilled, the live day POSTed over HTTP, then features, models, Explorer, activation, insights
 	$(PY) -m devhost.cli demo
@@ -107,13 +122,14 @@ FAST_TESTS := tests/core tests/ingest tests/insights tests/activation tests/expl
 test-fast: setup ## The slices' unit tests only (no Spark, servers, browsers or builds)
 	$(PY) -m pytest $(FAST_TESTS) $(PYTEST_ARGS)
 
-lint: setup setup-sam ## ruff, mypy, the import contract (docs/architecture.md), schema drift and cfn-lint
+lint: setup setup-sam setup-checkov ## ruff, mypy, the import contract (docs/architecture.md), schema drift, cfn-lint (root and nested templates) and checkov
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 	$(PY) -m schemas.derive --check
 	$(VENV)/bin/cfn-lint template.yaml stacks/*.yaml
+	$(MAKE) --no-print-directory checkov
 
 format: setup ## Apply ruff's formatting and autofixes
 	$(VENV)/bin/ruff format .

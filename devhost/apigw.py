@@ -16,7 +16,7 @@ from typing import Any
 
 API_GATEWAY_MAX_PAYLOAD = 10 * 1024 * 1024
 
-# (method, path) -> API key required; mirrors the API events of template.yaml. Paths not listed
+# (method, path) -> API key required; mirrors the API events of stacks/collect.yaml. Paths not listed
 # (GET /recommendations/{user_id} among them) need the key.
 ROUTES: dict[tuple[str, str], bool] = {
     ("POST", "/events"): True,

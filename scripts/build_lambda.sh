@@ -103,8 +103,10 @@ fi
 
 # 3. Byte-code compiled once, here, for 3.13: /var/task is read-only, so Lambda could never cache
 # it and would recompile pydantic, botocore and the rest on every cold start. Hash-based .pyc files
-# stay valid whatever mtimes the zip records.
-"$python" -m compileall -q -j 0 --invalidation-mode unchecked-hash "$artifacts" >/dev/null
+# stay valid whatever mtimes the zip records. Each file records the path Lambda runs it from
+# (/var/task/...), not this build folder: tracebacks name the deployed files, and the package does
+# not depend on where it was built (.aws-sam/build/<Function> or <NestedApp>/<Function>).
+"$python" -m compileall -q -j 0 --invalidation-mode unchecked-hash -s "$artifacts" -p /var/task "$artifacts" >/dev/null
 
 # Lambda takes at most 250 MB unzipped (function and layers together): fail here, not at deploy time.
 size_mb=$(du -sm "$artifacts" | cut -f1)

@@ -32,7 +32,33 @@ TASK_RETRY = [
         "JitterStrategy": "FULL",
     }
 ]
+# Athena's throttling and transient errors, as Step Functions names them for aws-sdk:athena tasks.
+ATHENA_RETRY = [
+    {
+        "ErrorEquals": ["Athena.TooManyRequestsException", "Athena.InternalServerException"],
+        "IntervalSeconds": 5,
+        "MaxAttempts": 4,
+        "BackoffRate": 2.0,
+        "JitterStrategy": "FULL",
+    }
+]
+LAMBDA_RETRY = [
+    {
+        "ErrorEquals": [
+            "Lambda.ServiceException",
+            "Lambda.TooManyRequestsException",
+            "Lambda.SdkClientException",
+        ],
+        "IntervalSeconds": 2,
+        "MaxAttempts": 3,
+        "BackoffRate": 2.0,
+    }
+]
 ALREADY_EXISTS = ["Personalize.ResourceAlreadyExistsException"]
+# Job names (Personalize: at most 63 characters, [a-zA-Z0-9][a-zA-Z0-9-_]*) are a short prefix and
+# this run's id: the MD5 of the execution's ARN, 32 hex digits. The execution's name alone does not
+# fit (an EventBridge-started execution's generated name is about 73 characters, and names may be 80).
+RUN_ID = "$.run.id"
 FAILED_STATUSES = ("CREATE FAILED", "CREATE STOPPED")
 
 states: dict[str, Any] = {}
@@ -88,6 +114,7 @@ def wait_loop(
     active: tuple[str, ...] = ("ACTIVE",),
     failed: tuple[str, ...] = FAILED_STATUSES,
     service: str = PERSONALIZE,
+    retry: list[dict[str, Any]] = TASK_RETRY,
 ) -> str:
     """Reset the poll counter, then describe / check / back off / wait until done, failed or out of polls."""
     start, check, check_choice, back, cap, wait = (
@@ -107,7 +134,13 @@ def wait_loop(
     # Only paths that are always present: a missing path fails the state (FailureReason is not).
     selector = {"status.$": status_path, "detail.$": status_path.rsplit(".", 1)[0]}
     task(
-        check, service + describe, parameters, check_choice, ResultSelector=selector, ResultPath="$.described"
+        check,
+        service + describe,
+        parameters,
+        check_choice,
+        ResultSelector=selector,
+        ResultPath="$.described",
+        Retry=retry,
     )
     states[check_choice] = {
         "Type": "Choice",
@@ -208,10 +241,16 @@ def build() -> dict[str, Any]:
     states.clear()
     schemas = avro_schemas()
     execution = "$$.Execution.Name"
+    states["Name this run"] = {
+        "Type": "Pass",
+        "Parameters": {"id.$": "States.Hash($$.Execution.Id, 'MD5')"},
+        "ResultPath": "$.run",
+        "Next": "Publish training started",
+    }
     put_event(
         "Publish training started",
         "Personalize training started",
-        {"execution.$": execution, "dataset_group": "${DatasetGroupName}"},
+        {"execution.$": execution, "run.$": RUN_ID, "dataset_group": "${DatasetGroupName}"},
         "Validate queries",
     )
     task(
@@ -224,18 +263,7 @@ def build() -> dict[str, Any]:
         "Export interactions",
         ResultSelector={"count.$": "$.Payload.count"},
         ResultPath="$.queries",
-        Retry=[
-            {
-                "ErrorEquals": [
-                    "Lambda.ServiceException",
-                    "Lambda.TooManyRequestsException",
-                    "Lambda.SdkClientException",
-                ],
-                "IntervalSeconds": 2,
-                "MaxAttempts": 3,
-                "BackoffRate": 2.0,
-            }
-        ],
+        Retry=LAMBDA_RETRY,
     )
     task(
         "Export interactions",
@@ -248,24 +276,34 @@ def build() -> dict[str, Any]:
         },
         "PLACEHOLDER",
         ResultPath="$.export",
-        Retry=[
-            {
-                "ErrorEquals": ["Athena.TooManyRequestsException"],
-                "IntervalSeconds": 5,
-                "MaxAttempts": 4,
-                "BackoffRate": 2.0,
-            }
-        ],
+        Retry=ATHENA_RETRY,
     )
     states["Export interactions"]["Next"] = wait_loop(
         "interactions export",
         "getQueryExecution",
         {"QueryExecutionId.$": "$.export.QueryExecutionId"},
         "$.QueryExecution.Status.State",
-        "Create dataset group",
+        "Prepare interactions",
         active=("SUCCEEDED",),
         failed=("FAILED", "CANCELLED"),
         service="arn:aws:states:::aws-sdk:athena:",
+        retry=ATHENA_RETRY,
+    )
+    # Athena's result quotes its header and lower-cases the names; Personalize wants neither.
+    task(
+        "Prepare interactions",
+        "arn:aws:states:::lambda:invoke",
+        {
+            "FunctionName": "${PrepareInteractionsFunctionArn}",
+            "Payload": {
+                "source_key.$": "States.Format('${ExportPrefix}{}.csv', $.export.QueryExecutionId)",
+                "target_key.$": "States.Format('${ExportPrefix}prepared/{}.csv', $.export.QueryExecutionId)",
+            },
+        },
+        "Create dataset group",
+        ResultSelector={"location.$": "$.Payload.location", "rows.$": "$.Payload.rows"},
+        ResultPath="$.prepared",
+        Retry=LAMBDA_RETRY,
     )
     create_or_reuse(
         "Create dataset group",
@@ -281,11 +319,7 @@ def build() -> dict[str, Any]:
         "Create interactions schema",
     )
     datasets = [
-        (
-            "interactions",
-            "INTERACTIONS",
-            "States.Format('${ExportLocation}{}.csv', $.export.QueryExecutionId)",
-        ),
+        ("interactions", "INTERACTIONS", "$.prepared.location"),
         ("items", "ITEMS", "${TrainingDataLocation}items.csv"),
         ("users", "USERS", "${TrainingDataLocation}users.csv"),
     ]
@@ -319,13 +353,13 @@ def build() -> dict[str, Any]:
             f"Import {label}",
         )
         location_param = (
-            {"DataLocation.$": location} if location.startswith("States.") else {"DataLocation": location}
+            {"DataLocation.$": location} if location.startswith("$.") else {"DataLocation": location}
         )
         task(
             f"Import {label}",
             PERSONALIZE + "createDatasetImportJob",
             {
-                "JobName.$": f"States.Format('{label}-{{}}', {execution})",
+                "JobName.$": f"States.Format('{label}-{{}}', {RUN_ID})",
                 "DatasetArn": f"${{DatasetArnPrefix}}{dataset_type}",
                 "DataSource": location_param,
                 "RoleArn": "${PersonalizeRoleArn}",
@@ -349,6 +383,9 @@ def build() -> dict[str, Any]:
             "Name": "${SolutionName}",
             "DatasetGroupArn": "${DatasetGroupArn}",
             "RecipeArn": "arn:aws:personalize:::recipe/aws-item-attribute-affinity",
+            # The API's default is true: Personalize would retrain (billed) every 7 days on top of
+            # this workflow's own schedule.
+            "PerformAutoTraining": False,
         },
         "Start polling solution",
     )
@@ -384,7 +421,7 @@ def build() -> dict[str, Any]:
         "Create batch segment job",
         PERSONALIZE + "createBatchSegmentJob",
         {
-            "JobName.$": f"States.Format('segments-{{}}', {execution})",
+            "JobName.$": f"States.Format('segments-{{}}', {RUN_ID})",
             "SolutionVersionArn.$": "$.solution_version.arn",
             "NumResults.$": "$.num_results",
             "JobInput": {"S3DataSource": {"Path.$": "States.Format('s3://${Bucket}/{}', $.queries_key)"}},
@@ -411,7 +448,7 @@ def build() -> dict[str, Any]:
         "Batch segment job finished",
         {
             "execution.$": execution,
-            "job_name.$": f"States.Format('segments-{{}}', {execution})",
+            "job_name.$": f"States.Format('segments-{{}}', {RUN_ID})",
             "batch_segment_job_arn.$": "$.batch_segment_job.arn",
             "solution_version_arn.$": "$.solution_version.arn",
             "bucket": "${Bucket}",
@@ -489,7 +526,7 @@ def build() -> dict[str, Any]:
             "job for the validated queries. Every asynchronous step polls with exponential backoff and a "
             "poll limit; failures name the step. Generated by scripts/build_personalize_asl.py."
         ),
-        "StartAt": "Publish training started",
+        "StartAt": "Name this run",
         "TimeoutSeconds": 86400,
         "States": dict(states),
     }

@@ -1,7 +1,8 @@
-# Targets for SAM's makefile build method (template.yaml: `Metadata: BuildMethod: makefile`).
+# Targets for SAM's makefile build method (stacks/*.yaml: `Metadata: BuildMethod: makefile`).
 #
 # `sam build` runs `make --makefile <CodeUri>/Makefile build-<LogicalId>` with ARTIFACTS_DIR set.
-# CodeUri is the repository root, whose Makefile includes this file; samconfig.toml sets
+# CodeUri is the repository root (`..` in the nested templates under stacks/), whose Makefile
+# includes this file; targets are named by logical id alone, whichever template declares the function; samconfig.toml sets
 # `build_in_source = true`, so make runs in the repository itself instead of in a scratch copy of it
 # (which would copy .venv and tools/ on every build). See docs/deploy.md.
 #
@@ -10,7 +11,7 @@
 
 SAM_BUILD_SCRIPT := $(dir $(lastword $(MAKEFILE_LIST)))build_lambda.sh
 
-# Every Lambda function in template.yaml (models, insights, activation ... share the one package).
+# Every Lambda function in stacks/*.yaml (models, insights, activation ... share the one package).
 LAMBDA_FUNCTIONS := IngestFunction InsightsFunction ValidateQueriesFunction ModelGateFunction \
 	RecommendationsFunction JetstreamFunction
 
@@ -29,8 +30,9 @@ build-WebFunction: | $(UV)
 
 # Segment post-processing: the same package plus the `activation` extra (pyarrow, slimmed), for the
 # Arrow join of users with endpoints and the file writers.
-.PHONY: build-SegmentPostprocessFunction
-build-SegmentPostprocessFunction: | $(UV)
+# PrepareInteractionsFunction imports audience.activation.ports, which imports pyarrow: the same.
+.PHONY: build-SegmentPostprocessFunction build-PrepareInteractionsFunction
+build-SegmentPostprocessFunction build-PrepareInteractionsFunction: | $(UV)
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: run this through sam build" >&2; exit 1; }
 	LAMBDA_EXTRAS=activation LAMBDA_SLIM_PYARROW=1 "$(SAM_BUILD_SCRIPT)" "$(ARTIFACTS_DIR)"
 

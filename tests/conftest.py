@@ -11,6 +11,7 @@ Tests never share a port (each server takes a free one) or an AUDIENCE_HOME (eac
 """
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,10 +19,25 @@ import pytest
 # tests/builders.py (and the other shared kits here) are shared by every test folder.
 sys.path.insert(0, str(Path(__file__).parent))
 
+import boto3_calls
+
 # The AWS adapter tests of every slice share the moto fixtures (and fake credentials in every test).
 from aws_fixtures import aws, aws_env, dynamodb, firehose, s3
 
 __all__ = ["aws", "aws_env", "dynamodb", "firehose", "s3"]
+
+boto3_calls.install()
+
+
+@pytest.fixture(autouse=True)
+def _boto3_calls_within_aws_limits() -> Iterator[None]:
+    """Fails a test whose code sent a boto3 request AWS would refuse (tests/boto3_calls.py)."""
+    boto3_calls.VIOLATIONS.clear()
+    yield
+    found = list(boto3_calls.VIOLATIONS)
+    boto3_calls.VIOLATIONS.clear()
+    assert found == [], found
+
 
 # Folders whose tests start local Spark (the Glue scripts): one xdist group, run by one worker; so is
 # any other test that takes the ``spark`` fixture. Folders whose tests start real servers (and

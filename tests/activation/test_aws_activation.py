@@ -19,7 +19,7 @@ from audience.activation.ports import SegmentExport
 from audience.core.objectstore.adapters.aws import S3ObjectStore
 
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
-JOB = "0f3c3a5e-7a57-4f3c-9d39-6a3f7f9c1a01"
+JOB = "0f3c3a5e7a574f3c9d396a3f7f9c1a01"  # Customer Profiles job ids: [a-f0-9]{32}
 
 
 def _segment(channel: str) -> SegmentExport:
@@ -241,3 +241,50 @@ def test_aws_customer_profiles_destination_reports_an_upload_still_running_after
         stub.assert_no_pending_responses()
     # THEN the segment is defined, the upload reported as still running, and no sleep follows the last poll
     assert receipt.status == "UPLOAD_IN_PROGRESS" and sleeps == [1]
+
+
+def test_aws_customer_profiles_long_segment_name_gives_field_keys_within_the_apis_limit() -> None:
+    # GIVEN the segment a valid multi-attribute query names (the name itself fits its own limit, 64)
+    from datetime import date
+
+    from botocore_limits import input_violations
+
+    from audience.activation.segments import segment_name
+
+    query = 'ITEMS.GENRES IN ("Documentary","Animation","Comedy") AND ITEMS.CONTENT_TYPE = "series"'
+    name = segment_name(query, date(2026, 11, 30), set())
+    segment = SegmentExport(
+        name=name,
+        query=query,
+        users=["u1"],
+        endpoints=[Endpoint("u1", PROFILE_CHANNEL, "u1")],
+        created_at=NOW,
+        job="segments-run-1",
+    )
+    profiles = client("customer-profiles")
+    sent: list[tuple[str, dict[str, object]]] = []
+
+    def record(params: dict[str, object], model: object, **_: object) -> None:
+        sent.append((getattr(model, "name", ""), dict(params)))
+
+    profiles.meta.events.register("before-parameter-build.customer-profiles", record)
+    with Stubber(profiles) as stub:
+        stub.add_response("create_upload_job", {"JobId": JOB})
+        stub.add_response(
+            "get_upload_job_path", {"Url": "https://upload.example/p", "ClientToken": "dG9rZW4="}
+        )
+        stub.add_response("start_upload_job", {})
+        stub.add_response("create_segment_definition", {"SegmentDefinitionName": name})
+        stub.add_response("get_upload_job", {"JobId": JOB, "Status": "SUCCEEDED"})
+        destination = CustomerProfilesDestination(
+            domain_name="audience", client=profiles, uploader=lambda *_: 200, sleep=lambda _: None
+        )
+        # WHEN it is activated
+        destination.activate(segment)
+    # THEN every request is within Customer Profiles' model: the membership attribute, a Fields key,
+    # is at most 64 characters of [a-zA-Z0-9_.-] (segment_<name> would be 69)
+    assert len(f"segment_{name}") > 64
+    for operation, params in sent:
+        assert input_violations("customer-profiles", operation, params) == [], operation
+    fields = dict(sent)["CreateUploadJob"]["Fields"]
+    assert isinstance(fields, dict) and all(len(key) <= 64 for key in fields)

@@ -107,6 +107,12 @@ def test_personalize_export_writes_deduplicated_interactions_items_and_users(tmp
         ("u2", "like", ""),
     ]
     assert int(rows[0]["TIMESTAMP"]) == int(datetime(2026, 11, 20, 10, tzinfo=UTC).timestamp())
+    # AND a manifest lists the upload's files with their sizes and hashes (uploaded last, it starts
+    # one training run in the cloud)
+    manifest = json.loads(report.files["manifest"].read_text())
+    assert report.files["manifest"].name == "manifest.json"
+    assert set(manifest["files"]) == {"items", "users"}
+    assert manifest["files"]["items"]["bytes"] == report.files["items"].stat().st_size
     # AND items carry pipe-separated genres, users only categorical attributes
     with report.files["items"].open() as f:
         items = list(csv.DictReader(f))

@@ -75,6 +75,12 @@ def test_web_auth_config_is_off_locally_and_names_the_hosted_ui_when_configured(
         config["authorize_url"] == "https://audience-prod.auth.us-east-1.amazoncognito.com/oauth2/authorize"
     )
     assert config["client_id"] == "4r2example0client0id"
+    # AND the code flow with PKCE: the code is exchanged at the pool's token endpoint
+    assert config["token_url"] == "https://audience-prod.auth.us-east-1.amazoncognito.com/oauth2/token"
+    assert config["response_type"] == "code" and config["code_challenge_method"] == "S256"
+
+
+POOL = "us-east-1_AbCdEf123"  # a user pool id as Cognito writes them: <region>_<id>
 
 
 def test_web_auth_client_id_is_found_by_name_across_pages(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -87,22 +93,22 @@ def test_web_auth_client_id_is_found_by_name_across_pages(monkeypatch: pytest.Mo
         stub.add_response(
             "list_user_pool_clients",
             {"UserPoolClients": [{"ClientId": "aaa", "ClientName": "other"}], "NextToken": "t1"},
-            {"UserPoolId": "pool", "MaxResults": 60},
+            {"UserPoolId": POOL, "MaxResults": 60},
         )
         stub.add_response(
             "list_user_pool_clients",
             {"UserPoolClients": [{"ClientId": "bbb", "ClientName": "explorer-web"}]},
-            {"UserPoolId": "pool", "MaxResults": 60, "NextToken": "t1"},
+            {"UserPoolId": POOL, "MaxResults": 60, "NextToken": "t1"},
         )
         # WHEN the client is looked up by name  THEN its id is returned
-        assert find_client_id("pool", "explorer-web", client=cognito) == "bbb"
+        assert find_client_id(POOL, "explorer-web", client=cognito) == "bbb"
     with Stubber(cognito) as stub:
         stub.add_response(
-            "list_user_pool_clients", {"UserPoolClients": []}, {"UserPoolId": "pool", "MaxResults": 60}
+            "list_user_pool_clients", {"UserPoolClients": []}, {"UserPoolId": POOL, "MaxResults": 60}
         )
         # AND a missing client is a clear error
         with pytest.raises(ClientNotFoundError, match="explorer-web"):
-            find_client_id("pool", "explorer-web", client=cognito)
+            find_client_id(POOL, "explorer-web", client=cognito)
 
 
 def test_web_function_handler_answers_and_logs_one_structured_line_per_request(

@@ -1,25 +1,25 @@
-"""The parsed template and paths shared by the infra tests."""
+"""The parsed templates and paths shared by the infra tests.
+
+``template()`` is template.yaml merged with its nested applications (stacks/*.yaml), as
+tests/template_testkit.py describes: a resource is found by its logical id whichever file holds it,
+and ``source(name)`` is that file (paths in a resource are relative to it).
+"""
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from cfnlint.decode import decode
+from template_testkit import ROOT, TEMPLATE, template_files, templates
 
-ROOT = Path(__file__).parents[2]
-TEMPLATE = ROOT / "template.yaml"
 SAMCONFIG = ROOT / "samconfig.toml"
 SAM_PYTHON = ROOT / "tools" / "sam" / ".venv" / "bin" / "python"
 
+__all__ = ["ROOT", "SAMCONFIG", "SAM_PYTHON", "TEMPLATE", "template_files"]
 
-@cache
+
 def template() -> dict[str, Any]:
-    data, matches = decode(str(TEMPLATE))
-    assert not matches, [str(m) for m in matches]
-    assert data is not None
-    return data
+    return templates().merged
 
 
 def resource(name: str) -> dict[str, Any]:
@@ -28,6 +28,17 @@ def resource(name: str) -> dict[str, Any]:
 
 def props(name: str) -> dict[str, Any]:
     return resource(name)["Properties"]
+
+
+def source(name: str) -> Path:
+    """The template file that declares resource ``name``."""
+    return templates().source(name)
+
+
+def globals_of(name: str) -> dict[str, Any]:
+    """The Globals section of the template file that declares resource ``name``."""
+    globals_: dict[str, Any] = templates().raw[templates().sources[name]].get("Globals", {})
+    return globals_
 
 
 def sub_text(value: Any) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cfnlint.decode import decode
+from template_testkit import Templates, load, templates
 
 pytestmark = pytest.mark.slow
 
@@ -50,9 +50,9 @@ def python313() -> str | None:
 
 
 def source_functions() -> list[str]:
-    data, _ = decode(str(ROOT / "template.yaml"))
-    assert data is not None
-    return sorted(k for k, v in data["Resources"].items() if v["Type"] == "AWS::Serverless::Function")
+    """Every function of template.yaml and its nested applications."""
+    resources = templates().merged["Resources"]
+    return sorted(k for k, v in resources.items() if v["Type"] == "AWS::Serverless::Function")
 
 
 @pytest.fixture(scope="module")
@@ -83,10 +83,19 @@ def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def built_template(build_dir: Path) -> dict[str, Any]:
-    data, matches = decode(str(build_dir / "template.yaml"))
-    assert not matches and data is not None
-    return data
+def built(build_dir: Path) -> Templates:
+    """The built root template and the nested ones sam build wrote beside it (<App>/template.yaml)."""
+    return load(build_dir / "template.yaml")
+
+
+@pytest.fixture(scope="module")
+def built_template(built: Templates) -> dict[str, Any]:
+    return built.merged
+
+
+def code_dir(built: Templates, function: str) -> Path:
+    """A built function's folder: its CodeUri, relative to the built template that declares it."""
+    return built.source(function).parent / built.merged["Resources"][function]["Properties"]["CodeUri"]
 
 
 def run_isolated(
@@ -106,19 +115,18 @@ def run_isolated(
     )
 
 
-def test_sam_build_packages_every_function(build_dir: Path, built_template: dict[str, Any]) -> None:
+def test_sam_build_packages_every_function(built: Templates, built_template: dict[str, Any]) -> None:
     # GIVEN the functions declared in the source template
     expected = source_functions()
     # WHEN sam build has run (fixture)
-    built = {
-        k: v["Properties"]
-        for k, v in built_template["Resources"].items()
-        if v["Type"] == "AWS::Serverless::Function"
-    }
+    functions = [
+        k for k, v in built_template["Resources"].items() if v["Type"] == "AWS::Serverless::Function"
+    ]
     # THEN each function points at its own built folder holding our three packages
-    assert sorted(built) == expected
-    for name, properties in built.items():
-        code = build_dir / properties["CodeUri"]
+    assert sorted(functions) == expected
+    assert len({code_dir(built, name) for name in functions}) == len(functions)
+    for name in functions:
+        code = code_dir(built, name)
         assert code.is_dir(), name
         for package in ("functions", "audience", "schemas"):
             assert (code / package / "__init__.py").is_file(), (name, package)
@@ -127,12 +135,12 @@ def test_sam_build_packages_every_function(build_dir: Path, built_template: dict
 
 @pytest.mark.parametrize("function", source_functions())
 def test_built_function_imports_under_python313_in_isolation(
-    build_dir: Path, built_template: dict[str, Any], function: str
+    built: Templates, built_template: dict[str, Any], function: str
 ) -> None:
     # GIVEN one built function and its dotted handler
     properties = built_template["Resources"][function]["Properties"]
     module, _, attribute = properties["Handler"].rpartition(".")
-    code = build_dir / properties["CodeUri"]
+    code = code_dir(built, function)
     # WHEN Python 3.13 imports it with nothing but the build folder on the path
     script = (
         f"import importlib; m = importlib.import_module({module!r}); h = getattr(m, {attribute!r})\n"
@@ -150,9 +158,9 @@ def test_built_function_imports_under_python313_in_isolation(
     assert proc.stdout.strip().endswith("ok")
 
 
-def test_built_package_is_lean_and_built_for_lambda(build_dir: Path, built_template: dict[str, Any]) -> None:
+def test_built_package_is_lean_and_built_for_lambda(built: Templates) -> None:
     # GIVEN the built ingest function
-    code = build_dir / built_template["Resources"]["IngestFunction"]["Properties"]["CodeUri"]
+    code = code_dir(built, "IngestFunction")
     top = {p.name for p in code.iterdir()}
     # WHEN its contents are listed
     extensions = [p.name for p in code.rglob("*.so")]
@@ -163,7 +171,11 @@ def test_built_package_is_lean_and_built_for_lambda(build_dir: Path, built_templ
     # AND compiled extensions are for CPython 3.13 on x86_64 Linux, and byte-code is precompiled
     assert extensions
     assert all(n.endswith((".cpython-313-x86_64-linux-gnu.so", ".abi3.so")) for n in extensions), extensions
-    assert list((code / "functions" / "ingest" / "__pycache__").glob("app.cpython-313.pyc"))
+    (pyc,) = (code / "functions" / "ingest" / "__pycache__").glob("app.cpython-313.pyc")
+    # AND the byte-code names the files where Lambda runs them, not the build folder (so neither the
+    # package's size nor its bytes depend on where, or in which nested application, it was built)
+    assert b"/var/task/functions/ingest/app.py" in pyc.read_bytes()
+    assert str(code).encode() not in pyc.read_bytes()
 
 
 def _lambda_env() -> dict[str, str]:
@@ -204,8 +216,8 @@ print("RESPONSE " + json.dumps(app.handler(event, Context())))
 """
 
 
-def invoke_built(build_dir: Path, built_template: dict[str, Any], sample: str) -> dict[str, Any]:
-    code = build_dir / built_template["Resources"]["IngestFunction"]["Properties"]["CodeUri"]
+def invoke_built(built: Templates, sample: str) -> dict[str, Any]:
+    code = code_dir(built, "IngestFunction")
     script = f"EVENT = {str(EVENTS / sample)!r}\n" + _INVOKE
     proc = run_isolated(code, script, _lambda_env())
     assert proc.returncode == 0, proc.stderr
@@ -214,23 +226,19 @@ def invoke_built(build_dir: Path, built_template: dict[str, Any], sample: str) -
     return response
 
 
-def test_built_handler_answers_health_with_aws_backend(
-    build_dir: Path, built_template: dict[str, Any]
-) -> None:
+def test_built_handler_answers_health_with_aws_backend(built: Templates) -> None:
     # GIVEN the sample GET /health event and the aws backend with resources that do not exist
     # WHEN the built handler runs under Python 3.13
-    response = invoke_built(build_dir, built_template, "ingest_health.json")
+    response = invoke_built(built, "ingest_health.json")
     # THEN it answers 200 without touching AWS (adapters are created on first use)
     assert response["statusCode"] == 200, response
     assert json.loads(response["body"]) == {"status": "ok", "stage": "test"}
 
 
-def test_built_handler_answers_preflight_for_an_allowed_origin(
-    build_dir: Path, built_template: dict[str, Any]
-) -> None:
+def test_built_handler_answers_preflight_for_an_allowed_origin(built: Templates) -> None:
     # GIVEN the sample OPTIONS /events event from an allow-listed origin (the API asks for no key)
     # WHEN the built handler runs under Python 3.13
-    response = invoke_built(build_dir, built_template, "ingest_preflight.json")
+    response = invoke_built(built, "ingest_preflight.json")
     headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
     for k, v in (response.get("multiValueHeaders") or {}).items():
         headers[k.lower()] = ",".join(v)

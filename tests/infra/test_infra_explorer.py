@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from infra_testkit import ROOT, TEMPLATE, props, resource, sub_text, template
+from infra_testkit import ROOT, props, resource, source, sub_text, template
 
 
 def _statements(policy: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -20,7 +20,7 @@ def test_explorer_job_runs_the_segmentation_script_after_user_features() -> None
     args = job["DefaultArguments"]
     # THEN it is Glue 5.0 running the script that exists, with our library and pinned scikit-learn
     assert job["GlueVersion"] == "5.0" and job["Command"]["Name"] == "glueetl"
-    assert (TEMPLATE.parent / job["Command"]["ScriptLocation"]).is_file()
+    assert (source("ExplorerSegmentationJob").parent / job["Command"]["ScriptLocation"]).is_file()
     assert sub_text(args["--extra-py-files"]).endswith("/artifacts/glue/explorer_lib.zip")
     assert "scikit-learn==1.9.1" in args["--additional-python-modules"].split(",")
     assert job["Role"] == {"Fn::GetAtt": ["ExplorerJobRole", "Arn"]}
@@ -107,6 +107,17 @@ def test_web_function_is_built_with_the_web_extra_and_reads_only_its_prefixes() 
         "${LakeBucket.Arn}/segments/*",
         "${LakeBucket.Arn}/predictions/*",
         "${LakeBucket.Arn}/exports/*",
+        "${LakeBucket.Arn}/personalize/recommendations/reports/*",  # the Recommendations page
     }
     assert sub_text(statements["WriteExports"]["Resource"]) == "${LakeBucket.Arn}/exports/*"
     assert "ExplorerUrl" in template()["Outputs"]
+
+
+def test_web_client_signs_in_with_the_code_flow_only() -> None:
+    # GIVEN the hosted UI's app client
+    client = props("ExplorerUserPoolClient")
+    # WHEN its OAuth settings are read
+    # THEN only the authorization code flow is allowed (PKCE, a public client without a secret):
+    # the implicit grant, which OAuth 2.1 drops, is not
+    assert client["AllowedOAuthFlows"] == ["code"]
+    assert client["GenerateSecret"] is False and client["AllowedOAuthFlowsUserPoolClient"] is True

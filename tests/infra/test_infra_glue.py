@@ -22,7 +22,17 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from infra_testkit import ROOT, SAM_PYTHON, SAMCONFIG, TEMPLATE, props, sub_text, template
+from infra_testkit import (
+    ROOT,
+    SAM_PYTHON,
+    SAMCONFIG,
+    TEMPLATE,
+    props,
+    source,
+    sub_text,
+    template,
+    template_files,
+)
 
 from schemas.lake_tables import LAKE_TABLES
 
@@ -34,7 +44,21 @@ JOB_SCRIPTS = {
     "ContentFeaturesJob": "glue_jobs/content_features.py",
 }
 # Glue jobs of later stages, with their own roles and tests (the models' training sets: tests/models).
-OTHER_JOB_SCRIPTS = {"TrainingSetsJob": "glue_jobs/training_sets.py"}
+# (the backfill and influencer scoring: tests/infra/test_infra_backfill.py, test_infra_influencers.py).
+OTHER_JOB_SCRIPTS = {
+    "TrainingSetsJob": "glue_jobs/training_sets.py",
+    "BackfillJob": "glue_jobs/backfill.py",
+    "InfluencerScoringJob": "glue_jobs/influencer_scoring.py",
+}
+# Jobs whose libraries differ from the feature jobs' features_lib.zip (nested templates that take
+# the lake bucket as LakeBucketName).
+EXTRA_PY_FILES = {
+    "BackfillJob": {
+        "Fn::Sub": "s3://${LakeBucketName}/artifacts/glue/features_lib.zip,"
+        "s3://${LakeBucketName}/artifacts/glue/backfill_lib.zip"
+    },
+    "InfluencerScoringJob": {"Fn::Sub": "s3://${LakeBucketName}/artifacts/glue/influencers_lib.zip"},
+}
 # The jobs' own arguments (glue_jobs/features_lib/params.py) and their deployed defaults.
 JOB_ARGUMENTS = {
     "--lake_path": {"Fn::Sub": "s3://${LakeBucket}"},
@@ -136,11 +160,12 @@ def test_every_job_is_a_glue_5_spark_job_run_one_at_a_time() -> None:
 def test_job_script_location_is_an_existing_file_under_glue_jobs(job: str) -> None:
     # GIVEN one job's script location
     location = props(job)["Command"]["ScriptLocation"]
-    # WHEN it is resolved against the template's folder (as sam build and sam deploy do)
-    path = (TEMPLATE.parent / location).resolve()
+    # WHEN it is resolved against the folder of the template that declares it (as sam build and
+    # sam deploy do)
+    path = (source(job).parent / location).resolve()
     # THEN it is a local, relative path to the job's script, which exists
     assert isinstance(location, str) and not location.startswith("s3://"), location
-    assert location == JOB_SCRIPTS[job]
+    assert path == (ROOT / JOB_SCRIPTS[job]).resolve(), location
     assert path.is_relative_to(ROOT / "glue_jobs"), location
     assert path.is_file(), f"{location} does not exist"
 
@@ -398,7 +423,9 @@ def test_feature_role_reads_only_its_own_scripts_catalog_and_logs() -> None:
     table_refs = {
         k
         for k, v in template()["Resources"].items()
-        if v["Type"] == "AWS::Glue::Table" and v["Properties"]["TableInput"]["Name"] not in shared
+        if v["Type"] == "AWS::Glue::Table"
+        and v["Properties"]["TableInput"]["Name"] not in shared
+        and source(k).name == "lake.yaml"  # the lake's catalog (recommendations keep their own tables)
     }
     assert tables == {"${" + name + "}" for name in table_refs}
     assert not [r for r in catalog["Resource"] if "*" in sub_text(r)]
@@ -464,16 +491,23 @@ def test_sam_deploy_uploads_job_scripts_but_not_extra_py_files() -> None:
     if not SAM_PYTHON.exists():
         pytest.fail("the SAM CLI environment is missing: run `make setup-sam`")
     env = {**os.environ, "SAM_CLI_TELEMETRY": "0"}
-    # WHEN it exports them as sam deploy does
-    proc = subprocess.run(
-        [str(SAM_PYTHON), "-c", _SAM_PACKAGE, str(TEMPLATE), str(TEMPLATE.parent)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
-    result = json.loads(proc.stdout)
+    # WHEN it exports them as sam deploy does, in each template with that template's folder (sam
+    # deploy packages a nested application's template the same way, with the same uploader)
+    result: dict[str, Any] = {"jobs": {}, "uploaded": []}
+    for path in template_files():
+        proc = subprocess.run(
+            [str(SAM_PYTHON), "-c", _SAM_PACKAGE, str(path), str(path.parent)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        assert proc.returncode == 0, proc.stderr
+        one = json.loads(proc.stdout)
+        assert not set(one["jobs"]) & set(result["jobs"])
+        result["jobs"].update(one["jobs"])
+        result["uploaded"] += one["uploaded"]
+    assert TEMPLATE in template_files()
     # (the Explorer's segmentation job is packaged the same way, with its own library zip)
     explorer_script = (ROOT / "glue_jobs" / "explorer_segmentation.py").resolve()
     jobs = {k: v for k, v in result["jobs"].items() if k != "ExplorerSegmentationJob"}
@@ -492,7 +526,9 @@ def test_sam_deploy_uploads_job_scripts_but_not_extra_py_files() -> None:
         assert job["exporters"] == ["Command.ScriptLocation"], name
         assert re.fullmatch(r"s3://package-bucket/audience-dev/[0-9a-f]{32}", job["script"]), job
         # AND --extra-py-files stays as written: scripts/package_glue.py must upload the zip
-        assert job["extra_py_files"] == {"Fn::Sub": "s3://${LakeBucket}/artifacts/glue/features_lib.zip"}
+        assert job["extra_py_files"] == EXTRA_PY_FILES.get(
+            name, {"Fn::Sub": "s3://${LakeBucket}/artifacts/glue/features_lib.zip"}
+        ), name
 
 
 def test_package_script_uploads_where_the_jobs_look(tmp_path: Path) -> None:

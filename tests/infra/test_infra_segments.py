@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from infra_testkit import ROOT, has_build_target, props, resource, template
+from infra_testkit import ROOT, has_build_target, props, resource, source, template
 
 MACHINES = {
     "PersonalizeTrainingStateMachine": ROOT / "statemachines" / "personalize_training.asl.json",
@@ -38,7 +38,7 @@ def test_segment_state_machine_placeholders_are_all_substituted(machine: str) ->
     properties = props(machine)
     # WHEN compared  THEN they are the same set, and the template points at the file
     assert used == set(properties["DefinitionSubstitutions"])
-    assert properties["DefinitionUri"] == f"statemachines/{MACHINES[machine].name}"
+    assert (source(machine).parent / properties["DefinitionUri"]).resolve() == MACHINES[machine].resolve()
 
 
 @pytest.mark.parametrize("machine", sorted(MACHINES))
@@ -72,12 +72,14 @@ def test_segment_workflows_are_triggered_by_data_schedule_and_the_bus() -> None:
     # GIVEN the two state machines' events
     training = props("PersonalizeTrainingStateMachine")["Events"]
     post = props("SegmentPostprocessStateMachine")["Events"]["BatchSegmentJobFinished"]["Properties"]
-    # WHEN read  THEN new files under personalize/input/ and a schedule start training
+    # WHEN read  THEN an upload's manifest (written last, one object per upload) and a schedule
+    # start training
     pattern = training["NewTrainingData"]["Properties"]["Pattern"]
     assert pattern["source"] == ["aws.s3"] and pattern["detail"]["object"]["key"] == [
-        {"prefix": "personalize/input/"}
+        "personalize/input/manifest.json"
     ]
     assert training["Schedule"]["Type"] == "ScheduleV2"
+    assert training["Schedule"]["Properties"]["Name"] == {"Fn::Sub": "${AWS::StackName}-personalize-training"}
     assert (
         props("LakeBucket")["NotificationConfiguration"]["EventBridgeConfiguration"]["EventBridgeEnabled"]
         is True

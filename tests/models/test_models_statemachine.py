@@ -169,6 +169,14 @@ def _wire(
     return state
 
 
+def job_name(model: str, result: dict[str, Any]) -> str:
+    """A run's training job name: the model and the MD5 of the execution's ARN (63 characters at
+    most, whatever the execution's name; SageMaker allows no more)."""
+    import hashlib
+
+    return f"{model}-{hashlib.md5(result['executionArn'].encode()).hexdigest()}"
+
+
 def _run(
     harness: Any, state: dict[str, Any], name: str = "run-1", overrides: dict[str, str] | None = None
 ) -> dict[str, Any]:
@@ -217,8 +225,8 @@ def test_retrain_promotes_better_models_and_creates_their_endpoints(monkeypatch:
         assert "Keep the model in service" not in entered and "Update endpoint" not in entered
         # AND the training jobs got the channels of this run and the script-mode program
         jobs = {p["TrainingJobName"]: p for p in harness.called("sagemaker", "CreateTrainingJob")}
-        assert set(jobs) == {"engagement-run-1", "churn-run-1"}
-        churn = jobs["churn-run-1"]
+        assert set(jobs) == {job_name("engagement", result), job_name("churn", result)}
+        churn = jobs[job_name("churn", result)]
         assert churn["HyperParameters"]["sagemaker_program"] == "train_churn.py"
         assert [c["DataSource"]["S3DataSource"]["S3Uri"] for c in churn["InputDataConfig"]] == [
             f"s3://{LAKE}/training-sets/churn/run=run-1/training/",
@@ -235,7 +243,7 @@ def test_retrain_promotes_better_models_and_creates_their_endpoints(monkeypatch:
         record = json.loads(
             harness.client("s3").get_object(Bucket=BUCKET, Key="models/churn/current.json")["Body"].read()
         )
-        assert record["promote"] is True and record["training_job_name"] == "churn-run-1"
+        assert record["promote"] is True and record["training_job_name"] == job_name("churn", result)
         assert record["metrics"]["holdout"]["roc_auc"] == 0.72
         output = json.loads(result["output"])
         assert sorted((r["model"], r["promoted"]) for r in output["results"]) == [
@@ -268,7 +276,9 @@ def test_retrain_keeps_the_model_in_service_when_the_candidate_is_worse(
         # THEN it succeeds; churn (0.75 < 0.80) is not deployed, engagement (0.30 > 0.10) updates its endpoint
         assert result["status"] == "SUCCEEDED"
         assert "Keep the model in service" in entered_states(result)
-        assert [m["ModelName"] for m in harness.called("sagemaker", "CreateModel")] == ["engagement-run-2"]
+        assert [m["ModelName"] for m in harness.called("sagemaker", "CreateModel")] == [
+            job_name("engagement", result)
+        ]
         assert [e["EndpointName"] for e in harness.called("sagemaker", "UpdateEndpoint")] == [
             "stack-engagement"
         ]
@@ -348,10 +358,9 @@ def test_retrain_definition_passes_asl_validator_and_matches_the_template() -> N
 
     collect(json.loads(filled))
     assert all(s.get("Retry") for s in states.values() if s["Type"] == "Task")
-    from cfnlint.decode import decode
+    from template_testkit import templates
 
-    template, _ = decode(str(ROOT / "template.yaml"))
-    substitutions = template["Resources"]["RetrainModelsStateMachine"]["Properties"][
+    substitutions = templates().merged["Resources"]["RetrainModelsStateMachine"]["Properties"][
         "DefinitionSubstitutions"
     ]
     import re

@@ -20,6 +20,8 @@ BUCKET = "lake-bucket"
 BUS = "audience-events"
 DSG = "audience-test"
 ARN = f"arn:aws:personalize:{REGION}:{ACCOUNT}"
+# The interactions export as Athena writes a SELECT's result (quoted header, lower-cased names).
+ATHENA_RESULT = ROOT / "tests" / "fixtures" / "athena_interactions_result.csv"
 
 
 def substitutions(topic_arn: str) -> dict[str, str]:
@@ -32,6 +34,8 @@ def substitutions(topic_arn: str) -> dict[str, str]:
         "SolutionName": f"{DSG}-affinity",
         "SolutionArn": f"{ARN}:solution/{DSG}-affinity",
         "ValidateQueriesFunctionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:validate-queries",
+        "PrepareInteractionsFunctionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:prepare-interactions",
+        "ExportPrefix": "personalize/exports/",
         "PostprocessFunctionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:segment-postprocess",
         "GlueDatabase": "audience_test",
         "AthenaWorkGroup": "primary",

@@ -8,11 +8,13 @@ poll limit reached (timeout), and an invalid queries file stopped before anythin
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from personalize_fakes import (
+    ATHENA_RESULT,
     BUCKET,
     FakePersonalize,
     aws_backend_env,
@@ -21,8 +23,9 @@ from personalize_fakes import (
     observers,
     substitutions,
 )
-from sfn_testkit import entered_states, run_execution, sfn_harness
+from sfn_testkit import FakeServiceError, entered_states, run_execution, sfn_harness
 
+from functions.personalize_prepare.app import handler as prepare_handler
 from functions.segment_queries.app import handler as validate_handler
 
 DEFINITION = (Path(__file__).parents[2] / "statemachines" / "personalize_training.asl.json").read_text()
@@ -45,10 +48,15 @@ def _input(**overrides: Any) -> dict[str, Any]:
 
 def _setup(harness: Any, queries: str = QUERIES) -> Any:
     obs = observers(harness)
-    harness.client("s3").put_object(
-        Bucket=BUCKET, Key="personalize/queries/queries.json", Body=queries.encode()
+    s3 = harness.client("s3")
+    s3.put_object(Bucket=BUCKET, Key="personalize/queries/queries.json", Body=queries.encode())
+    # What Athena leaves for query qe-1 (the fake's id) under the workgroup's output location
+    s3.put_object(Bucket=BUCKET, Key="personalize/exports/qe-1.csv", Body=ATHENA_RESULT.read_bytes())
+    harness.fake(
+        "lambda",
+        "Invoke",
+        lambda_fake({"validate-queries": validate_handler, "prepare-interactions": prepare_handler}),
     )
-    harness.fake("lambda", "Invoke", lambda_fake({"validate-queries": validate_handler}))
     return obs
 
 
@@ -73,7 +81,12 @@ def test_training_workflow_runs_every_step_through_its_wait_loop_and_publishes()
         assert job["numResults"] == 100
         assert job["jobInput"]["s3DataSource"]["path"] == f"s3://{BUCKET}/personalize/queries/queries.json"
         imports = harness.called("personalize", "CreateDatasetImportJob")
-        assert imports[0]["dataSource"]["dataLocation"] == f"s3://{BUCKET}/personalize/exports/qe-1.csv"
+        prepared = "personalize/exports/prepared/qe-1.csv"
+        assert imports[0]["dataSource"]["dataLocation"] == f"s3://{BUCKET}/{prepared}"
+        # AND what it imports is Athena's export with the header Personalize wants
+        body = harness.client("s3").get_object(Bucket=BUCKET, Key=prepared)["Body"].read().decode()
+        assert body.splitlines()[0] == "USER_ID,ITEM_ID,EVENT_TYPE,EVENT_VALUE,TIMESTAMP"
+        assert len(body.splitlines()) == len(ATHENA_RESULT.read_text().splitlines())
         assert [json.loads(s["schema"])["name"] for s in harness.called("personalize", "CreateSchema")] == [
             "Interactions",
             "Items",
@@ -186,4 +199,82 @@ def test_training_workflow_rejects_a_bad_queries_file_before_creating_anything(
         assert result["error"] == "StepError"
         assert "QueryConfigError" in result["cause"]
         assert result["cause"].startswith("Validate queries:") and reason in result["cause"]
+        assert not harness.called("personalize", "CreateDatasetGroup")
+
+
+def test_training_job_names_fit_personalize_limits_for_an_eighty_character_execution_name() -> None:
+    with sfn_harness(pascal_services=["personalize"]) as harness, aws_backend_env():
+        # GIVEN an execution name as long as Step Functions allows (EventBridge's are about 73)
+        obs = _setup(harness)
+        FakePersonalize(pending=[]).install(harness)
+        fake_athena(harness, ["SUCCEEDED"])
+        name = "a1b2c3d4-e5f6-4789-8abc-def012345678_0f1e2d3c-4b5a-4697-8887-a6b5c4d3e2f1-retry1"
+        assert len(name) == 80
+        # WHEN the workflow runs under that name
+        result = run_execution(DEFINITION, _input(), substitutions=substitutions(obs.topic_arn), name=name)
+        # THEN every job name Personalize gets is at most 63 characters of [a-zA-Z0-9-_], prefixed
+        assert result["status"] == "SUCCEEDED", result.get("cause")
+        jobs = [c["jobName"] for c in harness.called("personalize", "CreateDatasetImportJob")]
+        jobs += [c["jobName"] for c in harness.called("personalize", "CreateBatchSegmentJob")]
+        assert [j.split("-")[0] for j in jobs] == ["interactions", "items", "users", "segments"]
+        for job in jobs:
+            assert len(job) <= 63 and re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9\-_]*", job), job
+        # AND one run's jobs share its id (the hash of the execution), so they can be traced together
+        assert len({j.split("-", 1)[1] for j in jobs}) == 1
+
+
+def test_training_solution_turns_personalize_auto_training_off() -> None:
+    with sfn_harness(pascal_services=["personalize"]) as harness, aws_backend_env():
+        # GIVEN a first run (the solution does not exist yet)
+        obs = _setup(harness)
+        FakePersonalize(pending=[]).install(harness)
+        fake_athena(harness, ["SUCCEEDED"])
+        # WHEN the workflow creates the solution
+        result = run_execution(DEFINITION, _input(), substitutions=substitutions(obs.topic_arn), name="auto")
+        # THEN it asks for no automatic training (the API's default is a billed weekly retraining)
+        assert result["status"] == "SUCCEEDED", result.get("cause")
+        [solution] = harness.called("personalize", "CreateSolution")
+        assert solution["performAutoTraining"] is False
+
+
+def test_training_retries_athena_throttling_while_describing_the_export() -> None:
+    with sfn_harness(pascal_services=["personalize"]) as harness, aws_backend_env():
+        # GIVEN Athena throttling the first GetQueryExecution, then answering
+        obs = _setup(harness)
+        FakePersonalize(pending=[]).install(harness)
+        fake_athena(harness, ["SUCCEEDED"])
+        answers: list[Any] = [FakeServiceError("TooManyRequestsException", "Rate exceeded")]
+
+        def throttled_once(params: dict[str, Any]) -> dict[str, Any]:
+            if answers:
+                raise answers.pop()
+            return {
+                "QueryExecution": {
+                    "QueryExecutionId": params["QueryExecutionId"],
+                    "Status": {"State": "SUCCEEDED"},
+                }
+            }
+
+        harness.fake("athena", "GetQueryExecution", throttled_once)
+        # WHEN the workflow runs
+        result = run_execution(DEFINITION, _input(), substitutions=substitutions(obs.topic_arn), name="thr")
+        # THEN the throttled call was retried and the run went on
+        assert result["status"] == "SUCCEEDED", result.get("cause")
+        assert len(harness.called("athena", "GetQueryExecution")) == 2
+
+
+def test_training_stops_when_the_export_has_no_personalize_columns() -> None:
+    with sfn_harness(pascal_services=["personalize"]) as harness, aws_backend_env():
+        # GIVEN an export whose columns are not the schema's (a changed query)
+        obs = _setup(harness)
+        harness.client("s3").put_object(
+            Bucket=BUCKET, Key="personalize/exports/qe-1.csv", Body=b'"user","item"\n"u1","c1"\n'
+        )
+        FakePersonalize(pending=[]).install(harness)
+        fake_athena(harness, ["SUCCEEDED"])
+        # WHEN the workflow runs
+        result = run_execution(DEFINITION, _input(), substitutions=substitutions(obs.topic_arn), name="cols")
+        # THEN it fails at the preparation step, before creating anything in Personalize
+        assert result["status"] == "FAILED"
+        assert result["cause"].startswith("Prepare interactions:") and "ExportFormatError" in result["cause"]
         assert not harness.called("personalize", "CreateDatasetGroup")

@@ -8,14 +8,18 @@ content catalogue (``GENRES`` categorical, ``|``-separated, as Personalize wants
 users from the users table (categorical attributes only, no personal data).
 
 In the cloud the same interactions query runs on Athena (:data:`ATHENA_INTERACTIONS_SQL`) from the
-training workflow: a plain SELECT whose query result is a CSV *with a header*, which Personalize's
-import takes as is (UNLOAD and CTAS write no header). Items and users are exported by
-``python -m audience.activation export`` and uploaded under the training-data prefix.
+training workflow: a plain SELECT whose query result is a CSV with a header (UNLOAD and CTAS write
+none), quoted and lower-cased by Athena, which the workflow's "Prepare interactions" step rewrites
+for Personalize (:mod:`audience.activation.personalize_csv`). Items and users are exported by
+``python -m audience.activation export`` with a ``manifest.json``, and uploaded under the
+training-data prefix, the manifest last.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -140,4 +144,30 @@ def export_datasets(lake_dir: Path, data_dir: Path, out_dir: Path) -> ExportRepo
     users = read_users(data_dir / "users.csv")
     _write_models(files["items"], csv_header(PersonalizeItem), items)
     _write_models(files["users"], csv_header(PersonalizeUser), users)
+    files["manifest"] = write_manifest(out_dir, {"items": files["items"], "users": files["users"]})
     return ExportReport(interactions=interactions, items=len(items), users=len(users), files=files)
+
+
+MANIFEST: Final = "manifest.json"
+
+
+def write_manifest(out_dir: Path, uploads: dict[str, Path]) -> Path:
+    """``manifest.json``: the upload's files with their sizes and SHA-256.
+
+    Uploaded *last* under ``personalize/input/``, it is the one object whose arrival starts the
+    cloud training run (the EventBridge rule matches this key only), so one upload of items.csv
+    and users.csv starts one run, after both are in place.
+    """
+    manifest = {
+        "files": {
+            name: {
+                "key": path.name,
+                "bytes": path.stat().st_size,
+                "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            }
+            for name, path in uploads.items()
+        }
+    }
+    target = out_dir / MANIFEST
+    target.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return target

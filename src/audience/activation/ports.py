@@ -7,10 +7,11 @@ segment definition) in :mod:`audience.activation.adapters.aws`, and the plain fi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TextIO, runtime_checkable
 
 from audience.activation.endpoints import Endpoint
 
@@ -52,3 +53,15 @@ class ActivationDestination(Protocol):
     """Endpoint channels this destination takes from the mapping (None: every channel)."""
 
     def activate(self, segment: SegmentExport) -> ActivationReceipt: ...
+
+
+class TextObjects(Protocol):
+    """Objects read and written as text streams, for files too large to hold in memory."""
+
+    def read_lines(self, key: str) -> Iterator[str]:
+        """The object's lines, with their line endings; a missing key raises FileNotFoundError."""
+        ...
+
+    def writer(self, key: str) -> AbstractContextManager[TextIO]:
+        """A text stream whose content becomes the object when the block ends without error."""
+        ...

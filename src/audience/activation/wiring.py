@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from audience.activation.adapters.local.files import FileDestination
-from audience.activation.ports import ActivationDestination
+from audience.activation.ports import ActivationDestination, TextObjects
 from audience.core.objectstore.ports import ObjectStore
 from audience.core.objectstore.wiring import folder_store, lake_store
 from audience.core.settings import ActivationSettings
@@ -52,3 +52,16 @@ def build_activation(settings: ActivationSettings) -> ActivationPorts:
             folder_store(home / "activation"), "segments", location=str(home / "activation" / "segments")
         ),
     )
+
+
+def lake_text_objects(settings: ActivationSettings) -> TextObjects:
+    """The lake as text streams: S3 with multipart writes, or the local lake folder."""
+    if settings.backend == "aws":
+        from audience.activation.adapters.aws.s3_text import S3TextObjects
+
+        if not settings.lake_bucket:
+            raise RuntimeError("aws backend needs AUDIENCE_LAKE_BUCKET")
+        return S3TextObjects(settings.lake_bucket)
+    from audience.activation.adapters.local.folder_text import FolderTextObjects
+
+    return FolderTextObjects(settings.home.resolve() / "lake")

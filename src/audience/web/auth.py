@@ -3,7 +3,8 @@
 In AWS, API Gateway's Cognito authorizer guards every ``/api/...`` route of the web API (each
 blueprint's JSON API inherits it by living under ``/api/``); pages and static files are public
 shells holding no data. A page includes ``/static/web/auth.js`` and calls ``audienceAuth.fetch``
-instead of ``fetch``: it signs in through the Cognito hosted UI when needed and sends the ID token.
+instead of ``fetch``: it signs in through the Cognito hosted UI when needed (authorization code
+flow with PKCE, the code exchanged at ``/oauth2/token``) and sends the ID token.
 Locally no pool is configured, ``/auth/config.json`` says so, and ``audienceAuth.fetch`` is a plain
 ``fetch`` (the local server listens on 127.0.0.1 only).
 """
@@ -48,6 +49,10 @@ def auth_config(settings: Settings) -> dict[str, Any]:
     return {
         "enabled": True,
         "authorize_url": f"https://{settings.auth_domain}/oauth2/authorize",
+        # The authorization code flow with PKCE (auth.js): the code is exchanged here.
+        "token_url": f"https://{settings.auth_domain}/oauth2/token",
+        "response_type": "code",
+        "code_challenge_method": "S256",
         "logout_url": f"https://{settings.auth_domain}/logout",
         "client_id": client_id(settings),
         "scope": "openid email",

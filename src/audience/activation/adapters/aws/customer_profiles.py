@@ -65,8 +65,21 @@ def sse_c_headers(client_token: str) -> dict[str, str]:
     }
 
 
+FIELD_NAME_MAX: Final = 64  # CreateUploadJob's Fields keys: [a-zA-Z0-9_.-]{1,64}
+
+
 def attribute_for(segment_name: str) -> str:
-    return f"segment_{segment_name}".replace("-", "_")[:255]
+    """The profile attribute that marks membership: ``segment_<name>``, at most 64 characters.
+
+    It is a key of CreateUploadJob's ``Fields``, which the API limits to 64 characters; segment
+    names may take 64 themselves. A longer one keeps its readable start and ends with a hash of the
+    whole name, so two long names that share a start still get different attributes.
+    """
+    attribute = f"segment_{segment_name}".replace("-", "_")
+    if len(attribute) <= FIELD_NAME_MAX:
+        return attribute
+    digest = hashlib.sha256(segment_name.encode("utf-8")).hexdigest()[:12]
+    return f"{attribute[: FIELD_NAME_MAX - len(digest) - 1].rstrip('_')}_{digest}"
 
 
 class CustomerProfilesDestination:

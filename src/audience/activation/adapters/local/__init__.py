@@ -1,0 +1,1 @@
+"""The activation slice's embedded adapters (folders on this machine)."""

@@ -4,7 +4,7 @@ Values reach Athena only through ``ExecutionParameters``, which Athena substitut
 prepared statement as literals: numbers as they are, text as a quoted string literal with its
 quotes doubled. Nothing from a caller is ever part of ``QueryString``.
 
-The workgroup (template.yaml ``LakeQueryWorkGroup``) enforces its own results location,
+The workgroup (stacks/web.yaml ``LakeQueryWorkGroup``) enforces its own results location,
 encryption and bytes-scanned cutoff, so the adapter passes no ``ResultConfiguration``.
 Completion is polled with tenacity until a deadline; a failed or cancelled query raises
 :class:`~audience.insights.ports.LakeQueryError` carrying Athena's ``StateChangeReason``.
