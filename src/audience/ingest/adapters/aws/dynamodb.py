@@ -174,6 +174,50 @@ def _number(item: dict[str, Any], name: str) -> float:
     return float(item[name]["N"]) if name in item else 0.0
 
 
+def unexpired_ids(
+    client: Any,
+    table_name: str,
+    prefix: str,
+    sk: str,
+    ids: Sequence[str],
+    *,
+    now: float,
+    attempts: int,
+    backoff: Callable[[int], None],
+) -> set[str]:
+    """The ids whose ``prefix + id`` / ``sk`` item exists and has not expired (``expires_at``),
+    read with strongly consistent ``BatchGetItem`` in pages of 100 keys. Keys still unprocessed
+    after ``attempts`` are reported as unknown: callers use this as a pre-check only."""
+    unique = list(dict.fromkeys(ids))
+    found: set[str] = set()
+    for start in range(0, len(unique), MAX_BATCH_GET_KEYS):
+        request: dict[str, Any] = {
+            table_name: {
+                "Keys": [
+                    {"pk": {"S": prefix + i}, "sk": {"S": sk}}
+                    for i in unique[start : start + MAX_BATCH_GET_KEYS]
+                ],
+                "ProjectionExpression": "pk, #expires_at",
+                "ExpressionAttributeNames": {"#expires_at": "expires_at"},
+                "ConsistentRead": True,
+            }
+        }
+        for attempt in range(attempts):
+            response = client.batch_get_item(RequestItems=request)
+            for item in response.get("Responses", {}).get(table_name, []):
+                if _number(item, "expires_at") >= now:
+                    found.add(item["pk"]["S"].removeprefix(prefix))
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                break
+            if attempt + 1 < attempts:
+                backoff(attempt)
+        else:
+            left = len(request.get(table_name, {}).get("Keys", []))
+            logger.warning("pre-check left keys unprocessed", extra={"keys": left})
+    return found
+
+
 def _counts(item: dict[str, Any]) -> dict[str, int]:
     return {t: int(_number(item, t)) for t in EVENT_TYPES}
 
@@ -277,35 +321,16 @@ class DynamoCounterStore:
         Keys DynamoDB leaves unprocessed after the bounded retries are reported as unknown: this is
         a pre-check, and :meth:`apply` still refuses to count them twice.
         """
-        ids = list(dict.fromkeys(event_ids))
-        now = self.clock()
-        found: set[str] = set()
-        for start in range(0, len(ids), MAX_BATCH_GET_KEYS):
-            request: dict[str, Any] = {
-                self.table_name: {
-                    "Keys": [
-                        {"pk": {"S": EVENT_PREFIX + i}, "sk": {"S": DEDUP_SK}}
-                        for i in ids[start : start + MAX_BATCH_GET_KEYS]
-                    ],
-                    "ProjectionExpression": "pk, #expires_at",
-                    "ExpressionAttributeNames": {"#expires_at": "expires_at"},
-                    "ConsistentRead": True,
-                }
-            }
-            for attempt in range(self.max_attempts):
-                response = self.client.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(self.table_name, []):
-                    if _number(item, "expires_at") >= now:
-                        found.add(item["pk"]["S"].removeprefix(EVENT_PREFIX))
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                if attempt + 1 < self.max_attempts:
-                    self._backoff(attempt)
-            else:
-                left = len(request.get(self.table_name, {}).get("Keys", []))
-                logger.warning("dedup pre-check left keys unprocessed", extra={"keys": left})
-        return found
+        return unexpired_ids(
+            self.client,
+            self.table_name,
+            EVENT_PREFIX,
+            DEDUP_SK,
+            event_ids,
+            now=self.clock(),
+            attempts=self.max_attempts,
+            backoff=self._backoff,
+        )
 
     def apply(self, records: Sequence[LakeRecord]) -> set[str]:
         """Count the never-counted records; returns their ids. Raises :class:`CounterWriteError` when

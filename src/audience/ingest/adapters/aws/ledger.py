@@ -14,11 +14,11 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from audience.core.aws import client_config, error_code, new_client
+from audience.ingest.adapters.aws.dynamodb import unexpired_ids
 from audience.ingest.ports import LakeRow
 
 POST_PREFIX = "POST#"
 POST_SK = "POST"
-MAX_BATCH_GET_KEYS = 100
 
 
 class DynamoIdLedger:
@@ -41,27 +41,16 @@ class DynamoIdLedger:
         return self._client
 
     def known(self, event_ids: Sequence[str]) -> set[str]:
-        ids = list(dict.fromkeys(event_ids))
-        now = self.clock()
-        found: set[str] = set()
-        for start in range(0, len(ids), MAX_BATCH_GET_KEYS):
-            request: dict[str, Any] = {
-                self.table_name: {
-                    "Keys": [
-                        {"pk": {"S": POST_PREFIX + i}, "sk": {"S": POST_SK}}
-                        for i in ids[start : start + MAX_BATCH_GET_KEYS]
-                    ],
-                    "ProjectionExpression": "pk, #e",
-                    "ExpressionAttributeNames": {"#e": "expires_at"},
-                    "ConsistentRead": True,
-                }
-            }
-            response = self.client.batch_get_item(RequestItems=request)
-            for item in response.get("Responses", {}).get(self.table_name, []):
-                if float(item.get("expires_at", {}).get("N", "0")) >= now:
-                    found.add(item["pk"]["S"].removeprefix(POST_PREFIX))
-            # Unprocessed keys count as unknown: apply() still refuses to claim them twice.
-        return found
+        return unexpired_ids(
+            self.client,
+            self.table_name,
+            POST_PREFIX,
+            POST_SK,
+            event_ids,
+            now=self.clock(),
+            attempts=1,  # a pre-check: keys left unprocessed count as unknown, apply() still refuses
+            backoff=lambda _: None,
+        )
 
     def apply(self, records: Sequence[LakeRow]) -> set[str]:
         now = self.clock()
