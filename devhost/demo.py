@@ -37,6 +37,7 @@ from rich.table import Table
 
 from audience.core.settings import Settings
 from audience.datagen import GeneratorConfig, generate
+from audience.datagen.writers import reference_mismatch
 from audience.models.stage import GROUND_TRUTH
 from devhost.client import PostOutcome, batched, post_all
 from devhost.report import report_path, write_section
@@ -58,7 +59,13 @@ class DemoConfig:
     influencers: bool = True
     history_days: int = 90
     users: int = 2_000
-    content: int = 1_500
+    """At most the 5,000 users of ``data/users.csv`` (the demo's users are its first ``users``)."""
+    content: int = 2_000
+    """Exactly the items of ``data/content_catalog.csv``: every stage reads the catalogue from there."""
+
+
+class ReferenceMismatchError(RuntimeError):
+    """The generator would draw events over other users or items than ``data/``'s reference tables."""
 
 
 class Stages:
@@ -143,6 +150,10 @@ def _stage_server(settings: Settings, home: Path, api_key: str) -> tuple[str, st
 def run(settings: Settings, config: DemoConfig, console: Console | None = None) -> dict[str, object]:
     console = console or Console()
     home = settings.home.resolve()
+    # Before anything is cleared: the events must be drawn over data/'s users and items.
+    reference = GeneratorConfig(seed=config.seed, n_users=config.users, n_content=config.content)
+    if mismatch := reference_mismatch(reference, settings.project_root / "data"):
+        raise ReferenceMismatchError(mismatch)
     if config.fresh:
         for part in ("lake", "state", "models", "import"):
             shutil.rmtree(home / part, ignore_errors=True)

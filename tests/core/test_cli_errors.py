@@ -162,3 +162,19 @@ def test_models_build_sets_leaves_no_partitions_when_a_step_fails(
         training.build_sets(lake, tmp_path, days, None, progress=lambda _: None)
     assert len(calls) == 2
     assert list((lake / "features").glob("*/as_of=*")) == []
+
+
+def test_cli_demo_with_other_reference_tables_stops_before_clearing_state(tmp_path: Path) -> None:
+    # GIVEN some state from an earlier run
+    (tmp_path / "lake").mkdir()
+    (tmp_path / "lake" / "kept").write_text("x")
+
+    # WHEN the demo is asked for a seed whose catalogue is not data/content_catalog.csv
+    result = run(tmp_path, "-m", "devhost.cli", "demo", "--seed", "3")
+
+    # THEN one line names the table and how to rewrite it, exit code 1, and nothing was cleared
+    message = _clean(result)
+    assert result.returncode == 1
+    assert len(message.splitlines()) == 1
+    assert "content_catalog.csv" in message and "--seed 3" in message
+    assert (tmp_path / "lake" / "kept").exists()

@@ -25,7 +25,7 @@ from audience.datagen import (
 )
 from audience.datagen.__main__ import main
 from audience.datagen.reference import COUNTRIES, SURFACES
-from audience.datagen.writers import CATALOG_FILE, USERS_FILE, write_reference_tables
+from audience.datagen.writers import CATALOG_FILE, USERS_FILE, reference_mismatch, write_reference_tables
 from audience.ingest.service import IngestLimits
 from schemas.engagement import EngagementEvent
 
@@ -391,3 +391,37 @@ def test_config_rejects_what_would_make_inconsistent_data(overrides: dict[str, o
     # THEN it is refused
     with pytest.raises(ValueError):
         GeneratorConfig(**{"now": NOW, **overrides})  # type: ignore[arg-type]
+
+
+def test_reference_mismatch_accepts_the_demo_configuration() -> None:
+    # GIVEN the demo's generator sizes (its users are a prefix of data/users.csv, its items all of the catalogue)
+    from devhost.demo import DemoConfig
+
+    demo = DemoConfig()
+    config = GeneratorConfig(seed=demo.seed, n_users=demo.users, n_content=demo.content, now=NOW)
+
+    # WHEN the reference tables are checked against it
+    problem = reference_mismatch(config, DATA_DIR)
+
+    # THEN they describe exactly the users and items its events are drawn over
+    assert problem is None
+
+
+@pytest.mark.parametrize(
+    ("config", "named"),
+    [
+        (GeneratorConfig(n_users=2_000, n_content=1_500, now=NOW), CATALOG_FILE),
+        (GeneratorConfig(seed=3, n_users=2_000, now=NOW), CATALOG_FILE),
+        (GeneratorConfig(n_users=6_000, now=NOW), USERS_FILE),
+    ],
+    ids=["fewer-items", "other-seed", "more-users"],
+)
+def test_reference_mismatch_names_the_table_that_differs(config: GeneratorConfig, named: str) -> None:
+    # GIVEN a configuration whose catalogue or users are not data/'s (a 1,500-item catalogue shares
+    # the ids of the 2,000-item one, not its items: only a handful keep their type and genres)
+
+    # WHEN the reference tables are checked against it
+    problem = reference_mismatch(config, DATA_DIR)
+
+    # THEN the table that does not match is named
+    assert problem is not None and named in problem
