@@ -247,6 +247,34 @@ def test_generate_segments_over_index_on_their_genres_and_types(
         assert types[segment.name].most_common(1)[0][0] == favourite_type
 
 
+def test_generate_users_play_their_taste_community_beyond_genre_and_type(
+    stream: list[GeneratedEvent], people: dict[str, UserProfile], items: dict[str, ContentItem]
+) -> None:
+    # GIVEN the views, and for each the share of the catalogue's items of the same type and first
+    # genre that are in the viewer's own taste community (what genre and type alone would predict)
+    cell: dict[tuple[str, str], Counter[int]] = defaultdict(Counter)
+    for item in items.values():
+        cell[(item.content_type, item.genres[0])][item.taste_community] += 1
+    own, expected, views = 0, 0.0, 0
+    for payload in valid(stream):
+        if payload["event_type"] != "view":
+            continue
+        person, item = people[str(payload["user_id"])], items[str(payload["content_id"])]
+        mine = person.taste_affinity.index(1.0)
+        counts = cell[(item.content_type, item.genres[0])]
+        views += 1
+        own += item.taste_community == mine
+        expected += counts[mine] / sum(counts.values())
+
+    # WHEN the share of views in the viewer's own community is compared with that expectation
+    observed, baseline = own / views, expected / views
+
+    # THEN users play their own community far beyond what their genres and types explain: the
+    # item-level taste a collaborative recommender can learn from the events, and no catalogue
+    # column reveals
+    assert observed > 0.6 and observed > 3 * baseline, (observed, baseline)
+
+
 def test_generate_daily_rhythm_peaks_in_the_evening(
     stream: list[GeneratedEvent], people: dict[str, UserProfile]
 ) -> None:
