@@ -75,14 +75,7 @@ def build() -> dict[str, Any]:
         },
         "PLACEHOLDER",
         ResultPath="$.export",
-        Retry=[
-            {
-                "ErrorEquals": ["Athena.TooManyRequestsException"],
-                "IntervalSeconds": 5,
-                "MaxAttempts": 4,
-                "BackoffRate": 2.0,
-            }
-        ],
+        Retry=kit.ATHENA_RETRY,
     )
     states["Export interactions"]["Next"] = kit.wait_loop(
         "interactions export",
@@ -93,6 +86,7 @@ def build() -> dict[str, Any]:
         active=("SUCCEEDED",),
         failed=("FAILED", "CANCELLED"),
         service="arn:aws:states:::aws-sdk:athena:",
+        retry=kit.ATHENA_RETRY,  # an Athena call: Athena's errors, not the loop's default Personalize ones
     )
     kit.task(
         "Import interactions",
@@ -364,14 +358,7 @@ def build_online() -> dict[str, Any]:
         },
         "PLACEHOLDER",
         ResultPath="$.query",
-        Retry=[
-            {
-                "ErrorEquals": ["Athena.TooManyRequestsException"],
-                "IntervalSeconds": 5,
-                "MaxAttempts": 4,
-                "BackoffRate": 2.0,
-            }
-        ],
+        Retry=kit.ATHENA_RETRY,
     )
     states["Query the A/B"]["Next"] = kit.wait_loop(
         "A/B query",
@@ -382,6 +369,7 @@ def build_online() -> dict[str, Any]:
         active=("SUCCEEDED",),
         failed=("FAILED", "CANCELLED"),
         service="arn:aws:states:::aws-sdk:athena:",
+        retry=kit.ATHENA_RETRY,  # an Athena call: Athena's errors, not the loop's default Personalize ones
     )
     kit.task(
         "Analyse the A/B",
