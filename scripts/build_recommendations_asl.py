@@ -5,10 +5,11 @@ The recommendations workflow reuses the training workflow's pieces from
 with a poll limit, the per-step failure hand-off, the Athena export of interactions) on the same
 dataset group:
 
-export interactions (Athena) -> import them -> the baseline's batch job (Lambda) -> create or reuse
-an ``aws-user-personalization-v2`` solution -> train a version -> create or reuse the seen-items
-filter -> batch inference job (filtered) -> load its lists into the table (Lambda) -> optionally
-deploy a campaign whose minimum TPS is an input -> publish.
+export interactions (Athena) -> rewrite them for Personalize (Lambda) -> import them -> the
+baseline's batch job (Lambda) -> create or reuse an ``aws-user-personalization-v2`` solution ->
+train a version -> create or reuse the seen-items filter -> batch inference job (filtered) -> load
+its lists into the table (Lambda) -> optionally deploy a campaign whose minimum TPS is an input ->
+publish.
 
 Job names are ``recs-`` plus a UUID (41 characters, within Personalize's 63 and its pattern),
 never the execution name, which can be 80 characters.
@@ -82,11 +83,29 @@ def build() -> dict[str, Any]:
         "getQueryExecution",
         {"QueryExecutionId.$": "$.export.QueryExecutionId"},
         "$.QueryExecution.Status.State",
-        "Import interactions",
+        "Prepare interactions",
         active=("SUCCEEDED",),
         failed=("FAILED", "CANCELLED"),
         service="arn:aws:states:::aws-sdk:athena:",
         retry=kit.ATHENA_RETRY,  # an Athena call: Athena's errors, not the loop's default Personalize ones
+    )
+    # Athena's result quotes its header and lower-cases the names; Personalize's import wants
+    # neither (the training workflow's "Prepare interactions", run by the batch function).
+    kit.task(
+        "Prepare interactions",
+        "arn:aws:states:::lambda:invoke",
+        {
+            "FunctionName": "${BatchFunctionArn}",
+            "Payload": {
+                "action": "prepare",
+                "source_key.$": "States.Format('${ExportPrefix}{}.csv', $.export.QueryExecutionId)",
+                "target_key.$": "States.Format('${OutputPrefix}{}/interactions.csv', $$.Execution.Name)",
+            },
+        },
+        "Import interactions",
+        ResultSelector={"key.$": "$.Payload.key", "rows.$": "$.Payload.rows"},
+        ResultPath="$.prepared",
+        Retry=LAMBDA_RETRY,
     )
     kit.task(
         "Import interactions",
@@ -94,9 +113,7 @@ def build() -> dict[str, Any]:
         {
             "JobName.$": uuid_name("recs-import"),
             "DatasetArn": "${InteractionsDatasetArn}",
-            "DataSource": {
-                "DataLocation.$": "States.Format('s3://${Bucket}/${ExportPrefix}{}.csv', $.export.QueryExecutionId)"
-            },
+            "DataSource": {"DataLocation.$": "States.Format('s3://${Bucket}/{}', $.prepared.key)"},
             "RoleArn": "${PersonalizeRoleArn}",
             "ImportMode": "FULL",
         },
@@ -118,7 +135,7 @@ def build() -> dict[str, Any]:
             "FunctionName": "${BatchFunctionArn}",
             "Payload": {
                 "action": "baseline",
-                "interactions_key.$": "States.Format('${ExportPrefix}{}.csv', $.export.QueryExecutionId)",
+                "interactions_key.$": "$.prepared.key",
                 "items_key": "${ItemsKey}",
                 "users_key": "${UsersKey}",
                 "output_prefix.$": "States.Format('${OutputPrefix}{}/', $$.Execution.Name)",

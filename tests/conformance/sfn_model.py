@@ -108,6 +108,8 @@ SAMPLES: dict[str, Any] = {
 MACHINE_SAMPLES: dict[str, dict[str, Any]] = {
     "RecommendationsStateMachine": {
         "$.solution_version.arn": f"arn:aws:personalize:{REGION}:{ACCOUNT}:solution/{STACK}-recs/1a2b3c4d",
+        "$.prepared.key": f"personalize/recommendations/runs/{EXECUTION_NAME}/interactions.csv",
+        "$.prepared.rows": 272_289,
     },
 }
 

@@ -53,6 +53,9 @@ NOT_READ: dict[tuple[str, str], str] = {
     "never the ingest sinks",
     ("RecommendationsFunction", "lake_bucket"): "audience.recommend.wiring.lake_store is the batch "
     "function's (it reads and writes the run's files); the serving function logs to Firehose",
+    ("WebFunction", "recommendations_table"): "the Recommendations page reads the run's reports from "
+    "the lake (audience.recommend.report through wiring.lake_store), never the lists table",
+    ("WebFunction", "served_stream"): "as for recommendations_table: the page never serves lists",
     ("RecommendBatchFunction", "served_stream"): "audience.recommend.wiring.served_log is the serving "
     "function's; the batch function writes lists to the table and files to the lake",
 }
