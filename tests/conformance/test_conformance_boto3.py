@@ -29,6 +29,7 @@ DRIVERS = [
     "tests/core/test_aws_s3.py",
     "tests/influencers/test_influencers_aws.py",
     "tests/ingest/test_aws_dynamodb.py",
+    "tests/ingest/test_aws_dynamodb_snapshot.py",
     "tests/ingest/test_aws_firehose.py",
     "tests/insights/test_aws_insights_adapters.py",
     "tests/recommend/test_aws_recommend.py",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from audience.core.aws import client_config, new_client
@@ -82,43 +82,47 @@ class DynamoCounterReader:
 
     # --- reconciliation (audience.ingest.reconcile) --------------------------------------------
 
-    def _delta(self, item: dict[str, Any]) -> tuple[CounterKey, CounterDelta]:
-        key = CounterKey(item["pk"]["S"].removeprefix(CONTENT_PREFIX), item["sk"]["S"])
-        return key, CounterDelta(counts_of(item), number_of(item, "view_seconds"))
+    @staticmethod
+    def _sum_into(out: dict[CounterKey, CounterDelta], items: Iterable[dict[str, Any]]) -> None:
+        """Add counter items to ``out`` by (content, bucket): a promoted content's shards sum into one."""
+        for item in items:
+            key = CounterKey(content_of(item["pk"]["S"]), item["sk"]["S"])
+            delta = out.setdefault(key, CounterDelta())
+            for event_type, count in counts_of(item).items():
+                delta.counts[event_type] += count
+            delta.view_seconds += number_of(item, "view_seconds")
 
     def snapshot(
         self, start_hour: str | None, end_hour: str | None, content_ids: Sequence[str] | None
     ) -> dict[CounterKey, CounterDelta]:
-        """TOTAL and hourly buckets: a Query per content when ids are given, else one Scan (the
-        table has no index; reconciliation is a batch job, not a request path)."""
+        """TOTAL and hourly buckets, each summed over the content's shards: a Query per shard of each
+        content when ids are given, else one Scan (the table has no index; reconciliation is a batch
+        job, not a request path). The repair (:meth:`add`) then writes the difference to shard 0."""
         low, high = HOUR_PREFIX + (start_hour or ""), HOUR_PREFIX + (end_hour or "~")
+        buckets = {":total": {"S": TOTAL_BUCKET}, ":low": {"S": low}, ":high": {"S": high}}
         out: dict[CounterKey, CounterDelta] = {}
         if content_ids is None:
             pages = self.client.get_paginator("scan").paginate(
                 TableName=self.table_name,
-                FilterExpression="begins_with(pk, :content) AND (sk = :total OR sk BETWEEN :low AND :high)",
+                FilterExpression="(begins_with(pk, :content) OR begins_with(pk, :shard)) "
+                "AND (sk = :total OR sk BETWEEN :low AND :high)",
                 ExpressionAttributeValues={
                     ":content": {"S": CONTENT_PREFIX},
-                    ":total": {"S": TOTAL_BUCKET},
-                    ":low": {"S": low},
-                    ":high": {"S": high},
+                    ":shard": {"S": SHARD_PREFIX},
+                    **buckets,
                 },
             )
-            out.update(self._delta(item) for page in pages for item in page.get("Items", []))
+            self._sum_into(out, (item for page in pages for item in page.get("Items", [])))
             return out
         for content_id in dict.fromkeys(content_ids):
-            pages = self.client.get_paginator("query").paginate(
-                TableName=self.table_name,
-                KeyConditionExpression="pk = :pk",
-                FilterExpression="sk = :total OR sk BETWEEN :low AND :high",
-                ExpressionAttributeValues={
-                    ":pk": {"S": CONTENT_PREFIX + content_id},
-                    ":total": {"S": TOTAL_BUCKET},
-                    ":low": {"S": low},
-                    ":high": {"S": high},
-                },
-            )
-            out.update(self._delta(item) for page in pages for item in page.get("Items", []))
+            for shard in range(self._read_shard_count(content_id)):
+                pages = self.client.get_paginator("query").paginate(
+                    TableName=self.table_name,
+                    KeyConditionExpression="pk = :pk",
+                    FilterExpression="sk = :total OR sk BETWEEN :low AND :high",
+                    ExpressionAttributeValues={":pk": {"S": content_pk(content_id, shard)}, **buckets},
+                )
+                self._sum_into(out, (item for page in pages for item in page.get("Items", [])))
         return out
 
     # --- read side -----------------------------------------------------------------------------
