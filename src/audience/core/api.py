@@ -1,6 +1,6 @@
 """What every API function answers the same way: JSON bodies, and a JSON 404 for unknown routes.
 
-The API functions (ingest, recommendations) run Powertools' ``APIGatewayRestResolver``; its own
+The API functions (ingest, recommendations, the influencer allocator) run Powertools' ``APIGatewayRestResolver``; its own
 404 is a text body, while our contract is that every error is JSON with an ``error`` code and a
 ``message`` (docs/architecture.md, the developers' guide). One place, so the two cannot drift.
 """
