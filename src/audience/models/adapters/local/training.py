@@ -1,7 +1,8 @@
 """The models locally, the way the cloud runs them.
 
-* :func:`build_sets`: the ``training_sets`` Glue script on local Spark (after the feature jobs for the
-  days it needs, when their partitions are missing), writing the CSV channels and scoring rows.
+* :func:`build_sets`: the ``training_sets`` Glue script on the features slice's local Glue job host
+  (after the feature jobs for the days it needs, when their partitions are missing), writing the CSV
+  channels and scoring rows.
 * :func:`train`: a training script of ``sagemaker/`` as a child process with SageMaker's environment
   contract (``SM_MODEL_DIR``, ``SM_CHANNEL_TRAINING``, ``SM_CHANNEL_VALIDATION``,
   ``SM_OUTPUT_DATA_DIR``, hyperparameters as ``--name value``), then the gate.
@@ -27,7 +28,7 @@ from audience.models.ports import ModelName, ModelPredictor
 from audience.models.registry import SAGEMAKER_DIR, LocalRegistry
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from audience.features.wiring import GlueJobRunner as GlueJobRunner  # re-exported for the stage's typing
 
 PREDICTION_TABLES: Final = {"churn": "churn_scores", "engagement": "engagement_scores"}
 """The agreed lake tables: ``predictions/<table>/as_of=YYYY-MM-DD/``."""
@@ -65,17 +66,19 @@ def build_sets(
     days: SetDays,
     score_day: date | None,
     *,
-    spark: SparkSession | None = None,
+    runner: GlueJobRunner | None = None,
     progress: Callable[[str], None] = print,
 ) -> dict[str, int]:
-    """Feature partitions for the days needed (only those missing), then the training and scoring sets."""
-    from audience.features.wiring import local_spark, require_java, run_features
-    from glue_jobs import training_sets
+    """Feature partitions for the days needed (only those missing), then the training and scoring sets.
 
-    own = spark is None
-    if own:
-        require_java()
-    session = spark or local_spark()
+    Every step is a Glue job run (the feature jobs, then ``training_sets``) on ``runner``; with none, a
+    local Glue job host is started for the whole batch (one Spark session) and stopped at the end.
+    """
+    from audience.features.wiring import GlueJobHost, run_features
+
+    if runner is None:
+        with GlueJobHost() as host:
+            return build_sets(lake, reference, days, score_day, runner=host, progress=progress)
     created: list[Path] = []
     try:
         needed = [days.train, days.holdout, *([score_day] if score_day else [])]
@@ -83,13 +86,13 @@ def build_sets(
             if not (lake / "features" / "user_features" / f"as_of={day.isoformat()}").exists():
                 before = set(_partitions(lake, day))
                 try:
-                    run_features(lake, reference, day, spark=session, progress=progress)
+                    run_features(lake, reference, day, runner=runner, progress=progress)
                 finally:
                     created += [p for p in _partitions(lake, day) if p not in before]
-        common = ["training_sets.py", "--lake_path", str(lake), "--reference_path", str(reference)]
-        rows = training_sets.main(
-            [*common, "--as_of", days.label_end.isoformat(), "--label_days", str(days.label_days)],
-            spark=session,
+        common = {"lake_path": str(lake), "reference_path": str(reference)}
+        rows = runner.run(
+            "training_sets",
+            {**common, "as_of": days.label_end.isoformat(), "label_days": str(days.label_days)},
         )
         progress(f"training sets (labels to {days.label_end}): {rows}")
         empty = sorted(name for name, count in rows.items() if not count)
@@ -101,9 +104,7 @@ def build_sets(
             )
         created = []  # the features are complete and used: keep them
         if score_day:
-            scored = training_sets.main(
-                [*common, "--as_of", score_day.isoformat(), "--mode", "score"], spark=session
-            )
+            scored = runner.run("training_sets", {**common, "as_of": score_day.isoformat(), "mode": "score"})
             progress(f"scoring rows (as_of {score_day}): {scored}")
             rows.update({f"{k}/score": v for k, v in scored.items()})
         return rows
@@ -112,9 +113,6 @@ def build_sets(
         for partition in created:
             shutil.rmtree(partition, ignore_errors=True)
         raise
-    finally:
-        if own:
-            session.stop()
 
 
 def _partitions(lake: Path, day: date) -> list[Path]:
