@@ -103,8 +103,12 @@ def run(
     score_day: date | None = None,
     build: bool = True,
     hyperparameters: dict[str, dict[str, str]] | None = None,
+    glue: runner.GlueJobRunner | None = None,
 ) -> dict[str, Any]:
-    """Build the sets (local Spark), train both models, gate them, score ``score_day`` into the lake."""
+    """Build the sets (local Spark), train both models, gate them, score ``score_day`` into the lake.
+
+    ``glue`` runs the Glue jobs (feature days, training sets); by default a local Glue job host is
+    started for them. The demo passes the host its features stage already warmed up."""
     lake = settings.lake_dir.resolve()
     today = datetime.now(UTC).date()
     days = runner.SetDays(label_end or today - timedelta(days=1), label_days or settings.model_label_days)
@@ -117,7 +121,12 @@ def run(
     )
     if build:
         runner.build_sets(
-            lake, settings.project_root / "data", days, score_day, progress=lambda m: console.print(f"  {m}")
+            lake,
+            settings.project_root / "data",
+            days,
+            score_day,
+            runner=glue,
+            progress=lambda m: console.print(f"  {m}"),
         )
     registry = LocalRegistry(settings.models_dir.resolve())
     runs = []
@@ -270,11 +279,13 @@ def oracle_table(section: dict[str, Any]) -> Table:
     return table
 
 
-def demo_stage(settings: Settings, console: Console) -> dict[str, Any]:
+def demo_stage(
+    settings: Settings, console: Console, glue: runner.GlueJobRunner | None = None
+) -> dict[str, Any]:
     """``make demo``'s models stage: default label windows (14 days) up to yesterday, today's features
     scored, the oracle beside. ``result["section"]`` holds every printed figure: the demo writes it
     as report.json's ``models`` section."""
-    result = run(settings, console)
+    result = run(settings, console, glue=glue)
     today = datetime.now(UTC).date()
     days = runner.SetDays(today - timedelta(days=1), settings.model_label_days)
     oracle = oracle_figures(settings, days)
