@@ -228,54 +228,58 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
         )
     with stages("backfill"):
         backfill = import_history(settings, history_file, console)
-    console.print(f"starting the local API on port {port} …")
-    with stages("live_http"):
-        server = _start_server(settings, port, api_key, log)
-        outcomes: list[PostOutcome] = []
-        started = time.perf_counter()
-        try:
-            with Progress(
-                TextColumn("posting the live day"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=console,
-            ) as progress:
-                task = progress.add_task("post", total=len(live))
-                outcomes = post_all(
-                    f"http://127.0.0.1:{port}",
-                    api_key,
-                    batched(iter(live), config.batch_size),
-                    workers=config.workers,
-                    on_done=lambda o: progress.advance(task, o.events),
-                )
-            if config.influencers:
-                from devhost.stages.influencers import post_network
-
-                console.print("posting the generated social network to POST /social/posts …")
-                social = post_network(f"http://127.0.0.1:{port}", api_key, seed=config.seed)
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=300)
-        elapsed = time.perf_counter() - started
-    last = log.read_text().strip().splitlines()
-    console.print(f"[dim]local API: {last[-1] if last else 'no output'} (log: {log})[/dim]")
-    from devhost.server import deliver_spool
-
-    leftover = deliver_spool(settings)  # what a slow disk kept past the stop's deadline
-    if leftover.rows:
-        console.print(f"[dim]delivered {leftover.rows} events the stop left in the spool[/dim]")
-    summary = summarise(settings, outcomes, defects, len(live), elapsed, console, backfill=backfill)
-    summary["backfill"] = backfill
-    summary["history_defects"] = dict(history_defects)
-    write_section(home, "ingest", _jsonable(summary))
+    # One local Glue job host (one JVM, kept warm) for every Glue job run of the features and the
+    # models stages, launched now so that its JVM boots while the live day is posted; its log keeps
+    # the scripts' own output.
+    glue = None
     if config.features:
         from audience.features.wiring import glue_host
 
-        # One local Glue job host (one JVM, kept warm) for every Glue job run of the features and the
-        # models stages; its log keeps the scripts' own output.
         glue = glue_host(settings, log=home / "glue-host.log")
-        try:
+        glue.launch()
+    try:
+        console.print(f"starting the local API on port {port} …")
+        with stages("live_http"):
+            server = _start_server(settings, port, api_key, log)
+            outcomes: list[PostOutcome] = []
+            started = time.perf_counter()
+            try:
+                with Progress(
+                    TextColumn("posting the live day"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TimeElapsedColumn(),
+                    console=console,
+                ) as progress:
+                    task = progress.add_task("post", total=len(live))
+                    outcomes = post_all(
+                        f"http://127.0.0.1:{port}",
+                        api_key,
+                        batched(iter(live), config.batch_size),
+                        workers=config.workers,
+                        on_done=lambda o: progress.advance(task, o.events),
+                    )
+                if config.influencers:
+                    from devhost.stages.influencers import post_network
+
+                    console.print("posting the generated social network to POST /social/posts …")
+                    social = post_network(f"http://127.0.0.1:{port}", api_key, seed=config.seed)
+            finally:
+                server.send_signal(signal.SIGTERM)
+                server.wait(timeout=300)
+            elapsed = time.perf_counter() - started
+        last = log.read_text().strip().splitlines()
+        console.print(f"[dim]local API: {last[-1] if last else 'no output'} (log: {log})[/dim]")
+        from devhost.server import deliver_spool
+
+        leftover = deliver_spool(settings)  # what a slow disk kept past the stop's deadline
+        if leftover.rows:
+            console.print(f"[dim]delivered {leftover.rows} events the stop left in the spool[/dim]")
+        summary = summarise(settings, outcomes, defects, len(live), elapsed, console, backfill=backfill)
+        summary["backfill"] = backfill
+        summary["history_defects"] = dict(history_defects)
+        write_section(home, "ingest", _jsonable(summary))
+        if glue is not None:
             with stages("features"):
                 summary["features"] = build_features(settings, console, glue)
             if config.models:
@@ -288,7 +292,8 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
                         write_section(home, "models", models["section"])
                 except MissingDataError as exc:
                     console.print(f"[yellow]models skipped: {exc}[/yellow]")
-        finally:
+    finally:
+        if glue is not None:
             glue.close()
     if config.segments:
         from devhost.stages.explorer import run_stage

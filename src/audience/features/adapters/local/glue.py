@@ -162,6 +162,7 @@ class GlueJobHost:
         self._proc: subprocess.Popen[bytes] | None = None
         self._buffer = b""
         self._failed = False
+        self._ready = False
 
     def __enter__(self) -> GlueJobHost:
         self.start()
@@ -174,7 +175,16 @@ class GlueJobHost:
 
     def start(self) -> None:
         """Start the child and wait for its session (raises :class:`JavaMissingError` without Java)."""
+        self.launch()
+        self._wait_ready()
+
+    def launch(self) -> None:
+        """Start the child without waiting: its JVM boots while the caller does other work (the demo
+        launches it before posting the live day); the first :meth:`run` waits for it."""
+        if self._proc is not None:
+            return
         require_java()
+        self._buffer = b""
         root = self.project_root
         paths = [str(root), str(root / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]
         env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYTHONPATH": os.pathsep.join(paths)}
@@ -200,15 +210,19 @@ class GlueJobHost:
                 cwd=root,
                 env=env,
             )
-        self._reply("the Glue job host", self.start_timeout)
+        self._ready = False
+
+    def _wait_ready(self) -> None:
+        if not self._ready:
+            self._reply("the Glue job host", self.start_timeout)
+            self._ready = True
 
     def run(self, job: str, arguments: Mapping[str, str]) -> dict[str, int]:
         """Run ``glue_jobs/<job>.py`` with ``--JOB_NAME job`` and ``--name value`` per argument."""
         script = self.project_root / "glue_jobs" / f"{job}.py"
         if not script.is_file():
             raise ValueError(f"unknown job {job!r}: no {script}")
-        if self._proc is None:
-            self.start()
+        self.start()
         assert self._proc is not None and self._proc.stdin is not None
         argv = ["--JOB_NAME", job]
         for name, value in arguments.items():
