@@ -134,8 +134,8 @@ def _concatenated(rows: pa.Array | pa.ChunkedArray) -> bytes:
     if rows.null_count:
         raise ValueError("cannot concatenate null strings")
     _, offsets, data = rows.buffers()
-    width = "q" if pa.types.is_large_string(rows.type) or pa.types.is_large_binary(rows.type) else "i"
-    bounds = memoryview(offsets).cast("B").cast(width)
+    large = pa.types.is_large_string(rows.type) or pa.types.is_large_binary(rows.type)
+    bounds = memoryview(offsets).cast("B").cast("q" if large else "i")
     first, last = bounds[rows.offset], bounds[rows.offset + len(rows)]
     return data[first:last].to_pybytes() if data is not None else b""
 
