@@ -36,8 +36,9 @@ build-SegmentPostprocessFunction build-PrepareInteractionsFunction: | $(UV)
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: run this through sam build" >&2; exit 1; }
 	LAMBDA_EXTRAS=activation LAMBDA_SLIM_PYARROW=1 "$(SAM_BUILD_SCRIPT)" "$(ARTIFACTS_DIR)"
 
-# The recommendations batch function (stacks/recommendations.yaml): the package plus numpy and scipy.
-.PHONY: build-RecommendBatchFunction
-build-RecommendBatchFunction: | $(UV)
+# The recommendations batch function (stacks/recommendations.yaml) and the influencer budget
+# allocator (stacks/web.yaml): the package plus numpy and scipy.
+.PHONY: build-RecommendBatchFunction build-InfluencerAllocateFunction
+build-RecommendBatchFunction build-InfluencerAllocateFunction: | $(UV)
 	@test -n "$(ARTIFACTS_DIR)" || { echo "ARTIFACTS_DIR is not set: run this through sam build" >&2; exit 1; }
 	LAMBDA_EXTRAS=recommend LAMBDA_SLIM_SCIPY=1 "$(SAM_BUILD_SCRIPT)" "$(ARTIFACTS_DIR)"

@@ -9,7 +9,7 @@ from typing import Any
 import botocore.session
 from botocore.validate import ParamValidator
 from cfnlint.decode import decode
-from infra_testkit import ROOT, props, resource
+from infra_testkit import ROOT, has_build_target, props, resource
 
 from schemas import derive
 
@@ -76,3 +76,26 @@ def test_scheduler_starts_the_job_with_a_valid_request() -> None:
         and job["Command"]["ScriptLocation"] == "../glue_jobs/influencer_scoring.py"
     )
     assert (ROOT / "glue_jobs" / "influencer_scoring.py").is_file()
+
+
+def test_the_allocator_has_its_own_function_on_the_web_api_behind_cognito() -> None:
+    # GIVEN the web stack (read as one stack with the root by template_testkit)
+    fn = props("InfluencerAllocateFunction")
+    web = props("WebFunction")
+    # THEN the allocator route is its own function on the web API, with the API's default (Cognito)
+    # authoriser: no Auth override, unlike the web function's public page routes
+    route = fn["Events"]["Allocate"]["Properties"]
+    assert (route["Path"], route["Method"], route["RestApiId"]) == (
+        "/api/influencers/allocate",
+        "post",
+        {"Ref": "WebApi"},
+    )
+    assert "Auth" not in route
+    assert web["Events"]["Api"]["Properties"]["Path"] == "/api/{proxy+}"  # the rest stays the web app's
+    # AND it is built with scipy (the `recommend` extra), reads the serving table, and its handler imports
+    assert has_build_target("InfluencerAllocateFunction")
+    assert fn["Environment"]["Variables"]["AUDIENCE_INFLUENCERS_TABLE"] == {"Ref": "InfluencersTable"}
+    (statement,) = fn["Policies"][0]["Statement"]
+    assert set(statement["Action"]) == {"dynamodb:GetItem", "dynamodb:Query"}
+    module, attr = fn["Handler"].rsplit(".", 1)
+    assert callable(getattr(__import__(module, fromlist=[attr]), attr))

@@ -239,6 +239,23 @@ def test_ui_app_insights_shows_the_writer_and_traces_every_figure(chromium: Any,
     page.close()
 
 
+def test_ui_app_insights_without_a_subject_says_what_to_do_and_writes_nothing(
+    chromium: Any, server: Server
+) -> None:
+    # GIVEN the Insights page opened with no subject in the URL
+    page, errors = _open(chromium, server.url + "/insights", 1400)
+    page.wait_for_selector("body[data-loaded=ready]")
+    # THEN it says what the button does instead of a blank page, and no insight was asked for
+    assert "Get insight" in page.inner_text("#insights-empty")
+    assert page.locator("#result").get_attribute("hidden") is not None
+    # WHEN the button is pressed THEN the insight replaces the guidance
+    page.click("#go")
+    page.wait_for_selector("body[data-loaded=true]")
+    assert page.inner_text("#summary") and page.locator("#insights-empty .empty").count() == 0
+    assert errors == []
+    page.close()
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("name", ["home", "dashboard", "explorer", "insights"])
 def test_ui_app_empty_home_says_what_to_run(

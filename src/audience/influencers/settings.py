@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -41,6 +41,17 @@ class InfluencerSettings(BaseSettings):
     @property
     def lake_dir(self) -> Path:
         return self.home / "lake"
+
+
+class InfluencerAllocateSettings(InfluencerSettings):
+    """The allocator function's settings: in AWS it cannot answer without the serving table, so a
+    missing ``AUDIENCE_INFLUENCERS_TABLE`` fails the cold start, naming the setting."""
+
+    @model_validator(mode="after")
+    def _table_in_aws(self) -> InfluencerAllocateSettings:
+        if self.backend == "aws" and not self.influencers_table:
+            raise ValueError("AUDIENCE_INFLUENCERS_TABLE is required with the aws backend")
+        return self
 
 
 def find_project_root(start: Path | None = None) -> Path:

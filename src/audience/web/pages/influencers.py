@@ -27,7 +27,6 @@ influencers = Blueprint(
 )
 _STORE = "audience.influencers.store"
 _SETTINGS = "audience.influencers.settings"
-MAX_BUDGET = 1e9
 
 
 def init_influencers(app: Flask, settings: Settings) -> None:
@@ -82,86 +81,14 @@ def run() -> Response | tuple[Response, int]:
     return jsonify(public)
 
 
-class AllocationInputError(ValueError):
-    """Bad allocator input before the allocator runs."""
-
-
-def _split(value: Any) -> tuple[str, ...]:
-    if value is None or value == "":
-        return ()
-    if isinstance(value, str):
-        return tuple(v.strip() for v in value.split(",") if v.strip())
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return tuple(v.strip() for v in value if v.strip())
-    raise AllocationInputError("countries and topics are comma-separated text or a list of strings")
-
-
-def _minimums(value: Any) -> dict[str, float]:
-    if value in (None, ""):
-        return {}
-    if isinstance(value, dict):
-        items = list(value.items())
-    elif isinstance(value, str):
-        items = []
-        for part in value.split(","):
-            if not part.strip():
-                continue
-            country, sep, amount = part.partition(":")
-            if not sep:
-                raise AllocationInputError(f"minimum {part.strip()!r} must look like NZ:50")
-            items.append((country, amount))
-    else:
-        raise AllocationInputError("minimums must be like 'NZ:50,AU:100'")
-    out: dict[str, float] = {}
-    for country, amount in items:
-        try:
-            out[str(country).strip().upper()] = float(amount)
-        except (TypeError, ValueError):
-            raise AllocationInputError(f"minimum for {country} is not a number: {amount!r}") from None
-    return out
-
-
 @influencers.post("/api/influencers/allocate")
-def allocate_budget() -> Response | tuple[Response, int]:
+def allocate_budget() -> tuple[Response, int]:
+    from audience.influencers.budget import answer
+
     body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return _error(400, "the body must be a JSON object (Content-Type: application/json)")
-    try:
-        # scipy (HiGHS) is imported on first use: the page and the run API work without it.
-        from audience.influencers.allocation import (
-            AllocationError,
-            AllocationRequest,
-            allocate,
-            candidates_from_run,
-            parse_rate_card,
-            parse_tiers,
-        )
-    except ImportError as exc:
-        return _error(503, f"the allocator is not installed here ({exc.name})")
-    latest = _run()
-    if latest is None:
-        return _error(503, "no scoring run yet: run `make influencers` (or the demo)")
-    try:
-        budget = body.get("budget")
-        if isinstance(budget, bool) or not isinstance(budget, (int, float)) or not 0 < budget <= MAX_BUDGET:
-            raise AllocationInputError(f"budget must be a number between 0 and {MAX_BUDGET:g}")
-        rate_card = parse_rate_card(body["rate_card"]) if body.get("rate_card") else None
-        tiers = parse_tiers(body["tiers"]) if body.get("tiers") else None
-        req = AllocationRequest(
-            budget=float(budget),
-            countries=_split(body.get("countries")),
-            topics=_split(body.get("topics")),
-            country_minimums=_minimums(body.get("minimums")),
-            include_flagged=bool(body.get("include_flagged", False)),
-        )
-        result = (
-            allocate(candidates_from_run(latest), req, cost_of=rate_card, tiers=tiers)
-            if tiers
-            else allocate(candidates_from_run(latest), req, cost_of=rate_card)
-        )
-    except (AllocationError, AllocationInputError) as exc:
-        return _error(400, str(exc))
-    return jsonify({"run_id": latest["run_id"], "request": body, **result.summary(), "rows": result.rows})
+    # The run is read only for a well-formed request (answer() checks the body first).
+    status, payload = answer(body, _run() if isinstance(body, dict) else None)
+    return jsonify(payload), status
 
 
 @influencers.post("/api/influencers/export")

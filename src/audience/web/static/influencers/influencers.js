@@ -116,9 +116,19 @@
       .force("charge", d3.forceManyBody().strength(-40))
       .force("center", d3.forceCenter(w / 2, h / 2))
       .force("collide", d3.forceCollide((d) => r(d.score) + 1))
+      // A weak pull to the middle keeps small components (one reshare, two accounts) from drifting off.
+      .force("x", d3.forceX(w / 2).strength(0.06))
+      .force("y", d3.forceY(h / 2).strength(0.06))
       .stop();
-    for (let i = 0; i < 220; i += 1) sim.tick();
-    nodes.forEach((d) => { d.x = Math.max(8, Math.min(w - 8, d.x)); d.y = Math.max(8, Math.min(h - 8, d.y)); });
+    for (let i = 0; i < 300; i += 1) sim.tick();
+    // Fit the layout into the box (one scale for both axes, so distances keep their meaning) instead of
+    // clamping: clamping piles every node that ended outside onto the edges.
+    const pad = 18;
+    const [x0, x1] = d3.extent(nodes, (d) => d.x);
+    const [y0, y1] = d3.extent(nodes, (d) => d.y);
+    const k = Math.min((w - 2 * pad) / Math.max(1, x1 - x0), (h - 2 * pad) / Math.max(1, y1 - y0), 1.5);
+    const ox = (w - k * (x1 - x0)) / 2, oy = (h - k * (y1 - y0)) / 2;
+    nodes.forEach((d) => { d.x = ox + k * (d.x - x0); d.y = oy + k * (d.y - y0); });
     svg.append("g").selectAll("line").data(links).join("line").attr("class", "link")
       .attr("stroke-width", (d) => Math.min(4, 0.5 + Math.log1p(d.weight)))
       .attr("x1", (d) => d.source.x).attr("y1", (d) => d.source.y).attr("x2", (d) => d.target.x).attr("y2", (d) => d.target.y);

@@ -31,6 +31,11 @@
     if (!items.length) {
       C.empty("#insights-empty", k === "content" ? "No content to write about yet" : "No segments to write about yet",
         k === "content" ? "Run `make demo` to fill the lake, then reload." : "Run `make demo` (it runs the segmentation), then reload.");
+    } else if (d3.select("#result").attr("hidden") !== null) {
+      // Nothing written yet in this visit: say what the button does rather than show a blank page. An
+      // insight is not fetched on open: where none is cached, writing one calls the model (Bedrock in AWS).
+      C.empty("#insights-empty", "Choose a subject and a period, then Get insight",
+        "The insight is written from the lake's figures for the period against the one before it, and every figure links to the query result it came from. `Rewrite` gathers the figures again.");
     } else d3.select("#insights-empty").selectAll("*").remove();
   }
 
@@ -61,6 +66,7 @@
 
   function render(r) {
     const traces = r.traces || [];
+    d3.select("#insights-empty").selectAll("*").remove();
     d3.select("#result").attr("hidden", null).attr("data-subject", r.subject.id);
     figured(d3.select("#summary"), r.insight.summary, "summary", traces);
     const traced = traces.filter((t) => t.sources.length).length;

@@ -1,0 +1,88 @@
+"""Budget allocator handler: ``POST /api/influencers/allocate`` on the web API (Cognito-authorised).
+
+The web function cannot carry scipy beside pyarrow within Lambda's 250 MB, so API Gateway routes this
+one path (more specific than the web function's ``/api/{proxy+}``) here. Thin: the latest scoring
+run from the slice's result store, :func:`audience.influencers.budget.answer` for the checks and the
+allocation, JSON back. Bad input is a 400 with the reason; no run yet a 503; a failing store a 503.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+# Imported at cold start (not on first use, as the web app does): this function exists to allocate,
+# so a package without scipy fails its init, not its first request.
+import audience.influencers.allocation  # noqa: F401
+from audience.core.observability import discard_unpublished_metrics, logger, metrics, tracer
+from audience.influencers.budget import answer
+from audience.influencers.ports import ResultStore
+from audience.influencers.settings import InfluencerAllocateSettings
+from audience.influencers.wiring import result_store
+
+app = APIGatewayRestResolver()
+
+
+@cache
+def default_store() -> ResultStore:
+    """Built once per container; the settings are validated at cold start (below)."""
+    return result_store(InfluencerAllocateSettings())
+
+
+_stores: list[ResultStore] = []
+
+
+def _json(status: int, body: dict[str, Any]) -> Response[str]:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
+
+
+@app.post("/api/influencers/allocate")
+def allocate() -> Response[str]:
+    store = _stores[-1] if _stores else default_store()
+    try:
+        body = app.current_event.json_body
+    except ValueError:
+        body = None
+    status, payload = answer(body, store.latest_run() if isinstance(body, dict) else None)
+    if status == 200:
+        metrics.add_metric(name="AllocationsSolved", unit=MetricUnit.Count, value=1)
+    return _json(status, payload)
+
+
+@app.exception_handler(Exception)  # type: ignore[untyped-decorator]
+def unexpected(exc: Exception) -> Response[str]:
+    logger.exception("the allocation failed")
+    metrics.add_metric(name="AllocationsFailed", unit=MetricUnit.Count, value=1)
+    return _json(503, {"error": f"the allocator is unavailable ({type(exc).__name__}); retry later"})
+
+
+@app.not_found
+def not_found(_: Exception) -> Response[str]:
+    event = app.current_event
+    return _json(404, {"error": f"no route for {event.http_method} {event.path}"})
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def _handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
+
+
+def handler(event: dict[str, Any], context: Any, store: ResultStore | None = None) -> dict[str, Any]:
+    """The Lambda entry point; tests pass their own result store."""
+    if store is not None:
+        _stores.append(store)
+    try:
+        response: dict[str, Any] = _handler(event, context)
+        return response
+    finally:
+        if store is not None:
+            _stores.pop()
+        discard_unpublished_metrics()
