@@ -21,6 +21,10 @@ from typing import Any
 
 _PR_SET_PDEATHSIG = 1
 _QUEUE_GRACE_SECONDS = 0.3  # on SIGTERM: time to take the connections already in the accept queue
+# The HTTP loop's select() timeout, a backstop only: the loop is woken by its trigger on every event
+# that matters (a request's end, the slot freed, the stop). Waitress reads it as an integer: 0.1
+# became 0, a select() that never waited (half a core spinning even when idle).
+LOOP_TIMEOUT_SECONDS = 1
 
 
 def _die_with_parent(parent: int) -> None:
@@ -123,10 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         sockets=[sock],
         threads=args.threads,
         connection_limit=4 * args.threads,
-        # Waitress reads this as an int (0.1 became 0: a select() that never waited, half a core
-        # spinning even when idle). The loop is woken by its trigger on every event that matters
-        # (a request's end, the slot freed, the stop), so the timeout is only a backstop.
-        asyncore_loop_timeout=1,
+        asyncore_loop_timeout=LOOP_TIMEOUT_SECONDS,
         channel_timeout=30,
         max_request_body_size=API_GATEWAY_MAX_PAYLOAD + 1,
         ident="audience",
