@@ -103,7 +103,8 @@ def measure(events_per_request: float, handler_cpu_us_per_event: float, lake: Pa
     import json
 
     from audience.datagen import GeneratorConfig, generate
-    from audience.ingest.adapters.aws.dynamodb import DynamoCounterStore, plan_transactions
+    from audience.ingest.adapters.aws.dynamodb import DynamoCounterStore
+    from audience.ingest.adapters.aws.dynamodb_transactions import plan_transactions
     from audience.ingest.service import IngestLimits, RequestContext, parse_body, validate_batch
     from bench.counters import ThrottlingTable
 

@@ -32,12 +32,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from audience.core.observability import logger
-from audience.ingest.adapters.aws.dynamodb import (
-    CONTENT_PREFIX,
-    SHARD_PREFIX,
-    CounterWriteError,
-    DynamoCounterStore,
-)
+from audience.ingest.adapters.aws.dynamodb import DynamoCounterStore
+from audience.ingest.adapters.aws.dynamodb_items import CONTENT_PREFIX, SHARD_PREFIX, CounterWriteError
 from schemas.engagement import LakeLocation, LakeMetadata, LakeRecord
 
 PARTITION_WCU_PER_SECOND = 1_000

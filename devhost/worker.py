@@ -87,15 +87,15 @@ def main(argv: list[str] | None = None) -> int:
 
     from audience.core.settings import get_settings
     from devhost.apigw import API_GATEWAY_MAX_PAYLOAD
-    from devhost.server import (
+    from devhost.proxy import (
         InvocationSlot,
         StopClock,
-        _json_errors,
         create_app,
+        json_errors,
         log_requests,
         resolve_api_key,
-        shutdown_budget,
     )
+    from devhost.server import shutdown_budget
     from functions.ingest.app import handler
     from functions.recommendations.app import handler as recommendations_handler
 
@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     wake.append(server.pull_trigger)
     _one_request_per_connection(server)
-    _json_errors(server)
+    json_errors(server)
     log_requests()
     accepts = server.readable
 

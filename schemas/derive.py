@@ -33,65 +33,58 @@ LAKE_PARTITION_KEYS: tuple[tuple[str, str], ...] = (
 """Partition columns of the events table: Firehose's arrival-time prefix ``year=/month=/day=``."""
 
 
-def event_json_schema() -> dict[str, Any]:
-    """JSON Schema (2020-12) of one event, as the API validates it."""
-    schema = EngagementEvent.model_json_schema(mode="validation")
+def record_json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """JSON Schema (2020-12) of one record of a contract, as the API validates it."""
+    schema = model.model_json_schema(mode="validation")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return schema
 
 
-def batch_json_schema(max_events: int = 500) -> dict[str, Any]:
-    """JSON Schema of the request body, with the event schema inlined under ``$defs``."""
-    event = event_json_schema()
-    defs = event.pop("$defs", {})
-    event.pop("$schema", None)
-    defs["EngagementEvent"] = event
+def record_batch_json_schema(
+    model: type[BaseModel], title: str, field: str, max_items: int
+) -> dict[str, Any]:
+    """JSON Schema of a request body ``{field: [record, ...]}`` (1 to ``max_items`` records), with the
+    record's schema inlined under ``$defs`` by the model's name."""
+    record = record_json_schema(model)
+    defs = record.pop("$defs", {})
+    record.pop("$schema", None)
+    defs[model.__name__] = record
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "EventBatch",
+        "title": title,
         "type": "object",
         "additionalProperties": False,
-        "required": ["events"],
+        "required": [field],
         "properties": {
-            "events": {
+            field: {
                 "type": "array",
                 "minItems": 1,
-                "maxItems": max_events,
-                "items": {"$ref": "#/$defs/EngagementEvent"},
+                "maxItems": max_items,
+                "items": {"$ref": f"#/$defs/{model.__name__}"},
             }
         },
         "$defs": defs,
     }
+
+
+def event_json_schema() -> dict[str, Any]:
+    """JSON Schema (2020-12) of one event, as the API validates it."""
+    return record_json_schema(EngagementEvent)
+
+
+def batch_json_schema(max_events: int = 500) -> dict[str, Any]:
+    """JSON Schema of the events request body, with the event schema inlined under ``$defs``."""
+    return record_batch_json_schema(EngagementEvent, "EventBatch", "events", max_events)
 
 
 def social_post_json_schema() -> dict[str, Any]:
     """JSON Schema (2020-12) of one social post, as ``POST /social/posts`` validates it."""
-    schema = SocialPost.model_json_schema(mode="validation")
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    return schema
+    return record_json_schema(SocialPost)
 
 
 def social_batch_json_schema(max_posts: int = 500) -> dict[str, Any]:
-    post = social_post_json_schema()
-    defs = post.pop("$defs", {})
-    post.pop("$schema", None)
-    defs["SocialPost"] = post
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "SocialPostBatch",
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["posts"],
-        "properties": {
-            "posts": {
-                "type": "array",
-                "minItems": 1,
-                "maxItems": max_posts,
-                "items": {"$ref": "#/$defs/SocialPost"},
-            }
-        },
-        "$defs": defs,
-    }
+    """JSON Schema of the social posts request body."""
+    return record_batch_json_schema(SocialPost, "SocialPostBatch", "posts", max_posts)
 
 
 def social_glue_document() -> dict[str, Any]:

@@ -2,8 +2,9 @@
 
 The training workflow repeats one pattern for every asynchronous Personalize step (create, then
 describe in a wait loop with exponential backoff, a poll limit and a failure branch) and one
-failure hand-off per step (so the failure report names the step). Writing that by hand for a dozen
-steps invites copy-paste slips; this script is the single source, and the Avro schemas it embeds
+failure hand-off per step (so the failure report names the step); the pieces are in
+``scripts/asl_kit.py``, shared with the recommendations workflows. This script is the single
+source of the file, and the Avro schemas it embeds
 come from ``schemas/personalize.py``. ``tests/statemachines/test_statemachine_training.py`` checks the
 committed file is what this script writes, and runs it.
 """
@@ -16,225 +17,31 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "src")]
+sys.path[:0] = [str(ROOT / "scripts"), str(ROOT), str(ROOT / "src")]
+
+from asl_kit import (  # noqa: E402
+    LAMBDA_RETRY,
+    PERSONALIZE,
+    athena_query,
+    catch_to,
+    create_or_reuse,
+    failure_handoff,
+    failure_tail,
+    put_event,
+    states,
+    task,
+    wait_loop,
+    write_or_check,
+)
 
 from audience.activation.export import ATHENA_INTERACTIONS_SQL  # noqa: E402
 from schemas.personalize import avro_schemas  # noqa: E402
 
 OUT = ROOT / "statemachines" / "personalize_training.asl.json"
-PERSONALIZE = "arn:aws:states:::aws-sdk:personalize:"
-TASK_RETRY = [
-    {
-        "ErrorEquals": ["Personalize.ThrottlingException", "Personalize.LimitExceededException"],
-        "IntervalSeconds": 5,
-        "MaxAttempts": 4,
-        "BackoffRate": 2.0,
-        "JitterStrategy": "FULL",
-    }
-]
-# Athena's throttling and transient errors, as Step Functions names them for aws-sdk:athena tasks.
-ATHENA_RETRY = [
-    {
-        "ErrorEquals": ["Athena.TooManyRequestsException", "Athena.InternalServerException"],
-        "IntervalSeconds": 5,
-        "MaxAttempts": 4,
-        "BackoffRate": 2.0,
-        "JitterStrategy": "FULL",
-    }
-]
-LAMBDA_RETRY = [
-    {
-        "ErrorEquals": [
-            "Lambda.ServiceException",
-            "Lambda.TooManyRequestsException",
-            "Lambda.SdkClientException",
-        ],
-        "IntervalSeconds": 2,
-        "MaxAttempts": 3,
-        "BackoffRate": 2.0,
-    }
-]
-ALREADY_EXISTS = ["Personalize.ResourceAlreadyExistsException"]
 # Job names (Personalize: at most 63 characters, [a-zA-Z0-9][a-zA-Z0-9-_]*) are a short prefix and
 # this run's id: the MD5 of the execution's ARN, 32 hex digits. The execution's name alone does not
 # fit (an EventBridge-started execution's generated name is about 73 characters, and names may be 80).
 RUN_ID = "$.run.id"
-FAILED_STATUSES = ("CREATE FAILED", "CREATE STOPPED")
-
-states: dict[str, Any] = {}
-
-
-def catch_to(step: str) -> list[dict[str, Any]]:
-    """Any error of ``step`` goes to its failure hand-off, which records the step's name."""
-    return [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": f"Failed at {step}"}]
-
-
-def failure_handoff(step: str) -> None:
-    states[f"Failed at {step}"] = {
-        "Type": "Pass",
-        "Parameters": {
-            "step": step,
-            "error": "StepError",
-            "cause.$": f"States.Format('{step}: {{}}: {{}}', $.error.Error, $.error.Cause)",
-        },
-        "ResultPath": "$.failure",
-        "Next": "Publish failure",
-    }
-
-
-def task(name: str, resource: str, parameters: dict[str, Any], next_state: str, **extra: Any) -> None:
-    state: dict[str, Any] = {"Type": "Task", "Resource": resource, "Parameters": parameters}
-    state.update(extra)
-    state.setdefault("Retry", TASK_RETRY)
-    state.setdefault("Catch", catch_to(name))
-    state["Next"] = next_state
-    states[name] = state
-    failure_handoff(name)
-
-
-def create_or_reuse(name: str, operation: str, parameters: dict[str, Any], next_state: str) -> None:
-    """A create call whose ResourceAlreadyExists means "reuse it" (names, hence ARNs, are fixed)."""
-    task(
-        name,
-        PERSONALIZE + operation,
-        parameters,
-        next_state,
-        ResultPath=None,
-        Catch=[{"ErrorEquals": ALREADY_EXISTS, "ResultPath": None, "Next": next_state}, *catch_to(name)],
-    )
-
-
-def wait_loop(
-    step: str,
-    describe: str,
-    parameters: dict[str, Any],
-    status_path: str,
-    next_state: str,
-    *,
-    active: tuple[str, ...] = ("ACTIVE",),
-    failed: tuple[str, ...] = FAILED_STATUSES,
-    service: str = PERSONALIZE,
-    retry: list[dict[str, Any]] = TASK_RETRY,
-) -> str:
-    """Reset the poll counter, then describe / check / back off / wait until done, failed or out of polls."""
-    start, check, check_choice, back, cap, wait = (
-        f"Start polling {step}",
-        f"Describe {step}",
-        f"{step}: done?",
-        f"Back off {step}",
-        f"{step}: wait too long?",
-        f"Wait for {step}",
-    )
-    states[start] = {
-        "Type": "Pass",
-        "Parameters": {"count": 0, "wait.$": "$.wait_seconds"},
-        "ResultPath": "$.poll",
-        "Next": check,
-    }
-    # Only paths that are always present: a missing path fails the state (FailureReason is not).
-    selector = {"status.$": status_path, "detail.$": status_path.rsplit(".", 1)[0]}
-    task(
-        check,
-        service + describe,
-        parameters,
-        check_choice,
-        ResultSelector=selector,
-        ResultPath="$.described",
-        Retry=retry,
-    )
-    states[check_choice] = {
-        "Type": "Choice",
-        "Choices": [
-            *({"Variable": "$.described.status", "StringEquals": s, "Next": next_state} for s in active),
-            *(
-                {"Variable": "$.described.status", "StringEquals": s, "Next": f"{step} failed"}
-                for s in failed
-            ),
-            {
-                "Variable": "$.poll.count",
-                "NumericGreaterThanEqualsPath": "$.max_polls",
-                "Next": f"{step} timed out",
-            },
-        ],
-        "Default": back,
-    }
-    states[f"{step} failed"] = {
-        "Type": "Pass",
-        "Parameters": {
-            "step": step,
-            "error": "StepFailed",
-            "cause.$": f"States.Format('{step}: status {{}}: {{}}', $.described.status, States.JsonToString($.described.detail))",
-        },
-        "ResultPath": "$.failure",
-        "Next": "Publish failure",
-    }
-    states[f"{step} timed out"] = {
-        "Type": "Pass",
-        "Parameters": {
-            "step": step,
-            "error": "StepTimedOut",
-            "cause.$": f"States.Format('{step}: still {{}} after {{}} polls', $.described.status, $.poll.count)",
-        },
-        "ResultPath": "$.failure",
-        "Next": "Publish failure",
-    }
-    states[back] = {
-        "Type": "Pass",
-        "Parameters": {
-            "count.$": "States.MathAdd($.poll.count, 1)",
-            "wait.$": "States.MathAdd($.poll.wait, $.poll.wait)",
-            "max.$": "$.max_wait_seconds",
-        },
-        "ResultPath": "$.poll",
-        "Next": cap,
-    }
-    states[cap] = {
-        "Type": "Choice",
-        "Choices": [
-            {
-                "Variable": "$.poll.wait",
-                "NumericGreaterThanPath": "$.poll.max",
-                "Next": f"Cap wait for {step}",
-            }
-        ],
-        "Default": wait,
-    }
-    states[f"Cap wait for {step}"] = {
-        "Type": "Pass",
-        "Parameters": {"count.$": "$.poll.count", "wait.$": "$.poll.max"},
-        "ResultPath": "$.poll",
-        "Next": wait,
-    }
-    states[wait] = {"Type": "Wait", "SecondsPath": "$.poll.wait", "Next": check}
-    return start
-
-
-def put_event(
-    name: str, detail_type: str, detail: dict[str, Any], next_state: str, *, catch: bool = True
-) -> None:
-    state: dict[str, Any] = {
-        "Type": "Task",
-        "Resource": "arn:aws:states:::events:putEvents",
-        "Parameters": {
-            "Entries": [
-                {
-                    "EventBusName": "${EventBusName}",
-                    "Source": "audience.personalize",
-                    "DetailType": detail_type,
-                    "Detail": detail,
-                }
-            ]
-        },
-        "ResultPath": None,
-        "Retry": [
-            {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 2, "MaxAttempts": 3, "BackoffRate": 2.0}
-        ],
-        "Next": next_state,
-    }
-    if catch:
-        state["Catch"] = catch_to(name)
-        failure_handoff(name)
-    states[name] = state
 
 
 def build() -> dict[str, Any]:
@@ -265,29 +72,13 @@ def build() -> dict[str, Any]:
         ResultPath="$.queries",
         Retry=LAMBDA_RETRY,
     )
-    task(
+    athena_query(
         "Export interactions",
-        "arn:aws:states:::aws-sdk:athena:startQueryExecution",
-        {
-            "QueryString": ATHENA_INTERACTIONS_SQL,
-            "QueryExecutionContext": {"Database": "${GlueDatabase}"},
-            "WorkGroup": "${AthenaWorkGroup}",
-            "ResultConfiguration": {"OutputLocation": "${ExportLocation}"},
-        },
-        "PLACEHOLDER",
-        ResultPath="$.export",
-        Retry=ATHENA_RETRY,
-    )
-    states["Export interactions"]["Next"] = wait_loop(
         "interactions export",
-        "getQueryExecution",
-        {"QueryExecutionId.$": "$.export.QueryExecutionId"},
-        "$.QueryExecution.Status.State",
+        ATHENA_INTERACTIONS_SQL,
+        "${ExportLocation}",
+        "$.export",
         "Prepare interactions",
-        active=("SUCCEEDED",),
-        failed=("FAILED", "CANCELLED"),
-        service="arn:aws:states:::aws-sdk:athena:",
-        retry=ATHENA_RETRY,
     )
     # Athena's result quotes its header and lower-cases the names; Personalize wants neither.
     task(
@@ -478,47 +269,11 @@ def build() -> dict[str, Any]:
     }
     failure_handoff("Notify success")
     states["Succeeded"] = {"Type": "Succeed"}
-    # Failure path: publish and notify best effort (their own failure must not hide the first one).
-    states["Publish failure"] = {
-        "Type": "Task",
-        "Resource": "arn:aws:states:::events:putEvents",
-        "Parameters": {
-            "Entries": [
-                {
-                    "EventBusName": "${EventBusName}",
-                    "Source": "audience.personalize",
-                    "DetailType": "Personalize training failed",
-                    "Detail": {"execution.$": execution, "failure.$": "$.failure"},
-                }
-            ]
-        },
-        "ResultPath": None,
-        "Retry": [
-            {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 2, "MaxAttempts": 3, "BackoffRate": 2.0}
-        ],
-        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": "Notify failure"}],
-        "Next": "Notify failure",
-    }
-    states["Notify failure"] = {
-        "Type": "Task",
-        "Resource": "arn:aws:states:::sns:publish",
-        "Parameters": {
-            "TopicArn": "${TopicArn}",
-            "Subject": "Personalize training failed",
-            "Message.$": f"States.Format('Training run {{}} failed at step {{}}: {{}}: {{}}', {execution}, $.failure.step, $.failure.error, $.failure.cause)",
-        },
-        "ResultPath": None,
-        "Retry": [
-            {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 2, "MaxAttempts": 3, "BackoffRate": 2.0}
-        ],
-        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": "Failed"}],
-        "Next": "Failed",
-    }
-    states["Failed"] = {
-        "Type": "Fail",
-        "ErrorPath": "$.failure.error",
-        "CausePath": "$.failure.cause",
-    }
+    failure_tail(
+        "Personalize training failed",
+        source="audience.personalize",
+        notify_subject="Personalize training failed",
+    )
     return {
         "Comment": (
             "Personalize user segmentation: export interactions (Athena), create or reuse the dataset "
@@ -537,17 +292,7 @@ def render() -> str:
 
 
 def main(argv: list[str]) -> int:
-    text = render()
-    if "--check" in argv:
-        if not OUT.exists() or OUT.read_text() != text:
-            print(
-                f"{OUT.relative_to(ROOT)} is stale: run python scripts/build_personalize_asl.py",
-                file=sys.stderr,
-            )
-            return 1
-        return 0
-    OUT.write_text(text)
-    return 0
+    return write_or_check({OUT: render()}, argv, "scripts/build_personalize_asl.py")
 
 
 if __name__ == "__main__":

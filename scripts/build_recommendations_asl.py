@@ -1,7 +1,7 @@
 """Writes statemachines/recommendations.asl.json (``--check``: exit 1 if the file is stale).
 
-The recommendations workflow reuses the training workflow's pieces from
-``scripts/build_personalize_asl.py`` (the create-or-reuse step, the describe/back-off/wait loop
+The recommendations workflow is built from the same pieces as the training workflow,
+``scripts/asl_kit.py`` (the create-or-reuse step, the describe/back-off/wait loop
 with a poll limit, the per-step failure hand-off, the Athena export of interactions) on the same
 dataset group:
 
@@ -24,7 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "scripts"), str(ROOT), str(ROOT / "src")]
 
-import build_personalize_asl as kit  # noqa: E402
+import asl_kit as kit  # noqa: E402
 
 from audience.activation.export import ATHENA_INTERACTIONS_SQL  # noqa: E402
 from audience.recommend.online import ONLINE_SQL  # noqa: E402
@@ -36,15 +36,14 @@ SOURCE = "audience.recommendations"
 RECIPE = "arn:aws:personalize:::recipe/aws-user-personalization-v2"
 # Exclude every item the user interacted with (any event type): Personalize's filter syntax.
 SEEN_FILTER = 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("*")'
-LAMBDA_RETRY = [
+LAMBDA_RETRY = kit.LAMBDA_RETRY
+# Starting a query is retried on Athena's throttling only (the training workflow also retries its
+# internal errors); the polls keep the kit's default retry. Both as before the kit grew athena_query.
+ATHENA_START_RETRY = [
     {
-        "ErrorEquals": [
-            "Lambda.ServiceException",
-            "Lambda.TooManyRequestsException",
-            "Lambda.SdkClientException",
-        ],
-        "IntervalSeconds": 2,
-        "MaxAttempts": 3,
+        "ErrorEquals": ["Athena.TooManyRequestsException"],
+        "IntervalSeconds": 5,
+        "MaxAttempts": 4,
         "BackoffRate": 2.0,
     }
 ]
@@ -64,35 +63,15 @@ def build() -> dict[str, Any]:
         {"execution.$": execution, "deploy_campaign.$": "$.deploy_campaign"},
         "Export interactions",
     )
-    kit.task(
+    kit.athena_query(
         "Export interactions",
-        "arn:aws:states:::aws-sdk:athena:startQueryExecution",
-        {
-            "QueryString": ATHENA_INTERACTIONS_SQL,
-            "QueryExecutionContext": {"Database": "${GlueDatabase}"},
-            "WorkGroup": "${AthenaWorkGroup}",
-            "ResultConfiguration": {"OutputLocation": "s3://${Bucket}/${ExportPrefix}"},
-        },
-        "PLACEHOLDER",
-        ResultPath="$.export",
-        Retry=[
-            {
-                "ErrorEquals": ["Athena.TooManyRequestsException"],
-                "IntervalSeconds": 5,
-                "MaxAttempts": 4,
-                "BackoffRate": 2.0,
-            }
-        ],
-    )
-    states["Export interactions"]["Next"] = kit.wait_loop(
         "interactions export",
-        "getQueryExecution",
-        {"QueryExecutionId.$": "$.export.QueryExecutionId"},
-        "$.QueryExecution.Status.State",
+        ATHENA_INTERACTIONS_SQL,
+        "s3://${Bucket}/${ExportPrefix}",
+        "$.export",
         "Import interactions",
-        active=("SUCCEEDED",),
-        failed=("FAILED", "CANCELLED"),
-        service="arn:aws:states:::aws-sdk:athena:",
+        retry=ATHENA_START_RETRY,
+        poll_retry=kit.TASK_RETRY,
     )
     kit.task(
         "Import interactions",
@@ -286,27 +265,7 @@ def build() -> dict[str, Any]:
         "Succeeded",
     )
     states["Succeeded"] = {"Type": "Succeed"}
-    states["Publish failure"] = {
-        "Type": "Task",
-        "Resource": "arn:aws:states:::events:putEvents",
-        "Parameters": {
-            "Entries": [
-                {
-                    "EventBusName": "${EventBusName}",
-                    "Source": SOURCE,
-                    "DetailType": "Recommendations run failed",
-                    "Detail": {"execution.$": execution, "failure.$": "$.failure"},
-                }
-            ]
-        },
-        "ResultPath": None,
-        "Retry": [
-            {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 2, "MaxAttempts": 3, "BackoffRate": 2.0}
-        ],
-        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": "Failed"}],
-        "Next": "Failed",
-    }
-    states["Failed"] = {"Type": "Fail", "ErrorPath": "$.failure.error", "CausePath": "$.failure.cause"}
+    kit.failure_tail("Recommendations run failed", source=SOURCE)
     for state in states.values():  # this workflow's events come from its own source
         for entry in state.get("Parameters", {}).get("Entries", []):
             entry["Source"] = SOURCE
@@ -324,64 +283,20 @@ def build() -> dict[str, Any]:
     }
 
 
-def failure_tail(states: dict[str, Any], detail_type: str) -> None:
-    states["Publish failure"] = {
-        "Type": "Task",
-        "Resource": "arn:aws:states:::events:putEvents",
-        "Parameters": {
-            "Entries": [
-                {
-                    "EventBusName": "${EventBusName}",
-                    "Source": SOURCE,
-                    "DetailType": detail_type,
-                    "Detail": {"execution.$": "$$.Execution.Name", "failure.$": "$.failure"},
-                }
-            ]
-        },
-        "ResultPath": None,
-        "Retry": [
-            {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 2, "MaxAttempts": 3, "BackoffRate": 2.0}
-        ],
-        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": "Failed"}],
-        "Next": "Failed",
-    }
-    states["Failed"] = {"Type": "Fail", "ErrorPath": "$.failure.error", "CausePath": "$.failure.cause"}
-
-
 def build_online() -> dict[str, Any]:
     """The online comparison on Athena (the same SQL DuckDB runs locally), then the analysis."""
     kit.states.clear()
     states = kit.states
-    kit.task(
+    kit.athena_query(
         "Query the A/B",
-        "arn:aws:states:::aws-sdk:athena:startQueryExecution",
-        {
-            "QueryString": ONLINE_SQL,
-            "ExecutionParameters.$": "States.Array(States.Format('{}', $.window_seconds))",
-            "QueryExecutionContext": {"Database": "${GlueDatabase}"},
-            "WorkGroup": "${AthenaWorkGroup}",
-            "ResultConfiguration": {"OutputLocation": "s3://${Bucket}/${OnlinePrefix}"},
-        },
-        "PLACEHOLDER",
-        ResultPath="$.query",
-        Retry=[
-            {
-                "ErrorEquals": ["Athena.TooManyRequestsException"],
-                "IntervalSeconds": 5,
-                "MaxAttempts": 4,
-                "BackoffRate": 2.0,
-            }
-        ],
-    )
-    states["Query the A/B"]["Next"] = kit.wait_loop(
         "A/B query",
-        "getQueryExecution",
-        {"QueryExecutionId.$": "$.query.QueryExecutionId"},
-        "$.QueryExecution.Status.State",
+        ONLINE_SQL,
+        "s3://${Bucket}/${OnlinePrefix}",
+        "$.query",
         "Analyse the A/B",
-        active=("SUCCEEDED",),
-        failed=("FAILED", "CANCELLED"),
-        service="arn:aws:states:::aws-sdk:athena:",
+        execution_parameters="States.Array(States.Format('{}', $.window_seconds))",
+        retry=ATHENA_START_RETRY,
+        poll_retry=kit.TASK_RETRY,
     )
     kit.task(
         "Analyse the A/B",
@@ -410,7 +325,7 @@ def build_online() -> dict[str, Any]:
         "Succeeded",
     )
     states["Succeeded"] = {"Type": "Succeed"}
-    failure_tail(states, "Recommendations A/B failed")
+    kit.failure_tail("Recommendations A/B failed", source=SOURCE)
     for state in states.values():
         for entry in state.get("Parameters", {}).get("Entries", []):
             entry["Source"] = SOURCE
@@ -434,18 +349,7 @@ def render() -> dict[Path, str]:
 
 
 def main(argv: list[str]) -> int:
-    stale = False
-    for path, text in render().items():
-        if "--check" in argv:
-            if not path.exists() or path.read_text() != text:
-                print(
-                    f"{path.relative_to(ROOT)} is stale: run python scripts/build_recommendations_asl.py",
-                    file=sys.stderr,
-                )
-                stale = True
-        else:
-            path.write_text(text)
-    return 1 if stale else 0
+    return kit.write_or_check(render(), argv, "scripts/build_recommendations_asl.py")
 
 
 if __name__ == "__main__":

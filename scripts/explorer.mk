@@ -13,9 +13,9 @@ explorer-segments: setup ## Run the Explorer's segmentation job on the local lak
 # bucket; `make deploy` runs glue-upload after `sam deploy`, which now runs this first.
 .PHONY: explorer-zip explorer-upload
 explorer-zip: ## Build the segmentation job's library zip (.aws-sam/glue/explorer_lib.zip)
-	python3 scripts/package_explorer.py build
+	python3 "$(GLUE_PACKAGE)" build explorer_lib
 
 explorer-upload: setup-sam ## Upload the segmentation job's zip and data/rich_audience_data.csv to the stack
-	"$(dir $(SAM))python" scripts/package_explorer.py upload --config-env $${CONFIG_ENV:-default}
+	"$(dir $(SAM))python" "$(GLUE_PACKAGE)" upload explorer_lib --config-env $${CONFIG_ENV:-default}
 
 glue-upload: explorer-upload

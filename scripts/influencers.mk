@@ -18,9 +18,9 @@ influencers-bench: setup ## Only the influencer benchmarks (bench/results/influe
 	$(PY) -m bench.influencers
 
 influencers-zip: ## Build the scoring job's library zip (.aws-sam/glue/influencers_lib.zip)
-	python3 scripts/package_influencers.py build
+	python3 "$(GLUE_PACKAGE)" build influencers_lib
 
 influencers-upload: setup-sam ## Upload the scoring job's library zip to the deployed stack's lake bucket
-	"$(dir $(SAM))python" scripts/package_influencers.py upload --config-env $${CONFIG_ENV:-default}
+	"$(dir $(SAM))python" "$(GLUE_PACKAGE)" upload influencers_lib --config-env $${CONFIG_ENV:-default}
 
 glue-upload: influencers-upload

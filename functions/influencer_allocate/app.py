@@ -8,11 +8,10 @@ allocation, JSON back. Bad input is a 400 with the reason; no run yet a 503; a f
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -20,6 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 # Imported at cold start (not on first use, as the web app does): this function exists to allocate,
 # so a package without scipy fails its init, not its first request.
 import audience.influencers.allocation  # noqa: F401
+from audience.core.api import answer_unknown_routes_as_json, json_response
 from audience.core.observability import discard_unpublished_metrics, logger, metrics, tracer
 from audience.influencers.budget import answer
 from audience.influencers.ports import ResultStore
@@ -27,6 +27,7 @@ from audience.influencers.settings import InfluencerAllocateSettings
 from audience.influencers.wiring import result_store
 
 app = APIGatewayRestResolver()
+answer_unknown_routes_as_json(app)
 
 
 @cache
@@ -36,10 +37,6 @@ def default_store() -> ResultStore:
 
 
 _stores: list[ResultStore] = []
-
-
-def _json(status: int, body: dict[str, Any]) -> Response[str]:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
 
 
 @app.post("/api/influencers/allocate")
@@ -52,20 +49,14 @@ def allocate() -> Response[str]:
     status, payload = answer(body, store.latest_run() if isinstance(body, dict) else None)
     if status == 200:
         metrics.add_metric(name="AllocationsSolved", unit=MetricUnit.Count, value=1)
-    return _json(status, payload)
+    return json_response(status, payload)
 
 
 @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
 def unexpected(exc: Exception) -> Response[str]:
     logger.exception("the allocation failed")
     metrics.add_metric(name="AllocationsFailed", unit=MetricUnit.Count, value=1)
-    return _json(503, {"error": f"the allocator is unavailable ({type(exc).__name__}); retry later"})
-
-
-@app.not_found
-def not_found(_: Exception) -> Response[str]:
-    event = app.current_event
-    return _json(404, {"error": f"no route for {event.http_method} {event.path}"})
+    return json_response(503, {"error": f"the allocator is unavailable ({type(exc).__name__}); retry later"})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)

@@ -19,6 +19,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from audience.core.api import answer_unknown_routes_as_json
 from audience.core.observability import discard_unpublished_metrics, logger, metrics, tracer
 from audience.core.settings import IngestSettings, get_settings
 from audience.ingest.service import (
@@ -181,15 +182,7 @@ def unexpected(exc: Exception) -> Response[str]:
     )
 
 
-@app.not_found
-def not_found(_: Exception) -> Response[str]:
-    return _json(
-        404,
-        {
-            "error": "not_found",
-            "message": f"no route for {app.current_event.http_method} {app.current_event.path}",
-        },
-    )
+answer_unknown_routes_as_json(app)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)

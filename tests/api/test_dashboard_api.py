@@ -13,7 +13,8 @@ from flask.testing import FlaskClient
 
 from audience.insights.adapters.local.duckdb_sql import DuckDBLakeQuery
 from audience.insights.catalog import CsvCatalog
-from audience.insights.dashboard import DashboardQuery, DashboardService
+from audience.insights.dashboard import DashboardService
+from audience.insights.dashboard_query import DashboardQuery
 from audience.web import vendor as web_vendor
 from audience.web.auth import auth as web_auth
 from audience.web.pages import dashboard as web_dashboard

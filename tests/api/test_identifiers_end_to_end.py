@@ -2,7 +2,9 @@
 
 A URL, an e-mail-like id with ``+``, a title with spaces and a non-ASCII dash, and a string that
 looks like SQL: through the HTTP API, the lake, the live counters, the lake SQL of the insights and
-the dashboard, the dashboard's HTTP API, the Personalize export and an activation file.
+the dashboard, the dashboard's HTTP API, the Personalize export and an activation file. The
+feature jobs' tables are covered by tests/features/test_glue_identifiers.py (local Spark), the
+dashboard and Explorer pages by tests/ui/test_ui_identifiers.py (headless Chromium).
 """
 
 from __future__ import annotations

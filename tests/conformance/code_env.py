@@ -4,7 +4,8 @@ From the function's handler module, every module it imports (at any depth, inclu
 functions, such as the adapters wiring picks) that ships to Lambda (scripts/build_lambda.sh leaves
 out the local backend, the CLI, the demo and the data generator) is parsed. In them:
 - ``settings.<field>`` reads of :class:`audience.core.settings.Settings` fields (environment
-  ``AUDIENCE_<FIELD>``);
+  ``AUDIENCE_<FIELD>``), and ``<settings>.need("<field>")`` calls (the required-text accessor,
+  whatever expression gives the settings: ``settings.need``, ``get_settings.load(M).need``);
 - ``os.environ[...]``, and ``os.environ.get(...)``/``os.getenv(...)`` without a default, of literal names.
 """
 
@@ -87,6 +88,15 @@ def reads_of(handler_module: str, settings_fields: frozenset[str]) -> Reads:
                 name = owner.id if isinstance(owner, ast.Name) else getattr(owner, "attr", "")
                 if "settings" in name.lower():
                     reads.settings.setdefault(node.attr, set()).add(module)
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "need"
+                and len(node.args) == 1
+                and isinstance(node.args[0], ast.Constant)
+                and node.args[0].value in settings_fields
+            ):
+                reads.settings.setdefault(str(node.args[0].value), set()).add(module)
             if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
                 func = ast.unparse(node.func)
                 # a read with a default (or setdefault, which writes one) has a defined fallback

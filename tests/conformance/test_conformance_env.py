@@ -37,9 +37,22 @@ LAMBDA_PROVIDED = {
 }
 # (function, field): why the function never reads it although a module it imports does.
 NOT_READ: dict[tuple[str, str], str] = {
-    # (PrepareInteractionsFunction's destination fields are no longer listed: main's activation wiring
-    # reads them through settings.need("..."), which tests/conformance/code_env.py does not see.)
-    # (delivery_stream is read through settings.need("delivery_stream") on main: not seen, not listed.)
+    # settings.need("...") reads are seen too (code_env.py); these are module-level, not call-level:
+    **{
+        (function, field): "audience.activation.wiring's build_activation needs the destination's "
+        "settings; this function imports the module for lake_text_objects only"
+        for function in ("PrepareInteractionsFunction",)
+        for field in ("pinpoint_application_id", "pinpoint_import_role_arn", "connect_domain_name")
+    },
+    **{
+        (function, "delivery_stream"): "audience.ingest.wiring builds the events' Firehose sink for "
+        "the ingest function; this function imports the module for the counter store only"
+        for function in ("InsightsFunction", "WebFunction")
+    },
+    ("JetstreamFunction", "delivery_stream"): "audience.ingest.wiring builds the events' Firehose sink "
+    "for the ingest function; the collector takes social_ingest_service (the social posts' stream)",
+    ("ModelGateFunction", "lake_bucket"): "audience.core.objectstore.wiring's lake_store needs it; the "
+    "gate builds its store with bucket_store(model_bucket) from the same module",
     ("InsightsFunction", "social_delivery_stream"): "audience.ingest.wiring builds the social-posts sink "
     "for the ingest function; insights imports it for the counters store only",
     ("WebFunction", "social_delivery_stream"): "as for InsightsFunction: the web function reads counters, "
@@ -119,3 +132,15 @@ def test_exemptions_are_still_needed() -> None:
         assert field_name in reads.settings, (function, field_name)
         assert f"{PREFIX}{field_name.upper()}" not in environment(function), (function, field_name)
     assert set(OPTIONAL) <= FIELDS
+
+
+def test_required_settings_read_through_need_are_seen() -> None:
+    # GIVEN handlers whose required settings are read only as settings.need("...") in the wiring
+    # (ingest: the Firehose stream and the counters table; the gate: get_settings.load(M).need(...))
+    # WHEN their shipped code is read
+    ingest = reads_of("functions.ingest.app", FIELDS)
+    gate = reads_of("functions.model_gate.app", FIELDS)
+    # THEN those reads are found, in the modules that make them
+    assert "audience.ingest.wiring" in ingest.settings["delivery_stream"]
+    assert "audience.ingest.wiring" in ingest.settings["counters_table"]
+    assert "functions.model_gate.app" in gate.settings["model_bucket"]

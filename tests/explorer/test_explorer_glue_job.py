@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -97,16 +98,16 @@ def test_explorer_glue_library_zip_holds_the_job_code_and_nothing_local(tmp_path
     import importlib.util
     import zipfile
 
-    spec = importlib.util.spec_from_file_location(
-        "package_explorer", ROOT / "scripts" / "package_explorer.py"
-    )
+    spec = importlib.util.spec_from_file_location("audience_packager", ROOT / "scripts" / "package.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
+    artefact = module.ARTEFACTS["explorer_lib"]
     # WHEN it builds the zip twice
-    first = module.build(tmp_path / "a.zip").read_bytes()
+    first = artefact.build(tmp_path / "a.zip").read_bytes()
     names = zipfile.ZipFile(tmp_path / "a.zip").namelist()
-    second = module.build(tmp_path / "b.zip").read_bytes()
+    second = artefact.build(tmp_path / "b.zip").read_bytes()
     # THEN the job's imports are there, the local backend and the web UI are not, and it is reproducible
     for needed in (
         "audience/explorer/job.py",

@@ -98,7 +98,7 @@ def test_no_run_yet_is_a_503_and_a_failing_store_too() -> None:
 
 def test_other_paths_are_a_json_404() -> None:
     status, body = _post(b"{}", MemoryStore(_run()), path="/api/influencers/other")
-    assert status == 404 and "no route" in body["error"]
+    assert status == 404 and body["error"] == "not_found" and "no route" in body["message"]
 
 
 def test_settings_need_the_table_in_aws() -> None:

@@ -2,7 +2,7 @@
 
 Also how the jobs are shipped: SAM's own packager is run (in the SAM CLI environment, with a recording
 uploader instead of S3) to show it uploads each job's ``Command.ScriptLocation`` and leaves
-``--extra-py-files`` alone, which scripts/package_glue.py uploads instead.
+``--extra-py-files`` alone, which scripts/package.py uploads instead.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import re
 import subprocess
 import sys
 import tomllib
-import zipfile
 from functools import cache
 from pathlib import Path
 from types import ModuleType
@@ -118,9 +117,9 @@ def template_feature_tables() -> dict[str, dict[str, Any]]:
 
 
 @cache
-def package_glue() -> ModuleType:
-    """scripts/package_glue.py, imported from its path (scripts/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("package_glue", ROOT / "scripts" / "package_glue.py")
+def packager() -> ModuleType:
+    """scripts/package.py, imported from its path (scripts/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("audience_packager", ROOT / "scripts" / "package.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses and the like look their module up
@@ -525,82 +524,34 @@ def test_sam_deploy_uploads_job_scripts_but_not_extra_py_files() -> None:
     for name, job in jobs.items():
         assert job["exporters"] == ["Command.ScriptLocation"], name
         assert re.fullmatch(r"s3://package-bucket/audience-dev/[0-9a-f]{32}", job["script"]), job
-        # AND --extra-py-files stays as written: scripts/package_glue.py must upload the zip
+        # AND --extra-py-files stays as written: scripts/package.py must upload the zip
         assert job["extra_py_files"] == EXTRA_PY_FILES.get(
             name, {"Fn::Sub": "s3://${LakeBucket}/artifacts/glue/features_lib.zip"}
         ), name
 
 
 def test_package_script_uploads_where_the_jobs_look(tmp_path: Path) -> None:
-    # GIVEN the keys scripts/package_glue.py uploads a built zip and data/'s CSVs to
-    module = package_glue()
+    # GIVEN the keys scripts/package.py uploads the built features library and data/'s CSVs to
+    module = packager()
+    artefact = module.ARTEFACTS["features_lib"]
     library = tmp_path / "features_lib.zip"
     library.write_bytes(b"PK")
-    pairs = module.uploads(library)
+    pairs = artefact.uploads(library)
     # WHEN they are compared with the jobs' arguments
     keys = {key for _, key in pairs}
     library = sub_text(GLUE_ARGUMENTS["--extra-py-files"])
     reference = sub_text(JOB_ARGUMENTS["--reference_path"])
     # THEN the zip lands at --extra-py-files and the committed CSVs under --reference_path
-    assert library == f"s3://${{LakeBucket}}/{module.LIB_KEY}"
+    assert library == f"s3://${{LakeBucket}}/{artefact.key}"
     assert reference == f"s3://${{LakeBucket}}/{module.REFERENCE_PREFIX}"
-    assert keys == {module.LIB_KEY} | {
+    assert keys == {artefact.key} | {
         f"{module.REFERENCE_PREFIX}/{n}" for n in ("content_catalog.csv", "users.csv")
     }
-    # AND it deploys to the stacks samconfig.toml names
-    config = tomllib.loads(SAMCONFIG.read_text())
-    for env in ("default", "prod"):
-        assert module.stack_name(env) == config[env]["global"]["parameters"]["stack_name"]
-
-
-def test_package_script_zips_the_library_reproducibly_without_caches(tmp_path: Path) -> None:
-    # GIVEN a jobs folder whose library has byte-code caches, compiled files and tests, and contracts
-    module = package_glue()
-    jobs, generated = tmp_path / "glue_jobs", tmp_path / "generated"
-    library = jobs / "features_lib"
-    (library / "sub" / "__pycache__").mkdir(parents=True)
-    (library / "tests").mkdir()
-    generated.mkdir()
-    (jobs / "__init__.py").write_text("")
-    (jobs / "a_job.py").write_text("")
-    (library / "__init__.py").write_text('"""lib"""\n')
-    (library / "sub" / "__init__.py").write_text("")
-    (library / "sub" / "core.py").write_text("X = 1\n")
-    (library / "sub" / "__pycache__" / "core.cpython-311.pyc").write_bytes(b"\0")
-    (library / "stale.pyc").write_bytes(b"\0")
-    (library / "tests" / "test_core.py").write_text("")
-    for name in module.CONTRACT_FILES:
-        (generated / name).write_text("{}")
-    # WHEN it is zipped twice, the second time after a file's times changed
-    first = module.build_zip(tmp_path / "a.zip", jobs, generated).read_bytes()
-    os.utime(library / "sub" / "core.py", (0, 0))
-    second = module.build_zip(tmp_path / "b.zip", jobs, generated).read_bytes()
-    # THEN both zips are identical and hold the glue_jobs package with its library's sources and the
-    # contract documents, and neither caches, tests nor the job scripts
-    assert first == second
-    assert zipfile.ZipFile(tmp_path / "a.zip").namelist() == [
-        "glue_jobs/__init__.py",
-        "glue_jobs/features_lib/__init__.py",
-        "glue_jobs/features_lib/contract/feature_tables.json",
-        "glue_jobs/features_lib/contract/glue_columns.json",
-        "glue_jobs/features_lib/sub/__init__.py",
-        "glue_jobs/features_lib/sub/core.py",
-    ]
-
-
-def test_package_script_refuses_a_folder_that_is_not_a_package(tmp_path: Path) -> None:
-    # GIVEN a jobs folder without __init__.py
-    module = package_glue()
-    # WHEN it is zipped
-    # THEN the script stops with a message instead of shipping something Glue cannot import
-    with pytest.raises(module.PackageError, match="not a Python package"):
-        module.build_zip(tmp_path / "x.zip", tmp_path, tmp_path)
 
 
 def test_built_zip_imports_the_library_and_its_contract_like_glue(tmp_path: Path) -> None:
     # GIVEN the library zip built from the repository (what `make glue-upload` ships)
-    module = package_glue()
-    zip_path = module.build_library(tmp_path / "features_lib.zip")
+    zip_path = packager().ARTEFACTS["features_lib"].build(tmp_path / "features_lib.zip")
     script = (
         f"import sys; sys.path.insert(0, {str(zip_path)!r})\n"
         "import glue_jobs.features_lib.params, glue_jobs.features_lib.contract as contract\n"

@@ -11,12 +11,9 @@ from aws_testkit import TABLE, client, lake_record
 from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
 
-from audience.ingest.adapters.aws.dynamodb import (
-    MAX_TRANSACTION_ACTIONS,
-    CounterWriteError,
-    DynamoCounterStore,
-    plan_transactions,
-)
+from audience.ingest.adapters.aws.dynamodb import DynamoCounterStore
+from audience.ingest.adapters.aws.dynamodb_items import CounterWriteError
+from audience.ingest.adapters.aws.dynamodb_transactions import MAX_TRANSACTION_ACTIONS, plan_transactions
 from audience.ingest.counters import aggregate
 from audience.ingest.ports import CounterStore
 

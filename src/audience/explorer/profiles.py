@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from audience.datagen import GeneratorConfig
 from audience.datagen.users import UserProfile, users
+from schemas.engagement import Identifier
 
 RICH_FILE: Final = "rich_audience_data.csv"
 
@@ -298,7 +299,7 @@ class RichProfile(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
-    user_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
+    user_id: Identifier  # the event contract's ids (1.1): any printable text, joined with the lake verbatim
     age_group: Literal["18-24", "25-34", "35-44", "45-54", "55-64", "65+"]
     income_bracket: Literal["<25k", "25-50k", "50-100k", "100-150k", "150k+"]
     time_on_social_media_min: float = Field(ge=0, le=1440)

@@ -18,17 +18,15 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Final, Literal
-
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
+from typing import Any, Final
 
 from audience.ingest.ports import CounterStore
 from audience.insights import queries as q
 from audience.insights.catalog import CsvCatalog
+from audience.insights.dashboard_query import DashboardParamError, DashboardQuery, LiveQuery
 from audience.insights.gather import Job, Window, change_pct, pct, run_queries
-from audience.insights.models import TIME_RANGES, TimeRange
+from audience.insights.models import TIME_RANGES
 from audience.insights.ports import LakeQuery, Param, Row
-from schemas.engagement import DeviceType, Identifier
 from schemas.features import CONTENT_TYPES
 
 METRICS: Final = (
@@ -41,74 +39,7 @@ METRICS: Final = (
 FILTER_DIMENSIONS: Final = {"platform": "platform", "country": "country", "device_type": "device_type"}
 """Query parameter -> the breakdown dimension whose values it must be one of."""
 KNOWN_VALUES_DAYS: Final = 90
-MAX_LIVE_IDS: Final = 20
 MAX_CACHED: Final = 512
-
-PlatformName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")]
-"""Values are bound as parameters anyway; the pattern keeps the filter to what platform names look like."""
-Country = Annotated[
-    str,
-    BeforeValidator(lambda v: v.upper() if isinstance(v, str) else v),
-    StringConstraints(pattern=r"^[A-Z]{2}$"),
-]
-
-
-class DashboardParamError(ValueError):
-    def __init__(self, reasons: list[dict[str, str]]) -> None:
-        super().__init__("; ".join(f"{r['parameter']}: {r['reason']}" for r in reasons))
-        self.reasons = reasons
-
-
-class DashboardQuery(BaseModel):
-    """The query string. Empty filters mean "any"."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    time_range: TimeRange = "30d"
-    platform: PlatformName | None = None
-    country: Country | None = None
-    device_type: Literal[tuple(d.value for d in DeviceType)] | None = None  # type: ignore[valid-type]
-    content_type: Literal[CONTENT_TYPES] | None = None  # type: ignore[valid-type]
-    limit: int = Field(default=10, ge=1, le=50)
-
-    @classmethod
-    def parse(cls, args: Mapping[str, list[str]]) -> DashboardQuery:
-        reasons = [
-            {"parameter": name[:40], "reason": "given more than once"}
-            for name, values in args.items()
-            if len(values) > 1
-        ]
-        if reasons:
-            raise DashboardParamError(reasons)
-        values: dict[str, Any] = {k: v[0] for k, v in args.items() if v and v[0] != ""}
-        try:
-            return cls.model_validate(values)
-        except ValidationError as exc:
-            raise DashboardParamError(
-                [
-                    {
-                        "parameter": (".".join(str(p) for p in e["loc"]) or "query")[:40],
-                        "reason": "unknown parameter" if e["type"] == "extra_forbidden" else e["msg"],
-                    }
-                    for e in exc.errors(include_input=False, include_url=False)
-                ]
-            ) from None
-
-    def filters(self) -> dict[str, str]:
-        return {
-            k: v
-            for k, v in self.model_dump(
-                include={"platform", "country", "device_type", "content_type"}
-            ).items()
-            if v
-        }
-
-
-class LiveQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    content_id: list[Identifier] = Field(default_factory=list, max_length=MAX_LIVE_IDS)
-
 
 _ANY: Final[dict[str, Param]] = {"platform": "", "country": "", "device_type": ""}
 

@@ -3,7 +3,7 @@
 AWS: Athena over the Glue tables, Bedrock when ``AUDIENCE_BEDROCK_MODEL_ID`` is set, the insight
 store in the lake bucket. Local: DuckDB over ``$AUDIENCE_HOME/lake``, the rules writer, the store
 in the same folder lake. The catalog comes from ``reference/content_catalog.csv`` in the lake
-(where ``scripts/package_glue.py`` uploads it), or locally from the repository's ``data/``.
+(where ``scripts/package.py`` uploads it), or locally from the repository's ``data/``.
 """
 
 from __future__ import annotations

@@ -18,7 +18,8 @@ from flask import Blueprint, Response, jsonify, render_template, request
 from pydantic import ValidationError
 
 from audience.core.settings import get_settings
-from audience.insights.dashboard import DashboardParamError, DashboardService, LiveQuery
+from audience.insights.dashboard import DashboardService
+from audience.insights.dashboard_query import DashboardParamError, LiveQuery
 from audience.insights.ports import LakeQueryError
 from audience.web.inputs import short
 
@@ -59,7 +60,7 @@ def live() -> Any:
 
 @dashboard.get("/api/dashboard/<metric>")
 def metric(metric: str) -> Any:
-    from audience.insights.dashboard import DashboardQuery
+    from audience.insights.dashboard_query import DashboardQuery
 
     try:
         query = DashboardQuery.parse(request.args.to_dict(flat=False))

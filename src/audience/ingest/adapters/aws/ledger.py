@@ -14,7 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from audience.core.aws import client_config, error_code, new_client
-from audience.ingest.adapters.aws.dynamodb import unexpired_ids
+from audience.ingest.adapters.aws.dynamodb_items import unexpired_ids
 from audience.ingest.ports import LakeRow
 
 POST_PREFIX = "POST#"
