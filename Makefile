@@ -87,8 +87,8 @@ checkov: setup-sam setup-checkov ## checkov over the expanded templates (fails o
 	AWS_DEFAULT_REGION=us-east-1 $(dir $(SAM))python scripts/sam_expand.py .aws-sam/expanded
 	BC_SKIP_MAPPING=TRUE $(CHECKOV) -d .aws-sam/expanded --framework cloudformation --quiet --compact --skip-download
 
-demo: setup ## 90 days of history backfilled, the live day POSTed over HTTP, then features, models, Explorer, activation, insights
-	$(PY) -m devhost.cli demo
+demo: setup ## 90 days of history backfilled, the live day POSTed over HTTP, then features, models, Explorer, activation, insights (SEED=11: another seed)
+	$(PY) -m devhost.cli demo $(if $(SEED),--seed $(SEED),)
 
 import: setup ## Backfill history into the local lake: make import EVENTS=path/to/file-or-folder (JSON lines, CSV, Parquet)
 	@test -n "$(EVENTS)" || { echo "usage: make import EVENTS=path/to/events.jsonl"; exit 1; }

@@ -1,7 +1,7 @@
 """Feature-job benchmark: the Glue scripts on local Spark against a DuckDB query, same lake, same run.
 
-For each lake size, the user x content job runs on local Spark (`local[*]`, the session the local
-runner uses) and the same features are computed by one DuckDB query (``bench/duckdb_peer.py``),
+For each lake size, the user x content job runs on local Spark (`local[*]`, in the local Glue job
+host the runner uses: one child process, one warm session, the scripts started as Glue starts them) and the same features are computed by one DuckDB query (``bench/duckdb_peer.py``),
 both writing Parquet. The two outputs are compared row by row (every column), so the peer is
 known to compute the same thing. The user and content jobs are timed too.
 """
@@ -17,7 +17,7 @@ from typing import Any
 
 import duckdb
 
-from audience.features.wiring import REFERENCE_DIR, local_spark, run_features
+from audience.features.wiring import REFERENCE_DIR, glue_host, run_features
 from bench.duckdb_peer import user_content_features
 from bench.lake import build_lake
 from schemas.features import UserContentFeatures
@@ -50,16 +50,15 @@ def mismatches(spark_dir: Path, duck_file: Path) -> tuple[int, int]:
 
 
 def run(sizes: tuple[int, ...] = (1_000_000, 4_000_000), progress: Any = print) -> dict[str, Any]:
-    spark = local_spark()
     results: dict[str, Any] = {"as_of": AS_OF.isoformat(), "sizes": {}}
-    try:
+    with glue_host() as host:
         warm = build_lake(50_000, as_of=AS_OF)
-        run_features(warm, as_of=AS_OF, spark=spark, progress=lambda _: None)  # JVM and code warm-up
+        run_features(warm, as_of=AS_OF, runner=host, progress=lambda _: None)  # JVM and code warm-up
         for size in sizes:
             progress(f"building a lake of {size:,} events (cached after the first run)")
             lake = build_lake(size, as_of=AS_OF)
             timings: dict[str, float] = {}
-            for report in run_features(lake, as_of=AS_OF, spark=spark, progress=lambda _: None):
+            for report in run_features(lake, as_of=AS_OF, runner=host, progress=lambda _: None):
                 timings[report.job] = report.seconds
             spark_out = lake / "features" / "user_content_features" / f"as_of={AS_OF.isoformat()}"
 
@@ -84,8 +83,6 @@ def run(sizes: tuple[int, ...] = (1_000_000, 4_000_000), progress: Any = print) 
                 "rows_differing": differ,
             }
             progress(f"{size:,} events: {results['sizes'][size]}")
-    finally:
-        spark.stop()
     first, last = sizes[0], sizes[-1]
     if first != last:
         a, b = results["sizes"][first], results["sizes"][last]

@@ -214,11 +214,14 @@ def http(n_batches: int = 80, clients: int = 4, workers: int = 0) -> dict[str, A
     home = Path(tempfile.mkdtemp(prefix="bench-http-"))
     port, key = _free_port(), "bench-key"
     env = {**os.environ, "AUDIENCE_HOME": str(home), "AUDIENCE_API_KEY": key, "AUDIENCE_BACKEND": "local"}
+    # The server's output (a line per request, the metrics) goes to a file: a pipe nobody reads
+    # until the end fills after about 64 KiB, and then every worker blocks on its next write.
+    log = (home / "server.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "devhost.cli", "serve", "--port", str(port), "--workers", str(workers)],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
     )
@@ -244,7 +247,9 @@ def http(n_batches: int = 80, clients: int = 4, workers: int = 0) -> dict[str, A
         assert floor_status == {404}
     finally:
         proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=120)
+        proc.wait(timeout=120)
+        log.close()
+    out = (home / "server.log").read_text()
     workers_line = next((line for line in out.splitlines() if "workers;" in line), "")
     return {
         "events": events_total,

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import httpx
@@ -42,6 +42,9 @@ from audience.models.stage import GROUND_TRUTH
 from devhost.client import PostOutcome, batched, post_all
 from devhost.report import report_path, write_section
 from devhost.stages.segments import segment_stage
+
+if TYPE_CHECKING:
+    from audience.features.wiring import GlueJobRunner
 
 
 @dataclass
@@ -64,6 +67,10 @@ class DemoConfig:
     """Exactly the items of ``data/content_catalog.csv``: every stage reads the catalogue from there."""
 
 
+REFERENCE_SEED = GeneratorConfig().seed
+"""The seed of ``data/``'s reference tables (the generator's default configuration)."""
+
+
 class ReferenceMismatchError(RuntimeError):
     """The generator would draw events over other users or items than ``data/``'s reference tables."""
 
@@ -71,9 +78,13 @@ class ReferenceMismatchError(RuntimeError):
 class Stages:
     """The demo's stages, timed: ``with stages("name"):`` around each; stages can be added freely."""
 
-    def __init__(self, console: Console, home: Path | None = None) -> None:
+    def __init__(
+        self, console: Console, home: Path | None = None, config: dict[str, Any] | None = None
+    ) -> None:
         self.console = console
         self.home = home
+        self.config = config or {}
+        """What this run was (seed, sizes): figures from two seeds are told apart by it."""
         self.seconds: dict[str, float] = {}
         self.started = time.perf_counter()
 
@@ -94,6 +105,7 @@ class Stages:
 
     def report(self) -> dict[str, Any]:
         return {
+            **({"config": self.config} if self.config else {}),
             "stages_seconds": dict(self.seconds),
             "total_seconds": round(time.perf_counter() - self.started, 2),
         }
@@ -150,10 +162,19 @@ def _stage_server(settings: Settings, home: Path, api_key: str) -> tuple[str, st
 def run(settings: Settings, config: DemoConfig, console: Console | None = None) -> dict[str, object]:
     console = console or Console()
     home = settings.home.resolve()
-    # Before anything is cleared: the events must be drawn over data/'s users and items.
+    # Before anything is cleared: the events must be drawn over data/'s users and items. At the
+    # reference tables' seed a size that does not match them is refused; another seed (make demo
+    # SEED=11) has other users and items by design, and is told what that means for its figures.
     reference = GeneratorConfig(seed=config.seed, n_users=config.users, n_content=config.content)
     if mismatch := reference_mismatch(reference, settings.project_root / "data"):
-        raise ReferenceMismatchError(mismatch)
+        if config.seed == REFERENCE_SEED:
+            raise ReferenceMismatchError(mismatch)
+        console.print(
+            f"[yellow]seed {config.seed}: data/ holds the reference tables of seed {REFERENCE_SEED}, which every "
+            "stage after ingestion reads; the catalogue's types and genres and the profiles do not describe "
+            "this seed's events, so the figures that use them (engagement, segments, the recommendations "
+            "baseline) are not comparable with seed 7's[/yellow]"
+        )
     if config.fresh:
         for part in ("lake", "state", "models", "import"):
             shutil.rmtree(home / part, ignore_errors=True)
@@ -165,7 +186,17 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
     api_key = settings.api_key or "demo-key"
     port = _free_port()
     log = home / "server.log"
-    stages = Stages(console, home)
+    stages = Stages(
+        console,
+        home,
+        {
+            "seed": config.seed,
+            "events": config.events,
+            "history_days": config.history_days,
+            "users": config.users,
+            "content": config.content,
+        },
+    )
     home.mkdir(parents=True, exist_ok=True)
     live_start = datetime.now(UTC) - timedelta(days=1)
     gen = GeneratorConfig(
@@ -221,84 +252,102 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
         )
     with stages("backfill"):
         backfill = import_history(settings, history_file, console)
-    console.print(f"starting the local API on port {port} …")
-    with stages("live_http"):
-        server = _start_server(settings, port, api_key, log)
-        outcomes: list[PostOutcome] = []
-        started = time.perf_counter()
-        try:
-            with Progress(
-                TextColumn("posting the live day"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=console,
-            ) as progress:
-                task = progress.add_task("post", total=len(live))
-                outcomes = post_all(
-                    f"http://127.0.0.1:{port}",
-                    api_key,
-                    batched(iter(live), config.batch_size),
-                    workers=config.workers,
-                    on_done=lambda o: progress.advance(task, o.events),
-                )
-            if config.influencers:
-                from devhost.stages.influencers import post_network
-
-                console.print("posting the generated social network to POST /social/posts …")
-                social = post_network(f"http://127.0.0.1:{port}", api_key, seed=config.seed)
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=300)
-        elapsed = time.perf_counter() - started
-    last = log.read_text().strip().splitlines()
-    console.print(f"[dim]local API: {last[-1] if last else 'no output'} (log: {log})[/dim]")
-    from devhost.server import deliver_spool
-
-    leftover = deliver_spool(settings)  # what a slow disk kept past the stop's deadline
-    if leftover.rows:
-        console.print(f"[dim]delivered {leftover.rows} events the stop left in the spool[/dim]")
-    summary = summarise(settings, outcomes, defects, len(live), elapsed, console, backfill=backfill)
-    summary["backfill"] = backfill
-    summary["history_defects"] = dict(history_defects)
-    write_section(home, "ingest", _jsonable(summary))
+    # One local Glue job host (one JVM, kept warm) for every Glue job run of the features and the
+    # models stages, launched now so that its JVM boots while the live day is posted; its log keeps
+    # the scripts' own output.
+    glue = None
     if config.features:
-        with stages("features"):
-            summary["features"] = build_features(settings, console)
-    if config.features and config.models:
-        from audience.models.stage import MissingDataError, demo_stage
+        from audience.features.wiring import glue_host
 
-        try:
-            with stages("models"):
-                models = demo_stage(settings, console)
-                summary["models"] = models
-                write_section(home, "models", models["section"])
-        except MissingDataError as exc:
-            console.print(f"[yellow]models skipped: {exc}[/yellow]")
+        glue = glue_host(settings, log=home / "glue-host.log")
+        glue.launch()
+    try:
+        console.print(f"starting the local API on port {port} …")
+        with stages("live_http"):
+            server = _start_server(settings, port, api_key, log)
+            outcomes: list[PostOutcome] = []
+            started = time.perf_counter()
+            try:
+                with Progress(
+                    TextColumn("posting the live day"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TimeElapsedColumn(),
+                    console=console,
+                ) as progress:
+                    task = progress.add_task("post", total=len(live))
+                    outcomes = post_all(
+                        f"http://127.0.0.1:{port}",
+                        api_key,
+                        batched(iter(live), config.batch_size),
+                        workers=config.workers,
+                        on_done=lambda o: progress.advance(task, o.events),
+                    )
+                if config.influencers:
+                    from devhost.stages.influencers import post_network
+
+                    console.print("posting the generated social network to POST /social/posts …")
+                    social = post_network(f"http://127.0.0.1:{port}", api_key, seed=config.seed)
+            finally:
+                server.send_signal(signal.SIGTERM)
+                server.wait(timeout=300)
+            elapsed = time.perf_counter() - started
+        last = log.read_text().strip().splitlines()
+        console.print(f"[dim]local API: {last[-1] if last else 'no output'} (log: {log})[/dim]")
+        from devhost.server import deliver_spool
+
+        leftover = deliver_spool(settings)  # what a slow disk kept past the stop's deadline
+        if leftover.rows:
+            console.print(f"[dim]delivered {leftover.rows} events the stop left in the spool[/dim]")
+        summary = summarise(settings, outcomes, defects, len(live), elapsed, console, backfill=backfill)
+        summary["backfill"] = backfill
+        summary["history_defects"] = dict(history_defects)
+        write_section(home, "ingest", _jsonable(summary))
+        if glue is not None:
+            with stages("features"):
+                summary["features"] = build_features(settings, console, glue)
+            if config.models:
+                from audience.models.stage import MissingDataError, demo_stage
+
+                try:
+                    with stages("models"):
+                        models = demo_stage(settings, console, glue)
+                        summary["models"] = models
+                        write_section(home, "models", models["section"])
+                except MissingDataError as exc:
+                    console.print(f"[yellow]models skipped: {exc}[/yellow]")
+    finally:
+        if glue is not None:
+            glue.close()
     if config.segments:
         from devhost.stages.explorer import run_stage
 
-        summary["explorer"] = run_stage(settings, console)
+        with stages("explorer"):
+            summary["explorer"] = run_stage(settings, console)
         write_section(home, "explorer", _jsonable(summary["explorer"]))
-    activation = segment_stage(settings, settings.project_root / "data", console)
+    with stages("activation"):
+        activation = segment_stage(settings, settings.project_root / "data", console)
     summary["activation"] = activation
     write_section(home, "segments", _segments_figures(activation))
     if config.recommendations:  # needs the Personalize export the segment stage wrote
         from devhost.stages.recommendations import recommendations_stage
 
-        section = recommendations_stage(
-            home, settings.project_root / "data", console, lambda: _stage_server(settings, home, api_key)
-        )
+        with stages("recommendations"):
+            section = recommendations_stage(
+                home, settings.project_root / "data", console, lambda: _stage_server(settings, home, api_key)
+            )
         write_section(home, "recommendations", section)
         summary["recommendations"] = section
     from devhost.stages.insights import show_insights
 
-    summary["insights"] = show_insights(settings, console)
+    with stages("insights"):
+        summary["insights"] = show_insights(settings, console)
     if config.influencers:
         from audience.influencers.settings import InfluencerSettings
         from devhost.stages.influencers import run_stage as influencers_stage
 
-        figures = influencers_stage(InfluencerSettings(home=home), *social, console)
+        with stages("influencers"):
+            figures = influencers_stage(InfluencerSettings(home=home), *social, console)
         write_section(home, "influencers", figures)
         summary["influencers"] = figures
     write_section(home, "insights", _jsonable(summary["insights"]))
@@ -373,14 +422,15 @@ def _segments_figures(activation: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def build_features(settings: Settings, console: Console) -> dict[str, int]:
-    """Run the three Glue job scripts on local Spark over the lake just written."""
+def build_features(settings: Settings, console: Console, glue: GlueJobRunner | None = None) -> dict[str, int]:
+    """Run the three Glue job scripts on local Spark over the lake just written (on ``glue``, the
+    demo's Glue job host, or on a host of their own)."""
     from audience.features.wiring import run_features
 
     console.print()
     console.rule("Feature engineering: the Glue jobs on local Spark")
     lake = settings.home.resolve() / "lake"
-    reports = run_features(lake, progress=lambda message: console.print(f"  {message}"))
+    reports = run_features(lake, runner=glue, progress=lambda message: console.print(f"  {message}"))
     rows = {table: count for report in reports for table, count in report.rows.items()}
     as_of = datetime.now(UTC).date().isoformat()
     top = duckdb.sql(

@@ -21,6 +21,10 @@ from typing import Any
 
 _PR_SET_PDEATHSIG = 1
 _QUEUE_GRACE_SECONDS = 0.3  # on SIGTERM: time to take the connections already in the accept queue
+# The HTTP loop's select() timeout, a backstop only: the loop is woken by its trigger on every event
+# that matters (a request's end, the slot freed, the stop). Waitress reads it as an integer: 0.1
+# became 0, a select() that never waited (half a core spinning even when idle).
+LOOP_TIMEOUT_SECONDS = 1
 
 
 def _die_with_parent(parent: int) -> None:
@@ -98,7 +102,18 @@ def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     # A queued task is the design here (one invocation at a time), not a warning to log per request.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    slot, clock = InvocationSlot(), StopClock()
+    wake: list[Any] = []  # the loop's trigger, once the server exists
+
+    class WakingSlot(InvocationSlot):
+        """Wakes the HTTP loop when an invocation ends, so ``readable()`` (which accepts only while
+        free) is asked again at once rather than at the loop's next timeout."""
+
+        def _done(self, future: Any) -> None:
+            super()._done(future)
+            for pull in wake:
+                pull()
+
+    slot, clock = WakingSlot(), StopClock()
     sock = socket.socket(fileno=args.fd)
     server = waitress.create_server(
         create_app(
@@ -112,11 +127,12 @@ def main(argv: list[str] | None = None) -> int:
         sockets=[sock],
         threads=args.threads,
         connection_limit=4 * args.threads,
-        asyncore_loop_timeout=0.1,
+        asyncore_loop_timeout=LOOP_TIMEOUT_SECONDS,
         channel_timeout=30,
         max_request_body_size=API_GATEWAY_MAX_PAYLOAD + 1,
         ident="audience",
     )
+    wake.append(server.pull_trigger)
     _one_request_per_connection(server)
     json_errors(server)
     log_requests()

@@ -47,5 +47,4 @@ def main(
 
 
 if __name__ == "__main__":
-    io.configure_logging()
-    print(main())
+    io.run_job(JOB, main)

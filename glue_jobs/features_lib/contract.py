@@ -1,7 +1,7 @@
 """The output columns and the lake's columns, read from the documents ``schemas/derive.py`` generates.
 
 In the repository they are ``schemas/generated/{feature_tables,glue_columns}.json``; the Glue zip carries
-copies under ``glue_jobs/features_lib/contract/`` (``glue_jobs/package.py`` puts them there), since
+copies under ``glue_jobs/features_lib/contract/`` (``scripts/package.py`` puts them there), since
 the ``schemas`` package (and pydantic) is not shipped to Glue.
 """
 

@@ -6,6 +6,7 @@ DataFrames. Paths are local directories or ``s3://`` URIs alike (Hadoop's filesy
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -82,9 +83,11 @@ class JobSession:
 def job_session(
     app_name: str, job_name: str | None, spark: SparkSession | None = None
 ) -> Iterator[JobSession]:
-    """The session a job runs in: the one given (tests, the local runner), Glue's, or a local one.
+    """The session a job runs in: the one given (tests), Glue's, the process's active one, or a new local one.
 
-    On Glue, the ``Job`` is committed when the block ends without an error.
+    On Glue, the ``Job`` is committed when the block ends without an error. Elsewhere a session that
+    is already active in this process is reused as it is: the local Glue job host keeps one warm
+    session (with its one-machine settings) for a batch of job runs, as a Glue worker keeps its JVM.
     """
     if spark is not None:
         for key, value in SESSION_CONF.items():
@@ -95,7 +98,10 @@ def job_session(
         from awsglue.context import GlueContext  # type: ignore[import-not-found,unused-ignore]
         from awsglue.job import Job  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
-        yield JobSession(local_session(app_name))
+        local = SparkSession.getActiveSession() or local_session(app_name)
+        for key, value in SESSION_CONF.items():
+            local.conf.set(key, value)
+        yield JobSession(local)
         return
     from pyspark.context import SparkContext
 
@@ -107,6 +113,36 @@ def job_session(
     job.init(job_name or app_name, {})
     yield JobSession(session, job)
     job.commit()
+
+
+OUTCOME_KEY = "glue_job"
+"""The key of a job's outcome line on stdout (CloudWatch's ``output`` log on Glue)."""
+
+
+def run_job(job: str, main: Callable[[], Mapping[str, int]]) -> None:
+    """A script's ``__main__``: run ``main`` and print its outcome as one JSON line on stdout.
+
+    ``{"glue_job": ..., "status": "SUCCEEDED", "rows": {table: rows}}``, or ``"FAILED"`` with the
+    error's class, its message and (for a data-quality failure) each failed check; a failure is then
+    raised again, so the run fails (a non-zero exit; on Glue, the job run's ``ErrorMessage``). The
+    line is what a caller reads: on AWS from the job's output log, locally from the process.
+    """
+    configure_logging()
+    try:
+        rows = dict(main())
+    except Exception as error:
+        failed: dict[str, Any] = {
+            OUTCOME_KEY: job,
+            "status": "FAILED",
+            "error": type(error).__name__,
+            "message": str(error),
+        }
+        failures = getattr(error, "failures", None)
+        if isinstance(failures, list):
+            failed["failures"] = [str(f) for f in failures]
+        print(json.dumps(failed), flush=True)
+        raise
+    print(json.dumps({OUTCOME_KEY: job, "status": "SUCCEEDED", "rows": rows}), flush=True)
 
 
 @contextmanager

@@ -138,3 +138,22 @@ def test_writers_match_csv_and_json_modules_on_hostile_cells_and_nulls() -> None
     assert table_to_csv(table, columns) == to_csv(columns, rows)
     expected = json.dumps([{c: r[c] for c in columns} for r in rows], ensure_ascii=False) + "\n"
     assert table_to_json(table, columns) == expected.encode()
+
+
+def test_writers_match_on_sliced_chunked_and_signed_columns() -> None:
+    # GIVEN a table sliced out of a larger one, in two chunks, with negative and null numbers
+    values = [*HOSTILE, "", None, "plain"]
+    numbers = [(-1) ** i * i if i % 4 else None for i in range(len(values))]
+    whole = pa.table({"rank": pa.array(numbers, pa.int64()), "user_id": pa.array(values, pa.string())})
+    table = pa.concat_tables([whole.slice(1, 3), whole.slice(5)])
+    rows = [{"rank": numbers[i], "user_id": values[i]} for i in [1, 2, 3, *range(5, len(values))]]
+    columns = ("rank", "user_id")
+    # WHEN written column-wise  THEN the standard modules' bytes
+    assert table_to_csv(table, columns) == to_csv(columns, rows)
+    expected = json.dumps([{c: r[c] for c in columns} for r in rows], ensure_ascii=False) + "\n"
+    assert table_to_json(table, columns) == expected.encode()
+    # AND a non-negative number column is written as its digits
+    positive = table.set_column(0, "rank", pa.array([r["rank"] and abs(r["rank"]) for r in rows], pa.int64()))
+    assert table_to_csv(positive, columns) == to_csv(
+        columns, [{**r, "rank": r["rank"] and abs(r["rank"])} for r in rows]
+    )

@@ -124,43 +124,34 @@ def test_make_help_is_aligned_and_has_no_literals() -> None:
     assert len(columns) == 1, "every description starts in the same column"
 
 
-def test_models_build_sets_leaves_no_partitions_when_a_step_fails(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # GIVEN feature jobs that write the first day's partitions, then fail on the second day
+def test_models_build_sets_leaves_no_partitions_when_a_step_fails(tmp_path: Path) -> None:
+    # GIVEN a Glue runner whose feature jobs write the first day's partitions, then fail on the second day
+    from collections.abc import Mapping
     from datetime import date
 
-    from audience.features import wiring
-    from audience.features.adapters.local import glue
+    from audience.features.ports import GlueJobError
     from audience.models.adapters.local import training
 
     lake = tmp_path / "lake"
-    calls: list[date] = []
+    days_run: list[str] = []
 
-    def fake_features(lake_dir: Path, reference: Path, day: date, **_: object) -> list[object]:
-        calls.append(day)
-        for table in ("user_features", "content_features"):
-            part = lake_dir / "features" / table / f"as_of={day.isoformat()}"
-            part.mkdir(parents=True)
-            (part / "part-0.parquet").write_bytes(b"")
-        if len(calls) == 2:
-            raise RuntimeError("the job failed")
-        return []
+    class FailingSecondDay:
+        def run(self, job: str, arguments: Mapping[str, str]) -> dict[str, int]:
+            if arguments["as_of"] not in days_run:
+                days_run.append(arguments["as_of"])
+            for table in ("user_features", "content_features"):
+                part = Path(arguments["lake_path"]) / "features" / table / f"as_of={arguments['as_of']}"
+                part.mkdir(parents=True, exist_ok=True)
+                (part / "part-0.parquet").write_bytes(b"")
+            if len(days_run) == 2:
+                raise GlueJobError(job, "the job failed")
+            return {table: 1 for table in ("user_features", "content_features")}
 
-    class Session:
-        def stop(self) -> None:
-            pass
-
-    # Callers take the runner from the slice's wiring (which re-exports the adapter's names).
-    for module in (glue, wiring):
-        monkeypatch.setattr(module, "run_features", fake_features)
-        monkeypatch.setattr(module, "require_java", lambda: None)
-        monkeypatch.setattr(module, "local_spark", Session)
     days = training.SetDays(date(2026, 11, 20), 2)
     # WHEN the sets are built THEN the failure comes out, and no partition of this run is left
-    with pytest.raises(RuntimeError, match="the job failed"):
-        training.build_sets(lake, tmp_path, days, None, progress=lambda _: None)
-    assert len(calls) == 2
+    with pytest.raises(GlueJobError, match="the job failed"):
+        training.build_sets(lake, tmp_path, days, None, runner=FailingSecondDay(), progress=lambda _: None)
+    assert days_run == ["2026-11-16", "2026-11-18"]
     assert list((lake / "features").glob("*/as_of=*")) == []
 
 
@@ -169,12 +160,12 @@ def test_cli_demo_with_other_reference_tables_stops_before_clearing_state(tmp_pa
     (tmp_path / "lake").mkdir()
     (tmp_path / "lake" / "kept").write_text("x")
 
-    # WHEN the demo is asked for a seed whose catalogue is not data/content_catalog.csv
-    result = run(tmp_path, "-m", "devhost.cli", "demo", "--seed", "3")
+    # WHEN the demo is asked for more users than data/users.csv holds
+    result = run(tmp_path, "-m", "devhost.cli", "demo", "--users", "6000")
 
-    # THEN one line names the table and how to rewrite it, exit code 1, and nothing was cleared
+    # THEN one line names the table, exit code 1, and nothing was cleared
     message = _clean(result)
     assert result.returncode == 1
     assert len(message.splitlines()) == 1
-    assert "content_catalog.csv" in message and "--seed 3" in message
+    assert "users.csv" in message and "6,000 users" in message
     assert (tmp_path / "lake" / "kept").exists()

@@ -7,6 +7,7 @@ import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,3 +31,11 @@ def spark() -> Iterator[SparkSession]:
     apply_local_conf(session, {"spark.sql.shuffle.partitions": "1", "spark.sql.adaptive.enabled": "false"})
     yield session
     session.stop()
+
+
+@pytest.fixture
+def glue_runner(spark: SparkSession) -> Any:
+    """The job scripts run as the local Glue job host runs them, in this process, on the test session."""
+    from glue_testkit import InlineGlueRunner
+
+    return InlineGlueRunner(spark)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from itertools import count
@@ -171,3 +171,30 @@ def expected(spark: SparkSession, table_name: str, rows: Sequence[dict[str, Any]
 
 def read_table(spark: SparkSession, lake: Path, table_name: str, as_of: date = AS_OF) -> DataFrame:
     return spark.read.parquet(str(lake / "features" / table_name / f"as_of={as_of.isoformat()}"))
+
+
+class InlineGlueRunner:
+    """The Glue job host's work without its process, for tests on the session-scoped SparkSession.
+
+    Each run goes through the host's own code (:func:`run_script`: the script as ``__main__`` with
+    Glue's ``sys.argv``, its outcome read from the JSON line it prints) in this process, where the
+    test session is the active one the script picks up. One JVM for the whole suite instead of one
+    per test; ``tests/features/test_glue_host.py`` runs the real child process.
+    """
+
+    def __init__(self, spark: SparkSession, root: Path = Path(__file__).resolve().parents[2]) -> None:
+        self.spark = spark
+        self.root = root
+        self.runs: list[tuple[str, dict[str, str]]] = []
+
+    def run(self, job: str, arguments: Mapping[str, str]) -> dict[str, int]:
+        from audience.features.adapters.local.glue import job_rows
+        from audience.features.adapters.local.glue_host import run_script
+
+        self.runs.append((job, dict(arguments)))
+        argv = [
+            "--JOB_NAME",
+            job,
+            *(part for name, value in arguments.items() for part in (f"--{name}", value)),
+        ]
+        return job_rows(job, run_script(self.root / "glue_jobs" / f"{job}.py", argv))

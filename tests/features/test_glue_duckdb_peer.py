@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-
-from pyspark.sql import SparkSession
+from typing import Any
 
 from audience.features.adapters.local.glue import REFERENCE_DIR, run_features
 from bench.duckdb_peer import user_content_features
@@ -15,12 +14,17 @@ from bench.lake import build_lake
 AS_OF = date(2026, 11, 21)
 
 
-def test_duckdb_peer_matches_the_spark_job_row_by_row(spark: SparkSession, tmp_path: Path) -> None:
+def test_duckdb_peer_matches_the_spark_job_row_by_row(glue_runner: Any, tmp_path: Path) -> None:
     # GIVEN a generated lake of 20,000 events (with 1% retried duplicates) over the 28-day window
     lake = build_lake(20_000, as_of=AS_OF, cache=tmp_path)
     # WHEN the Glue job runs on local Spark and the DuckDB query runs on the same lake
     run_features(
-        lake, REFERENCE_DIR, AS_OF, jobs=["user_content_features"], spark=spark, progress=lambda _: None
+        lake,
+        REFERENCE_DIR,
+        AS_OF,
+        jobs=["user_content_features"],
+        runner=glue_runner,
+        progress=lambda _: None,
     )
     peer = tmp_path / "peer.parquet"
     user_content_features(lake, REFERENCE_DIR / "users.csv", AS_OF).write_parquet(str(peer))

@@ -59,7 +59,7 @@ def _in_window(records: list[LakeRecord], start: datetime, end: datetime) -> lis
 
 
 def test_glue_end_to_end_runner_writes_the_contract_and_agrees_with_the_raw_lake(
-    spark: SparkSession, generated_lake: tuple[Path, list[LakeRecord]]
+    spark: SparkSession, glue_runner: Any, generated_lake: tuple[Path, list[LakeRecord]]
 ) -> None:
     # GIVEN a generated lake with late arrivals and duplicate deliveries
     lake, records = generated_lake
@@ -67,7 +67,7 @@ def test_glue_end_to_end_runner_writes_the_contract_and_agrees_with_the_raw_lake
 
     # WHEN the local runner runs the three jobs for 2026-11-20
     progress: list[str] = []
-    reports = run_features(lake, ROOT / "data", AS_OF, spark=spark, progress=progress.append)
+    reports = run_features(lake, ROOT / "data", AS_OF, runner=glue_runner, progress=progress.append)
 
     # THEN every table is written with exactly its contract's columns and types
     assert [r.job for r in reports] == ["user_content_features", "user_features", "content_features"]
@@ -109,7 +109,7 @@ def test_glue_end_to_end_runner_writes_the_contract_and_agrees_with_the_raw_lake
 
 
 def test_glue_end_to_end_churn_labels_match_the_raw_lake_once_the_horizon_is_observed(
-    spark: SparkSession, generated_lake: tuple[Path, list[LakeRecord]]
+    spark: SparkSession, glue_runner: Any, generated_lake: tuple[Path, list[LakeRecord]]
 ) -> None:
     # GIVEN the same lake, which reaches 2026-11-21 06:00
     lake, records = generated_lake
@@ -122,7 +122,7 @@ def test_glue_end_to_end_churn_labels_match_the_raw_lake_once_the_horizon_is_obs
         "2026-11-17",
         jobs=["user_features"],
         options=options,
-        spark=spark,
+        runner=glue_runner,
         progress=print,
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -58,13 +59,13 @@ def _read(folder: Path) -> pd.DataFrame:
 
 @pytest.mark.slow  # six feature job runs and the builder on local Spark: about a minute on 2 cores
 def test_training_sets_split_by_time_with_labels_from_the_following_days(
-    spark: SparkSession, tmp_path: Path
+    spark: SparkSession, glue_runner: Any, tmp_path: Path
 ) -> None:
     # GIVEN a lake, its feature tables for the two feature days, and the reference data
     lake, reference = tmp_path / "lake", _reference(tmp_path / "ref")
     write_lake(lake, _events())
     for day in (date(2026, 11, 16), date(2026, 11, 18)):
-        run_features(lake, reference, day, spark=spark, progress=lambda _: None)
+        run_features(lake, reference, day, runner=glue_runner, progress=lambda _: None)
     # WHEN the job builds the sets for labels up to 11-20 over 2-day windows
     rows = training_sets.main(
         [

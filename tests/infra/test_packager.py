@@ -36,12 +36,12 @@ def packager() -> ModuleType:
     return module
 
 
-def retired(name: str) -> ModuleType:
-    """A retired ``scripts/<name>.py`` from git history, executed as if it still stood in scripts/."""
+def retired(name: str, folder: str = "scripts") -> ModuleType:
+    """A retired ``<folder>/<name>.py`` from git history, executed as if it still stood there."""
     if shutil.which("git") is None:
         pytest.skip("git is not installed: the retired packagers are read from the history")
     shown = subprocess.run(
-        ["git", "show", f"{RETIRED_AT}:scripts/{name}.py"],
+        ["git", "show", f"{RETIRED_AT}:{folder}/{name}.py"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -50,9 +50,9 @@ def retired(name: str) -> ModuleType:
     )
     if shown.returncode != 0:
         pytest.skip(f"commit {RETIRED_AT[:10]} is not in this clone (shallow?): {shown.stderr.strip()}")
-    module = ModuleType(name)
-    module.__file__ = str(ROOT / "scripts" / f"{name}.py")
-    sys.modules[name] = module
+    module = ModuleType(f"retired_{folder}_{name}")
+    module.__file__ = str(ROOT / folder / f"{name}.py")
+    sys.modules[module.__name__] = module
     exec(compile(shown.stdout, module.__file__, "exec"), module.__dict__)  # our own history
     return module
 
@@ -82,36 +82,23 @@ def test_packager_builds_the_same_zip_as_the_retired_script(
     assert new.key == old.LIB_KEY
 
 
-def test_packager_builds_the_same_features_and_backfill_zips_as_before(tmp_path: Path) -> None:
-    # GIVEN the retired features packager (it ran `python -m glue_jobs.package` where that exists)
+def test_packager_builds_the_same_features_zip_as_before(tmp_path: Path) -> None:
+    # GIVEN the retired features packagers: scripts/package_glue.py and the glue_jobs/package.py it ran
     old = retired("package_glue")
+    old_library = retired("package", folder="glue_jobs")
     artefacts = packager().ARTEFACTS
-    # WHEN it and the new packager build the features library
-    before = old.build_library(tmp_path / "old" / "features_lib.zip")
+    # WHEN they and the new packager build the features library from today's tree
+    before = old_library.build(tmp_path / "old" / "features_lib.zip")
     after = artefacts["features_lib"].build(tmp_path / "new" / "features_lib.zip")
-    # THEN the zips hold the same files with the same bytes (to the byte while glue_jobs/package.py
-    # exists; the retired script's fallback sorted its entries otherwise)
-    if (ROOT / "glue_jobs" / "package.py").is_file():
-        assert after.read_bytes() == before.read_bytes()
-    assert sorted(names_and_bytes(after)) == sorted(names_and_bytes(before))
+    # THEN the zips are the same to the byte (names, order, contents, timestamps)
+    assert names_and_bytes(after) == names_and_bytes(before)
+    assert after.read_bytes() == before.read_bytes()
     # AND the keys and the reference files are those it uploaded
     assert artefacts["features_lib"].key == old.LIB_KEY
     assert artefacts["backfill_lib"].key == old.BACKFILL_KEY
     assert {key for _, key in artefacts["features_lib"].uploads(after)} == {
         key for _, key in old.uploads(before)
     }
-    # AND the backfill zip is the one `python -m glue_jobs.package --backfill` built
-    if not (ROOT / "glue_jobs" / "package.py").is_file():
-        return
-    backfill = tmp_path / "old" / "backfill_lib.zip"
-    subprocess.run(
-        [sys.executable, "-m", "glue_jobs.package", "--backfill", "--output", str(backfill)],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    assert artefacts["backfill_lib"].build(tmp_path / "new" / "b.zip").read_bytes() == backfill.read_bytes()
 
 
 def test_packager_zips_reproducibly_and_leaves_caches_out(tmp_path: Path) -> None:

@@ -8,20 +8,13 @@ from typing import Any
 
 import pytest
 from builders import DELETE, NOW, iso, make_event
+from pydantic import TypeAdapter, ValidationError
 
 from audience.datagen import GeneratorConfig, generate
-from audience.ingest.records import UniqueRecords, build_lake_records, first_per_event_id
-from audience.ingest.service import (
-    _LONGEST_FIXED_PART,
-    IngestError,
-    IngestLimits,
-    RequestContext,
-    _parse_request,
-    check_event,
-    parse_body,
-    validate_batch,
-)
-from schemas.engagement import EngagementEvent, LakeRecord
+from audience.ingest.records import UniqueRecords, build_lake_records, checked_values, first_per_event_id
+from audience.ingest.requests import IngestError, IngestLimits, RequestContext, _parse_request, parse_body
+from audience.ingest.validation import _LONGEST_FIXED_PART, check_event, validate_batch
+from schemas.engagement import CheckedEvent, EngagementEvent, LakeRecord, attribution_error
 
 LIMITS = IngestLimits()
 CTX = RequestContext(request_id="req-b", source="api:test", received_at=NOW)
@@ -231,3 +224,143 @@ def test_deduplication_rule_runs_once_per_batch() -> None:
     assert isinstance(unique, UniqueRecords)
     assert [r.event_id for r in unique] == ["a", "b"]
     assert again is unique
+
+
+_NEAR = iso(NOW - timedelta(minutes=1))
+EDGE_CASES: list[dict[str, Any]] = [
+    make_event(timestamp=_NEAR),
+    make_event(timestamp="2026-11-21T13:58:00+02:00"),
+    make_event(timestamp="2026-11-21 11:59:00.123456Z"),
+    make_event(timestamp="2026-11-21t11:59:00z"),
+    make_event(timestamp="2026-11-21T11:59:00"),  # no offset
+    make_event(timestamp=1_763_726_340),  # Unix time
+    make_event(timestamp="1763726340"),
+    make_event(timestamp="२०२६-11-21T11:59:00Z"),  # non-ASCII digits
+    make_event(timestamp="0001-01-01T00:00:00+01:00"),  # overflows once in UTC
+    make_event(timestamp="9999-12-31T23:59:59-01:00"),
+    make_event(timestamp=_NEAR, location={"country": "fr"}),  # upper-cased by the contract
+    make_event(timestamp=_NEAR, location={"country": "XX"}),
+    make_event(timestamp=_NEAR, location={"country": "USA"}),
+    make_event(timestamp=_NEAR, location={"country": "US", "region": None}),
+    make_event(timestamp=_NEAR, location={"country": "US", "region": "  Ohio  ", "city": ""}),
+    make_event(timestamp=_NEAR, location={"country": "US", "zip": "94607"}),
+    make_event(timestamp=_NEAR, location=None),
+    make_event(timestamp=_NEAR, platform="  web  "),
+    make_event(timestamp=_NEAR, platform="   "),
+    make_event(timestamp=_NEAR, platform=12),
+    make_event(timestamp=_NEAR, metadata={}),
+    make_event(timestamp=_NEAR, metadata=None),
+    make_event(timestamp=_NEAR, metadata={"view_duration": 12, "completion_rate": 1, "interaction_count": 0}),
+    make_event(timestamp=_NEAR, metadata={"view_duration": -0.0}),
+    make_event(timestamp=_NEAR, metadata={"view_duration": 86_400.0001}),
+    make_event(timestamp=_NEAR, metadata={"view_duration": float("nan")}),
+    make_event(timestamp=_NEAR, metadata={"view_duration": float("inf")}),
+    make_event(timestamp=_NEAR, metadata={"view_duration": True}),
+    make_event(timestamp=_NEAR, metadata={"interaction_count": 1.0}),
+    make_event(timestamp=_NEAR, metadata={"interaction_count": False}),
+    make_event(timestamp=_NEAR, metadata={"interaction_count": 1_000_001}),
+    make_event(timestamp=_NEAR, metadata={"view_duration": "12"}),
+    make_event(timestamp=_NEAR, metadata={"extra": 1}),
+    make_event(timestamp=_NEAR, event_type="VIEW"),
+    make_event(timestamp=_NEAR, event_type="purchase"),
+    make_event(timestamp=_NEAR, device_type="watch"),
+    make_event(timestamp=_NEAR, schema_version="1.0"),
+    make_event(timestamp=_NEAR, schema_version="2.0"),
+    make_event(timestamp=_NEAR, schema_version=1.1),
+    make_event(timestamp=_NEAR, recommendation_id="rec-1", variant="baseline"),
+    make_event(timestamp=_NEAR, variant="baseline"),  # variant without its list
+    make_event(timestamp=_NEAR, schema_version="1.0", recommendation_id="rec-1"),
+    make_event(timestamp=_NEAR, recommendation_id="rec-1", variant="Baseline"),
+    make_event(timestamp=_NEAR, event_id=None),  # derived id
+    make_event(timestamp=_NEAR, event_id=DELETE),
+    make_event(timestamp=_NEAR, event_id=""),
+    make_event(timestamp=_NEAR, event_id="x" * 256),
+    make_event(timestamp=_NEAR, event_id="x" * 257),
+    make_event(timestamp=_NEAR, event_id=123),
+    make_event(timestamp=_NEAR, user_id="user with spaces+tag@é/ü"),
+    make_event(timestamp=_NEAR, user_id="tab\there"),
+    make_event(timestamp=_NEAR, content_id="c\u0085"),  # a C1 control character
+    make_event(timestamp=_NEAR, session_id="s\U0001f600"),
+    make_event(timestamp=_NEAR, unknown="field"),
+    make_event(timestamp=_NEAR, user_id=DELETE),
+    make_event(timestamp=iso(NOW + timedelta(minutes=6))),  # in the future
+    make_event(timestamp=iso(NOW - timedelta(days=8))),  # too old
+]
+
+
+def test_batch_path_gives_the_reference_answer_on_every_edge_case() -> None:
+    # GIVEN events at the edges of every field's rule (as JSON would carry them)
+    raw = json.loads(json.dumps(EDGE_CASES))
+    # WHEN validated as one batch and one by one
+    records, bad = validate_batch(raw, LIMITS, CTX, surrogate_free=True)
+    expected_records, expected_bad = reference(raw)
+    # THEN the records, their lines and the reasons are the reference path's
+    assert records == expected_records
+    assert [r.to_json_line() for r in records] == [r.model_dump_json() + "\n" for r in expected_records]
+    assert [[(r.index, r.field, r.code, r.message) for r in reasons] for _, reasons in bad] == expected_bad
+    assert len(records) > 10 and len(bad) > 30
+
+
+@pytest.mark.parametrize("index", range(len(EDGE_CASES)))
+def test_twin_accepts_only_what_the_contract_accepts_with_the_same_values(index: int) -> None:
+    # GIVEN one edge-case event
+    raw = json.loads(json.dumps(EDGE_CASES[index]))
+    # WHEN the contract's batch twin and the contract validate it
+    try:
+        twin: dict[str, Any] | None = dict(TypeAdapter(CheckedEvent).validate_python(raw))
+    except ValidationError:
+        twin = None
+    try:
+        event: EngagementEvent | None = EngagementEvent.model_validate(raw)
+    except ValidationError:
+        event = None
+    # THEN the twin with the rules it leaves to its caller (attribution, the UTC conversion) is at
+    # least as strict as the contract, and what it accepts has the contract's values
+    if twin is None:
+        return
+    try:
+        twin["timestamp"] = twin["timestamp"].astimezone(UTC)
+        left_out = attribution_error(
+            twin.get("schema_version", "1.1"), twin.get("recommendation_id"), twin.get("variant")
+        )
+    except OverflowError:
+        left_out = "overflow"
+    if left_out:
+        assert event is None, f"the contract accepted what the twin's caller refuses: {left_out}"
+        return
+    assert event is not None, "the twin accepted what the contract refuses"
+    values = checked_values(event)
+    assert twin["timestamp"] == values["timestamp"]
+    for key in ("user_id", "content_id", "event_type", "platform", "device_type", "session_id"):
+        assert twin[key] == values[key]
+    assert twin.get("schema_version", "1.1") == values["schema_version"]
+    assert twin.get("recommendation_id") == values["recommendation_id"]
+    assert twin.get("variant") == values["variant"]
+    if twin.get("event_id") is not None:
+        assert twin["event_id"] == values["event_id"]
+    location = {"region": None, "city": None, **twin["location"]}
+    assert location == values["location"]
+    metadata = {"view_duration": None, "completion_rate": None, "interaction_count": None}
+    assert {**metadata, **twin.get("metadata", {})} == values["metadata"]
+
+
+def test_valid_events_with_ids_never_take_the_reference_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN generated valid events, and one defective event among them
+    from audience.ingest import validation
+
+    raw = json.loads(json.dumps(generated(0.0, n=200)))
+    raw[7]["location"]["country"] = "XX"
+    calls: list[int] = []
+    reference_check = validation.check_event
+
+    def counting(raw_event: Any, index: int, limits: IngestLimits, ctx: RequestContext) -> Any:
+        calls.append(index)
+        return reference_check(raw_event, index, limits, ctx)
+
+    monkeypatch.setattr(validation, "check_event", counting)
+    # WHEN validated as a batch
+    records, bad = validate_batch(raw, LIMITS, CTX, surrogate_free=True)
+    # THEN only the defective event took the one-by-one path, and it has the contract's reason
+    assert calls == [7]
+    assert len(records) == 199
+    assert [(r.index, r.field) for _, reasons in bad for r in reasons] == [(7, "location.country")]

@@ -116,3 +116,16 @@ def test_training_failure_reports_the_scripts_error_and_keeps_nothing(tmp_path: 
     with pytest.raises(RuntimeError, match="no CSV rows"):
         runner.train("churn", tmp_path / "training", tmp_path / "validation", registry)
     assert not any((tmp_path / "models" / "churn").glob("2*"))
+
+
+@pytest.mark.parametrize(("value", "threads"), [(None, 1), ("2", 2), ("0", 1), ("many", 1), (" 4 ", 4)])
+def test_native_threads_default_to_one_unless_omp_num_threads_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch, value: str | None, threads: int
+) -> None:
+    # GIVEN OMP_NUM_THREADS unset, a valid count, or nonsense
+    if value is None:
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("OMP_NUM_THREADS", value)
+    # WHEN the local models ask how many native threads to use THEN a positive count comes back
+    assert runner.native_threads() == threads

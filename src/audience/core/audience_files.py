@@ -101,6 +101,8 @@ def _texts(column: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 def csv_cells(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     """:func:`guard_cell` then ``csv.writer``'s quoting, for a whole column at once (same text)."""
+    if pa.types.is_integer(column.type) and (pc.min(column).as_py() or 0) >= 0:
+        return _texts(column)  # digits only (nulls are empty cells): nothing to guard or to quote
     texts = _texts(column)
     guarded = pc.if_else(
         pc.match_substring_regex(texts, r"^[=+\-@\t\r]"),
@@ -123,15 +125,19 @@ def json_values(column: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 def _concatenated(rows: pa.Array | pa.ChunkedArray) -> bytes:
-    """The strings of ``rows`` end to end, joined in Arrow (no Python string per row)."""
+    """The strings of ``rows`` end to end (no nulls): a string array keeps its values end to end in
+    one buffer, so this is one slice of it between the first and the last offset (one copy)."""
     if isinstance(rows, pa.ChunkedArray):
         rows = rows.combine_chunks()
-    rows = rows.cast(pa.large_string())
-    whole = pc.binary_join(
-        pa.LargeListArray.from_arrays(pa.array([0, len(rows)], pa.int64()), rows),
-        pa.scalar("", pa.large_string()),
-    )
-    return bytes(whole[0].as_buffer().to_pybytes())
+    if len(rows) == 0:
+        return b""
+    if rows.null_count:
+        raise ValueError("cannot concatenate null strings")
+    _, offsets, data = rows.buffers()
+    large = pa.types.is_large_string(rows.type) or pa.types.is_large_binary(rows.type)
+    bounds = memoryview(offsets).cast("B").cast("q" if large else "i")
+    first, last = bounds[rows.offset], bounds[rows.offset + len(rows)]
+    return data[first:last].to_pybytes() if data is not None else b""
 
 
 def table_to_csv(table: pa.Table, columns: Sequence[str]) -> bytes:

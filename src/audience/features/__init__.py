@@ -1,4 +1,5 @@
-"""Run the Glue feature jobs locally: the very same scripts (``glue_jobs/``) on one local SparkSession.
+"""Run the Glue feature jobs locally: the very same scripts (``glue_jobs/``), started as Glue starts them,
+in one child process with one warm local SparkSession.
 
 ``run_features(lake_dir, reference_dir, as_of)`` runs the three jobs in order; ``python -m
 audience.features`` does it on ``$AUDIENCE_HOME/lake`` with the repository's ``data/``.

@@ -7,14 +7,21 @@ import sys
 from pathlib import Path
 
 from audience.core.settings import get_settings
-from audience.features.wiring import JOBS, REFERENCE_DIR, JavaMissingError, data_quality_error, run_features
+from audience.features.wiring import (
+    JOBS,
+    REFERENCE_DIR,
+    GlueJobError,
+    JavaMissingError,
+    JobDataQualityError,
+    run_features,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     parser = argparse.ArgumentParser(
         prog="python -m audience.features",
-        description="Run the Glue feature jobs locally on $AUDIENCE_HOME/lake with one Spark session.",
+        description="Run the Glue feature jobs locally on $AUDIENCE_HOME/lake, as Glue runs them, on one Spark session.",
     )
     parser.add_argument(
         "--as-of",
@@ -37,8 +44,6 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
 
-    DataQualityError = data_quality_error()
-
     try:
         run_features(
             Path(args.lake), Path(args.reference), args.as_of, jobs=args.job or JOBS, options=options
@@ -46,7 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     except JavaMissingError as error:
         print(error, file=sys.stderr)
         return 2
-    except DataQualityError as error:
+    except JobDataQualityError as error:
+        print(f"{error.job}: {error}", file=sys.stderr)
+        return 1
+    except GlueJobError as error:
         print(error, file=sys.stderr)
         return 1
     except ValueError as error:  # a bad --as-of or job argument

@@ -43,25 +43,46 @@ class CounterDelta:
         self.view_seconds += record.metadata.view_duration or 0.0
 
 
-def aggregate(records: Iterable[LakeRecord]) -> dict[CounterKey, CounterDelta]:
-    """One delta per (content, bucket), ordered by (content, bucket): adapters write in that order.
+_TYPE_INDEX = {t: i for i, t in enumerate(EVENT_TYPES)}
+_SECONDS = len(EVENT_TYPES)
 
-    Keyed by plain tuples while summing (an event hour is formatted once per distinct hour), then
-    turned into :class:`CounterKey`: this runs once per request on the ingestion hot path."""
-    deltas: dict[tuple[str, str], CounterDelta] = {}
+
+def bucket_sums(records: Iterable[LakeRecord]) -> dict[tuple[str, str], list[float]]:
+    """Per (content, bucket): the count of each event type in ``EVENT_TYPES`` order, then the seconds
+    viewed, as one list, in no particular order. The arithmetic of :func:`aggregate` without its
+    objects: the local counter store writes these straight into its upsert (ingestion hot path)."""
+    sums: dict[tuple[str, str], list[float]] = {}
     hours: dict[tuple[int, int, int, int], str] = {}
+    type_index, seconds_at, width = _TYPE_INDEX, _SECONDS, _SECONDS + 1
     for record in records:
         at = record.event_timestamp
         hour_key = (at.year, at.month, at.day, at.hour)
         hour = hours.get(hour_key) or hours.setdefault(hour_key, hour_bucket(record))
         seconds = record.metadata.view_duration or 0.0
-        for key in ((record.content_id, TOTAL_BUCKET), (record.content_id, hour)):
-            delta = deltas.get(key)
-            if delta is None:
-                delta = deltas[key] = CounterDelta()
-            delta.counts[record.event_type] += 1
-            delta.view_seconds += seconds
-    return {CounterKey(*key): deltas[key] for key in sorted(deltas)}
+        slot = type_index[record.event_type]
+        content = record.content_id
+        for key in ((content, TOTAL_BUCKET), (content, hour)):
+            row = sums.get(key)
+            if row is None:
+                row = sums[key] = [0] * width
+                row[seconds_at] = 0.0
+            row[slot] += 1
+            row[seconds_at] += seconds
+    return sums
+
+
+def aggregate(records: Iterable[LakeRecord]) -> dict[CounterKey, CounterDelta]:
+    """One delta per (content, bucket), ordered by (content, bucket): adapters write in that order.
+
+    Summed by :func:`bucket_sums` (an event hour is formatted once per distinct hour), then turned
+    into :class:`CounterKey` and :class:`CounterDelta`: this runs once per request on the hot path."""
+    sums = bucket_sums(records)
+    return {
+        CounterKey(*key): CounterDelta(
+            dict(zip(EVENT_TYPES, map(int, sums[key][:_SECONDS]), strict=True)), sums[key][_SECONDS]
+        )
+        for key in sorted(sums)
+    }
 
 
 @dataclass(frozen=True)

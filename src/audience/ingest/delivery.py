@@ -21,6 +21,13 @@ from audience.ingest.ports import EventSink, Row, SinkLimits
 
 def chunks(records: Sequence[Row], limits: SinkLimits) -> Iterator[list[Row]]:
     """Split into batches of at most ``limits.max_records`` records and ``limits.max_bytes`` bytes."""
+    if (
+        len(records) <= limits.max_records
+        and 4 * sum(len(r.to_json_line()) for r in records) <= limits.max_bytes
+    ):
+        if records:  # one batch for certain: no character takes more than 4 bytes of UTF-8
+            yield list(records)
+        return
     batch: list[Row] = []
     size = 0
     for record in records:

@@ -82,10 +82,58 @@ def _lake_time(value: datetime) -> str:
     return value.isoformat(sep=" ", timespec="microseconds")[:-6]  # drops "+00:00"
 
 
+CheckedValues = dict[str, Any]
+"""An accepted event's values as the batch path has them: the keys of
+:class:`~schemas.engagement.CheckedEvent` (optional ones may be absent), with ``event_id`` resolved,
+``event_id_source`` set, ``schema_version`` present and ``timestamp`` in UTC."""
+
+_NO_METADATA: dict[str, Any] = {}
+
+
+def checked_values(event: EngagementEvent) -> CheckedValues:
+    """The checked values of a contract model (the reference path's accepted event)."""
+    loc, meta = event.location, event.metadata
+    stamp = event.timestamp
+    if stamp.tzinfo is not UTC:  # the contract normalises to UTC; this only guards the fast format
+        stamp = stamp.astimezone(UTC)
+    return {
+        "event_id": event.event_id or event.derived_event_id(),
+        "event_id_source": "client" if event.event_id else "derived",
+        "schema_version": event.schema_version,
+        "user_id": event.user_id,
+        "content_id": event.content_id,
+        "event_type": event.event_type.value,
+        "timestamp": stamp,
+        "platform": event.platform,
+        "device_type": event.device_type.value,
+        "location": {"country": loc.country, "region": loc.region, "city": loc.city},
+        "session_id": event.session_id,
+        "metadata": {
+            "view_duration": meta.view_duration,
+            "completion_rate": meta.completion_rate,
+            "interaction_count": meta.interaction_count,
+        },
+        "recommendation_id": event.recommendation_id,
+        "variant": event.variant,
+    }
+
+
 def build_lake_records(
     events: Sequence[EngagementEvent], *, ingested_at: datetime, request_id: str, ingest_source: str
 ) -> list[LakeRecord]:
-    """The lake records of contract-valid events, each built once with its JSON line.
+    """The lake records of contract models (:func:`build_checked_records` of their values)."""
+    return build_checked_records(
+        [checked_values(e) for e in events],
+        ingested_at=ingested_at,
+        request_id=request_id,
+        ingest_source=ingest_source,
+    )
+
+
+def build_checked_records(
+    events: Sequence[CheckedValues], *, ingested_at: datetime, request_id: str, ingest_source: str
+) -> list[LakeRecord]:
+    """The lake records of accepted events, each built once with its JSON line.
 
     Equal to ``LakeRecord.from_event(...)`` and its ``to_json_line()`` (a test holds them equal): the
     values are laid out in the record's field order with the timestamps as the line carries them,
@@ -93,36 +141,37 @@ def build_lake_records(
     at = ingested_at.astimezone(UTC)
     at_text = format_lake_timestamp(at)
     out: list[LakeRecord] = []
+    append = out.append
     for event in events:
-        loc, meta = event.location, event.metadata
-        event_id = event.event_id
-        stamp = event.timestamp
-        if stamp.tzinfo is not UTC:  # the contract normalises to UTC; this only guards the fast format
-            stamp = stamp.astimezone(UTC)
-        location = {"country": loc.country, "region": loc.region, "city": loc.city}
+        loc = event["location"]
+        meta = event.get("metadata") or _NO_METADATA
+        stamp = event["timestamp"]
+        view = meta.get("view_duration")
+        completion = meta.get("completion_rate")
+        location = {"country": loc["country"], "region": loc.get("region"), "city": loc.get("city")}
         metadata = {
-            "view_duration": None if meta.view_duration is None else float(meta.view_duration),
-            "completion_rate": None if meta.completion_rate is None else float(meta.completion_rate),
-            "interaction_count": meta.interaction_count,
+            "view_duration": None if view is None else float(view),
+            "completion_rate": None if completion is None else float(completion),
+            "interaction_count": meta.get("interaction_count"),
         }
         values: dict[str, Any] = {
-            "event_id": event_id or event.derived_event_id(),
-            "schema_version": event.schema_version,
-            "user_id": event.user_id,
-            "content_id": event.content_id,
-            "event_type": event.event_type.value,
+            "event_id": event["event_id"],
+            "schema_version": event["schema_version"],
+            "user_id": event["user_id"],
+            "content_id": event["content_id"],
+            "event_type": event["event_type"],
             "event_timestamp": _lake_time(stamp),
-            "platform": event.platform,
-            "device_type": event.device_type.value,
+            "platform": event["platform"],
+            "device_type": event["device_type"],
             "location": location,
-            "session_id": event.session_id,
+            "session_id": event["session_id"],
             "metadata": metadata,
-            "event_id_source": "client" if event_id else "derived",
+            "event_id_source": event["event_id_source"],
             "ingested_at": at_text,
             "request_id": request_id,
             "ingest_source": ingest_source,
-            "recommendation_id": event.recommendation_id,
-            "variant": event.variant,
+            "recommendation_id": event.get("recommendation_id"),
+            "variant": event.get("variant"),
         }
         line = to_json(values).decode() + "\n"
         values["event_timestamp"] = stamp
@@ -131,5 +180,5 @@ def build_lake_records(
         values["metadata"] = _trusted(LakeMetadata, metadata, _METADATA_FIELDS)
         record = _trusted(LakeRecord, values, _RECORD_FIELDS)
         record.__dict__["json_line"] = line  # LakeRecord.json_line is a cached_property: serialised once
-        out.append(record)
+        append(record)
     return out

@@ -18,79 +18,46 @@ import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
 from typing import Any, Generic
-
-from pydantic import TypeAdapter, ValidationError
-from pydantic_core import from_json
 
 from audience.core.objectstore.ports import ObjectStore
 from audience.ingest.delivery import deliver
 from audience.ingest.ports import EventSink, IdLedger, Row
-from audience.ingest.records import UniqueRecords, build_lake_records, first_per_event_id
-from schemas.engagement import SCHEMA_VERSIONS, DeviceType, EngagementEvent, EventType, LakeRecord
+from audience.ingest.records import UniqueRecords, first_per_event_id
+from audience.ingest.requests import (
+    IngestError,
+    IngestLimits,
+    PayloadTooLargeError,
+    Rejection,
+    RequestContext,
+    StorageUnavailableError,
+    UnsupportedMediaTypeError,
+    _parse_request,
+    parse_body,
+)
+from audience.ingest.validation import check_event, screen_batch, validate_batch, validate_event
+from schemas.engagement import LakeRecord
+
+__all__ = [  # the request rules and per-event rules live in their own modules; importers keep this path
+    "IngestError",
+    "IngestLimits",
+    "IngestResult",
+    "IngestService",
+    "PayloadTooLargeError",
+    "RecordKind",
+    "Rejection",
+    "RequestContext",
+    "StorageUnavailableError",
+    "UnsupportedMediaTypeError",
+    "check_event",
+    "parse_body",
+    "screen_batch",
+    "validate_batch",
+    "validate_event",
+]
 
 QUARANTINE_PREFIX = "quarantine"
-
-
-class IngestError(Exception):
-    """A request that cannot be processed as a whole; becomes one 4xx answer."""
-
-    status = 400
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-class PayloadTooLargeError(IngestError):
-    status = 413
-
-
-class UnsupportedMediaTypeError(IngestError):
-    status = 415
-
-
-class StorageUnavailableError(Exception):
-    """Nothing was acknowledged; the client should retry the same request later."""
-
-
-@dataclass(frozen=True)
-class IngestLimits:
-    max_events: int = 500
-    max_event_bytes: int = 32 * 1024
-    max_body_bytes: int = 1024 * 1024
-    max_event_age: timedelta = timedelta(days=7)
-    max_future: timedelta = timedelta(minutes=5)
-
-
-@dataclass(frozen=True)
-class RequestContext:
-    """What the API knows about a request that is not personal data."""
-
-    request_id: str
-    source: str = "api"
-    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    deadline: float | None = None  # time.monotonic() by which the answer must be on its way
-
-
-@dataclass(frozen=True)
-class Rejection:
-    index: int
-    field: str
-    code: str
-    message: str
-    event_id: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "event_id": self.event_id,
-            "field": self.field,
-            "code": self.code,
-            "message": self.message,
-        }
 
 
 @dataclass
@@ -123,255 +90,6 @@ class IngestResult:
 
     def rejected_by_code(self) -> Counter[str]:
         return Counter(r.code for r in self.rejected)
-
-
-def parse_body(body: bytes, limits: IngestLimits, items: str = "events") -> list[Any]:
-    """Request-level checks; raises :class:`IngestError` with a message a client developer can act on.
-
-    ``items`` is the batch's array field (``events``, or ``posts`` for social posts)."""
-    return _parse_request(body, limits, items)[0]
-
-
-def _loads(body: bytes) -> tuple[Any, bool]:
-    """The body as Python values, and whether pydantic-core's parser (jiter, Rust) read it.
-
-    jiter is tried first (3x faster than :mod:`json`). It refuses some texts :mod:`json` takes
-    (lone UTF-16 surrogates, a UTF-8 BOM, deep nesting) and reads everything else to the same values,
-    so on any refusal the standard parser decides: its answer, value or error message, is the
-    contract's. A ``True`` flag also tells the size check that no string holds a lone surrogate."""
-    try:
-        return from_json(body, allow_inf_nan=True), True
-    except ValueError:
-        pass
-    try:
-        return json.loads(body.decode("utf-8")), False
-    except UnicodeDecodeError:
-        raise IngestError("invalid_encoding", "body is not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise IngestError(
-            "malformed_json", f"body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
-    except RecursionError:
-        raise IngestError("malformed_json", "body nests arrays or objects too deeply") from None
-    except ValueError as exc:  # e.g. an integer literal longer than Python's 4,300-digit limit
-        raise IngestError("malformed_json", f"body is not acceptable JSON: {exc}") from None
-
-
-def _parse_request(body: bytes, limits: IngestLimits, items: str = "events") -> tuple[list[Any], bool]:
-    """:func:`parse_body`, and whether jiter read the body (then no string holds a lone surrogate)."""
-    if len(body) > limits.max_body_bytes:
-        raise PayloadTooLargeError(
-            "body_too_large", f"body is {len(body)} bytes; the limit is {limits.max_body_bytes} bytes"
-        )
-    if not body.strip():
-        raise IngestError("empty_body", f'body is empty; send {{"{items}": [...]}}')
-    data, parsed_by_jiter = _loads(body)
-    if not isinstance(data, dict) or items not in data:
-        raise IngestError("wrong_shape", f'body must be a JSON object {{"{items}": [...]}}')
-    extra = sorted(set(data) - {items})
-    if extra:
-        raise IngestError("wrong_shape", f"unknown top-level field(s): {', '.join(extra)}")
-    events = data[items]
-    if not isinstance(events, list):
-        raise IngestError("wrong_shape", f'"{items}" must be an array')
-    if not events:
-        raise IngestError(f"no_{items}", f'"{items}" is empty')
-    if len(events) > limits.max_events:
-        raise PayloadTooLargeError(
-            f"too_many_{items}", f"{len(events)} {items} in one request; the limit is {limits.max_events}"
-        )
-    return events, parsed_by_jiter
-
-
-def _field(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(p) for p in loc)
-
-
-def _client_id(raw: Any) -> str | None:
-    return raw.get("event_id") if isinstance(raw, dict) and isinstance(raw.get("event_id"), str) else None
-
-
-def _size_rejections(raw: Any, index: int, limits: IngestLimits, client_id: str | None) -> list[Rejection]:
-    """The size rule, exactly: the event's compact UTF-8 JSON within ``max_event_bytes``."""
-    try:
-        size = len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode())
-    except UnicodeEncodeError:
-        # A lone surrogate (e.g. "\\ud800") is valid JSON but not text: no column can store it.
-        return [
-            Rejection(index, "", "invalid_unicode", "event contains an unpaired UTF-16 surrogate", client_id)
-        ]
-    if size > limits.max_event_bytes:
-        return [
-            Rejection(
-                index,
-                "",
-                "event_too_large",
-                f"event is {size} bytes; the limit is {limits.max_event_bytes}",
-                client_id,
-            )
-        ]
-    return []
-
-
-def _window_rejections(
-    event: EngagementEvent, index: int, limits: IngestLimits, ctx: RequestContext, client_id: str | None
-) -> list[Rejection]:
-    if event.timestamp > ctx.received_at + limits.max_future:
-        return [
-            Rejection(
-                index,
-                "timestamp",
-                "timestamp_in_future",
-                f"timestamp is more than {int(limits.max_future.total_seconds())} s ahead of the server clock",
-                client_id,
-            )
-        ]
-    if event.timestamp < ctx.received_at - limits.max_event_age:
-        return [
-            Rejection(
-                index,
-                "timestamp",
-                "timestamp_too_old",
-                f"timestamp is older than the accepted window of {limits.max_event_age.days} days",
-                client_id,
-            )
-        ]
-    return []
-
-
-def check_event(
-    raw: Any, index: int, limits: IngestLimits, ctx: RequestContext
-) -> EngagementEvent | list[Rejection]:
-    """One event, every rule in order (shape, size, contract, time window): the event or its reasons.
-
-    The reference path, one event at a time; :func:`validate_batch` gives the same answers faster."""
-    client_id = _client_id(raw)
-    if not isinstance(raw, dict):
-        return [Rejection(index, "", "not_an_object", "each event must be a JSON object", client_id)]
-    too_large = _size_rejections(raw, index, limits, client_id)
-    if too_large:
-        return too_large
-    try:
-        event = EngagementEvent.model_validate(raw)
-    except ValidationError as exc:
-        return [
-            Rejection(index, _field(err["loc"]), err["type"], err["msg"], client_id)
-            for err in exc.errors(include_url=False)
-        ]
-    return _window_rejections(event, index, limits, ctx, client_id) or event
-
-
-def validate_event(
-    raw: Any, index: int, limits: IngestLimits, ctx: RequestContext
-) -> LakeRecord | list[Rejection]:
-    """One event: contract, size and time window. Returns the enriched record or its reasons."""
-    outcome = check_event(raw, index, limits, ctx)
-    if isinstance(outcome, list):
-        return outcome
-    return build_lake_records(
-        [outcome], ingested_at=ctx.received_at, request_id=ctx.request_id, ingest_source=ctx.source
-    )[0]
-
-
-_EVENTS: TypeAdapter[list[EngagementEvent]] = TypeAdapter(list[EngagementEvent])
-
-# The longest compact JSON a contract-valid event can have apart from its free-length texts: the
-# longest enum values and version, floats at their longest repr, every text empty. The free texts are
-# ``platform``, ``location.region`` and ``location.city`` (whitespace is stripped after the length is
-# known), ``timestamp``, and since contract 1.1 the identifiers (any printable text of up to 256
-# characters: quotes, backslashes and non-ASCII take more than one byte each). No character takes more
-# than 6 bytes of compact JSON (``\\u001f``). A test checks the bound.
-_IDENTIFIERS = ("event_id", "user_id", "content_id", "session_id", "recommendation_id")
-_LONGEST_FIXED_PART = len(
-    json.dumps(
-        {
-            "event_id": "",
-            "schema_version": max(SCHEMA_VERSIONS, key=len),
-            "user_id": "",
-            "content_id": "",
-            "event_type": max((t.value for t in EventType), key=len),
-            "timestamp": "",
-            "platform": "",
-            "device_type": max((t.value for t in DeviceType), key=len),
-            "location": {"country": "XX", "region": None, "city": None},
-            "session_id": "",
-            "metadata": {
-                "view_duration": -2.2250738585072014e-308,
-                "completion_rate": -2.2250738585072014e-308,
-                "interaction_count": -1_000_000,
-            },
-            "recommendation_id": "",
-            "variant": "v" * 32,
-        },
-        separators=(",", ":"),
-    ).encode()
-)
-
-
-def _surely_small(raw: dict[str, Any], limits: IngestLimits) -> bool:
-    """Whether a contract-valid event is certainly within the size limit, without serialising it."""
-    location = raw["location"]
-    free = (
-        len(raw["platform"])
-        + len(raw["timestamp"])
-        + len(location.get("region") or "")
-        + len(location.get("city") or "")
-        + sum(len(raw.get(name) or "") for name in _IDENTIFIERS)
-    )
-    return _LONGEST_FIXED_PART + 6 * free <= limits.max_event_bytes
-
-
-def validate_batch(
-    raw_events: Sequence[Any], limits: IngestLimits, ctx: RequestContext, *, surrogate_free: bool = False
-) -> tuple[list[LakeRecord], list[tuple[Any, list[Rejection]]]]:
-    """Every event of a request: the accepted lake records, and the rejected events with their reasons."""
-    accepted, bad = screen_batch(raw_events, limits, ctx, surrogate_free=surrogate_free)
-    records = build_lake_records(
-        accepted, ingested_at=ctx.received_at, request_id=ctx.request_id, ingest_source=ctx.source
-    )
-    return records, bad
-
-
-def screen_batch(
-    raw_events: Sequence[Any], limits: IngestLimits, ctx: RequestContext, *, surrogate_free: bool = False
-) -> tuple[list[EngagementEvent], list[tuple[Any, list[Rejection]]]]:
-    """Every rule on every event of a request: the accepted events, and the rejected with their reasons.
-
-    The whole batch goes through pydantic-core in one call (``TypeAdapter(list[EngagementEvent])``),
-    so the contract runs in Rust without a Python round trip per event. Events it refuses, and the
-    rare event that might be oversized, take :func:`check_event`, the one-by-one reference path:
-    reasons are the same as checking each event alone, in the same order of rules.
-
-    ``surrogate_free``: the body was read by jiter, which refuses lone surrogates, so a valid event
-    whose size is bounded needs no serialisation to be measured."""
-    valid: list[EngagementEvent | None]
-    try:
-        valid = list(_EVENTS.validate_python(raw_events))
-    except Exception:  # some event is refused (or a validator failed): each takes the reference path
-        valid = [None] * len(raw_events)
-    accepted: list[EngagementEvent] = []
-    bad: list[tuple[Any, list[Rejection]]] = []
-    for index, (raw, event) in enumerate(zip(raw_events, valid, strict=True)):
-        try:
-            if event is not None:
-                client_id = event.event_id
-                reasons = (
-                    []
-                    if surrogate_free and _surely_small(raw, limits)
-                    else _size_rejections(raw, index, limits, client_id)
-                ) or _window_rejections(event, index, limits, ctx, client_id)
-                outcome: EngagementEvent | list[Rejection] = reasons or event
-            else:
-                outcome = check_event(raw, index, limits, ctx)
-        except Exception as exc:  # a validation bug must not turn one bad event into a 500
-            outcome = [
-                Rejection(index, "", "unprocessable", f"event could not be validated: {type(exc).__name__}")
-            ]
-        if isinstance(outcome, list):
-            bad.append((raw, outcome))
-        else:
-            accepted.append(outcome)
-    return accepted, bad
 
 
 BatchCheck = Callable[

@@ -59,7 +59,7 @@ def train(
         _train_cloud(model, channels, role_arn, image_uri, instance_type, deploy, endpoint, region)
         return
 
-    from audience.features.wiring import JavaMissingError
+    from audience.features.wiring import GlueJobError, JavaMissingError
     from audience.models.adapters.local.training import EmptySetsError
     from audience.models.stage import MissingDataError, run
 
@@ -72,7 +72,7 @@ def train(
             score_day=_day(score_day),
             build=build,
         )
-    except (MissingDataError, EmptySetsError, JavaMissingError) as error:
+    except (MissingDataError, EmptySetsError, JavaMissingError, GlueJobError) as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(1) from None
 

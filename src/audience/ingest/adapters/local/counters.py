@@ -19,7 +19,7 @@ from audience.ingest.counters import (
     CounterDelta,
     CounterKey,
     HourlyCounters,
-    aggregate,
+    bucket_sums,
 )
 from audience.ingest.records import first_per_event_id
 from schemas.engagement import LakeRecord
@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS counters (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS counted_expiry ON counted (expires_at);
 """
+_SECONDS = len(EVENT_TYPES)
 _TYPE_LIST = ", ".join(f'"{t}"' for t in EVENT_TYPES)
 _UPSERT = (
     f"INSERT INTO counters (content_id, bucket, {_TYPE_LIST}, events, view_seconds, updated_at) "
@@ -53,6 +54,11 @@ _CLAIM = (
     "ON CONFLICT (event_id) DO UPDATE SET expires_at = excluded.expires_at WHERE counted.expires_at < ? "
     "RETURNING event_id"
 )
+
+
+def _upsert_row(key: tuple[str, str], sums: list[float], now: float) -> tuple[object, ...]:
+    counts = sums[:_SECONDS]  # EVENT_TYPES' order, as the upsert's columns
+    return (*key, *counts, sum(counts), sums[_SECONDS], now)
 
 
 class SqliteCounterStore:
@@ -82,24 +88,16 @@ class SqliteCounterStore:
         if not records:
             return set()
         now = self.clock()
+        unique = first_per_event_id(records)
+        ids = json.dumps([r.event_id for r in unique])
+        # Summed before the write lock is taken: the service checked these ids a moment ago, so
+        # normally every one is claimed and the sums stand; otherwise they are summed again.
+        sums = bucket_sums(unique)
         with self.db.transaction() as conn:
-            ids = json.dumps([r.event_id for r in records])
             claimed = {row[0] for row in conn.execute(_CLAIM, (now + self.ttl, ids, now)).fetchall()}
-            new = [r for r in first_per_event_id(records) if r.event_id in claimed]
-            conn.executemany(
-                _UPSERT,
-                [
-                    (
-                        key.content_id,
-                        key.bucket,
-                        *d.counts.values(),  # CounterDelta keeps EVENT_TYPES' order
-                        d.events,
-                        d.view_seconds,
-                        now,
-                    )
-                    for key, d in aggregate(new).items()
-                ],
-            )
+            if len(claimed) != len(unique):
+                sums = bucket_sums(r for r in unique if r.event_id in claimed)
+            conn.executemany(_UPSERT, [_upsert_row(key, sums[key], now) for key in sorted(sums)])
         return claimed
 
     def snapshot(

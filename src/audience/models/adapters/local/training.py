@@ -1,7 +1,8 @@
 """The models locally, the way the cloud runs them.
 
-* :func:`build_sets`: the ``training_sets`` Glue script on local Spark (after the feature jobs for the
-  days it needs, when their partitions are missing), writing the CSV channels and scoring rows.
+* :func:`build_sets`: the ``training_sets`` Glue script on the features slice's local Glue job host
+  (after the feature jobs for the days it needs, when their partitions are missing), writing the CSV
+  channels and scoring rows.
 * :func:`train`: a training script of ``sagemaker/`` as a child process with SageMaker's environment
   contract (``SM_MODEL_DIR``, ``SM_CHANNEL_TRAINING``, ``SM_CHANNEL_VALIDATION``,
   ``SM_OUTPUT_DATA_DIR``, hyperparameters as ``--name value``), then the gate.
@@ -27,7 +28,24 @@ from audience.models.ports import ModelName, ModelPredictor
 from audience.models.registry import SAGEMAKER_DIR, LocalRegistry
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from audience.features.wiring import GlueJobRunner as GlueJobRunner  # re-exported for the stage's typing
+
+NATIVE_THREADS_VAR: Final = "OMP_NUM_THREADS"
+
+
+def native_threads() -> int:
+    """Threads for the models' native (OpenMP) pools locally: ``OMP_NUM_THREADS`` if set, else 1.
+
+    scikit-learn's gradient boosting forks and joins an OpenMP team for every tree. On a machine whose
+    cores are shared (a 2-core CI box, a laptop running Spark and the local server, other users'
+    jobs), one descheduled thread stalls every join: measured on the 2-core box at load 8-9,
+    training took 49 s (churn) and 92 s (engagement) with the default team, 11 s each with one
+    thread, and scoring 47,687 pairs 18.8 s against 5.8 s. On SageMaker the container owns its
+    instance and uses its default; set ``OMP_NUM_THREADS`` to choose otherwise here.
+    """
+    value = os.environ.get(NATIVE_THREADS_VAR, "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else 1
+
 
 PREDICTION_TABLES: Final = {"churn": "churn_scores", "engagement": "engagement_scores"}
 """The agreed lake tables: ``predictions/<table>/as_of=YYYY-MM-DD/``."""
@@ -65,17 +83,19 @@ def build_sets(
     days: SetDays,
     score_day: date | None,
     *,
-    spark: SparkSession | None = None,
+    runner: GlueJobRunner | None = None,
     progress: Callable[[str], None] = print,
 ) -> dict[str, int]:
-    """Feature partitions for the days needed (only those missing), then the training and scoring sets."""
-    from audience.features.wiring import local_spark, require_java, run_features
-    from glue_jobs import training_sets
+    """Feature partitions for the days needed (only those missing), then the training and scoring sets.
 
-    own = spark is None
-    if own:
-        require_java()
-    session = spark or local_spark()
+    Every step is a Glue job run (the feature jobs, then ``training_sets``) on ``runner``; with none, a
+    local Glue job host is started for the whole batch (one Spark session) and stopped at the end.
+    """
+    from audience.features.wiring import GlueJobHost, run_features
+
+    if runner is None:
+        with GlueJobHost() as host:
+            return build_sets(lake, reference, days, score_day, runner=host, progress=progress)
     created: list[Path] = []
     try:
         needed = [days.train, days.holdout, *([score_day] if score_day else [])]
@@ -83,13 +103,13 @@ def build_sets(
             if not (lake / "features" / "user_features" / f"as_of={day.isoformat()}").exists():
                 before = set(_partitions(lake, day))
                 try:
-                    run_features(lake, reference, day, spark=session, progress=progress)
+                    run_features(lake, reference, day, runner=runner, progress=progress)
                 finally:
                     created += [p for p in _partitions(lake, day) if p not in before]
-        common = ["training_sets.py", "--lake_path", str(lake), "--reference_path", str(reference)]
-        rows = training_sets.main(
-            [*common, "--as_of", days.label_end.isoformat(), "--label_days", str(days.label_days)],
-            spark=session,
+        common = {"lake_path": str(lake), "reference_path": str(reference)}
+        rows = runner.run(
+            "training_sets",
+            {**common, "as_of": days.label_end.isoformat(), "label_days": str(days.label_days)},
         )
         progress(f"training sets (labels to {days.label_end}): {rows}")
         empty = sorted(name for name, count in rows.items() if not count)
@@ -101,9 +121,7 @@ def build_sets(
             )
         created = []  # the features are complete and used: keep them
         if score_day:
-            scored = training_sets.main(
-                [*common, "--as_of", score_day.isoformat(), "--mode", "score"], spark=session
-            )
+            scored = runner.run("training_sets", {**common, "as_of": score_day.isoformat(), "mode": "score"})
             progress(f"scoring rows (as_of {score_day}): {scored}")
             rows.update({f"{k}/score": v for k, v in scored.items()})
         return rows
@@ -112,9 +130,6 @@ def build_sets(
         for partition in created:
             shutil.rmtree(partition, ignore_errors=True)
         raise
-    finally:
-        if own:
-            session.stop()
 
 
 def _partitions(lake: Path, day: date) -> list[Path]:
@@ -149,6 +164,7 @@ def train(
         "SM_CHANNEL_VALIDATION": str(validation),
         "SM_OUTPUT_DATA_DIR": str(output),
         "SM_CHANNELS": '["training","validation"]',
+        NATIVE_THREADS_VAR: str(native_threads()),
     }
     args: list[str] = []
     for name, value in (hyperparameters or {}).items():
@@ -202,12 +218,15 @@ def score(
     )
     frame = frame.drop(columns=[c for c in frame.columns if c == "as_of" or c.startswith("baseline_")])
     records = [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
     predictions: list[dict[str, Any]] = []
     version = ""
-    for start in range(0, len(records), batch_rows):
-        answer = predictor.predict(model, records[start : start + batch_rows])
-        version = str(answer["model_version"])
-        predictions.extend(answer["predictions"])
+    with threadpool_limits(limits=native_threads()):  # see native_threads: in-process, the same rule
+        for start in range(0, len(records), batch_rows):
+            answer = predictor.predict(model, records[start : start + batch_rows])
+            version = str(answer["model_version"])
+            predictions.extend(answer["predictions"])
     scored_at = (now or datetime.now(UTC)).astimezone(UTC)
     if model == "churn":
         table = pa.table(

@@ -1,0 +1,273 @@
+"""Per-event rules of the ingestion API, in the order a client sees them: JSON object, size, the
+contract, the time window. Two paths give the same answers:
+
+* the reference path, one event at a time (:func:`check_event`, :func:`validate_event`), over the
+  contract's model; the backfill job uses it too;
+* the batch path (:func:`screen_batch`, :func:`validate_batch`), the API's hot path: the whole
+  request goes through the contract's batch twin (:class:`~schemas.engagement.CheckedEvent`) in one
+  pydantic-core call, into plain dicts. Any event the twin refuses, or that needs a rule the twin
+  leaves out, takes the reference path, so every reason is the reference path's
+  (``tests/ingest/test_ingest_batch.py`` holds the two paths equal).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from audience.ingest.records import CheckedValues, build_checked_records, checked_values
+from audience.ingest.requests import IngestLimits, Rejection, RequestContext
+from schemas.engagement import (
+    SCHEMA_VERSION,
+    SCHEMA_VERSIONS,
+    CheckedEvent,
+    DeviceType,
+    EngagementEvent,
+    EventType,
+    LakeRecord,
+    attribution_error,
+)
+
+
+def _field(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def _client_id(raw: Any) -> str | None:
+    return raw.get("event_id") if isinstance(raw, dict) and isinstance(raw.get("event_id"), str) else None
+
+
+def _size_rejections(raw: Any, index: int, limits: IngestLimits, client_id: str | None) -> list[Rejection]:
+    """The size rule, exactly: the event's compact UTF-8 JSON within ``max_event_bytes``."""
+    try:
+        size = len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False).encode())
+    except UnicodeEncodeError:
+        # A lone surrogate (e.g. "\\ud800") is valid JSON but not text: no column can store it.
+        return [
+            Rejection(index, "", "invalid_unicode", "event contains an unpaired UTF-16 surrogate", client_id)
+        ]
+    if size > limits.max_event_bytes:
+        return [
+            Rejection(
+                index,
+                "",
+                "event_too_large",
+                f"event is {size} bytes; the limit is {limits.max_event_bytes}",
+                client_id,
+            )
+        ]
+    return []
+
+
+def _window_rejections(
+    timestamp: datetime, index: int, limits: IngestLimits, ctx: RequestContext, client_id: str | None
+) -> list[Rejection]:
+    if timestamp > ctx.received_at + limits.max_future:
+        return [
+            Rejection(
+                index,
+                "timestamp",
+                "timestamp_in_future",
+                f"timestamp is more than {int(limits.max_future.total_seconds())} s ahead of the server clock",
+                client_id,
+            )
+        ]
+    if timestamp < ctx.received_at - limits.max_event_age:
+        return [
+            Rejection(
+                index,
+                "timestamp",
+                "timestamp_too_old",
+                f"timestamp is older than the accepted window of {limits.max_event_age.days} days",
+                client_id,
+            )
+        ]
+    return []
+
+
+def check_event(
+    raw: Any, index: int, limits: IngestLimits, ctx: RequestContext
+) -> EngagementEvent | list[Rejection]:
+    """One event, every rule in order (shape, size, contract, time window): the event or its reasons.
+
+    The reference path, one event at a time; :func:`validate_batch` gives the same answers faster."""
+    client_id = _client_id(raw)
+    if not isinstance(raw, dict):
+        return [Rejection(index, "", "not_an_object", "each event must be a JSON object", client_id)]
+    too_large = _size_rejections(raw, index, limits, client_id)
+    if too_large:
+        return too_large
+    try:
+        event = EngagementEvent.model_validate(raw)
+    except ValidationError as exc:
+        return [
+            Rejection(index, _field(err["loc"]), err["type"], err["msg"], client_id)
+            for err in exc.errors(include_url=False)
+        ]
+    return _window_rejections(event.timestamp, index, limits, ctx, client_id) or event
+
+
+def validate_event(
+    raw: Any, index: int, limits: IngestLimits, ctx: RequestContext
+) -> LakeRecord | list[Rejection]:
+    """One event: contract, size and time window. Returns the enriched record or its reasons."""
+    outcome = check_event(raw, index, limits, ctx)
+    if isinstance(outcome, list):
+        return outcome
+    return build_checked_records(
+        [checked_values(outcome)],
+        ingested_at=ctx.received_at,
+        request_id=ctx.request_id,
+        ingest_source=ctx.source,
+    )[0]
+
+
+_BATCH: TypeAdapter[list[CheckedEvent]] = TypeAdapter(list[CheckedEvent])
+_ONE: TypeAdapter[CheckedEvent] = TypeAdapter(CheckedEvent)
+
+# The longest compact JSON a contract-valid event can have apart from its free-length texts: the
+# longest enum values and version, floats at their longest repr, every text empty. The free texts are
+# ``platform``, ``location.region`` and ``location.city`` (whitespace is stripped after the length is
+# known), ``timestamp``, and since contract 1.1 the identifiers (any printable text of up to 256
+# characters: quotes, backslashes and non-ASCII take more than one byte each). No character takes more
+# than 6 bytes of compact JSON (``\\u001f``). A test checks the bound.
+_IDENTIFIERS = ("event_id", "user_id", "content_id", "session_id", "recommendation_id")
+_LONGEST_FIXED_PART = len(
+    json.dumps(
+        {
+            "event_id": "",
+            "schema_version": max(SCHEMA_VERSIONS, key=len),
+            "user_id": "",
+            "content_id": "",
+            "event_type": max((t.value for t in EventType), key=len),
+            "timestamp": "",
+            "platform": "",
+            "device_type": max((t.value for t in DeviceType), key=len),
+            "location": {"country": "XX", "region": None, "city": None},
+            "session_id": "",
+            "metadata": {
+                "view_duration": -2.2250738585072014e-308,
+                "completion_rate": -2.2250738585072014e-308,
+                "interaction_count": -1_000_000,
+            },
+            "recommendation_id": "",
+            "variant": "v" * 32,
+        },
+        separators=(",", ":"),
+    ).encode()
+)
+
+
+def _surely_small(raw: dict[str, Any], limits: IngestLimits) -> bool:
+    """Whether a contract-valid event is certainly within the size limit, without serialising it."""
+    location = raw["location"]
+    free = (
+        len(raw["platform"])
+        + len(raw["timestamp"])
+        + len(location.get("region") or "")
+        + len(location.get("city") or "")
+        + len(raw["user_id"])
+        + len(raw["content_id"])
+        + len(raw["session_id"])
+        + len(raw.get("event_id") or "")
+        + len(raw.get("recommendation_id") or "")
+    )
+    return _LONGEST_FIXED_PART + 6 * free <= limits.max_event_bytes
+
+
+def _twin_one(raw: Any) -> CheckedEvent | None:
+    try:
+        return _ONE.validate_python(raw)
+    except ValidationError:
+        return None
+
+
+def screen_batch(
+    raw_events: Sequence[Any], limits: IngestLimits, ctx: RequestContext, *, surrogate_free: bool = False
+) -> tuple[list[CheckedValues], list[tuple[Any, list[Rejection]]]]:
+    """Every rule on every event of a request: the accepted events' checked values (the contract's
+    values with the id resolved and the timestamp in UTC), and the rejected with their reasons.
+
+    The whole batch goes through the contract's twin in one pydantic-core call, so the contract runs
+    in Rust without a Python round trip per event or per field. What the twin refuses (in a refused
+    batch, each event is tried alone), an event without an id (its id is derived from the contract's
+    model), one the attribution rule or the UTC conversion refuses, and the rare event that might be
+    oversized take :func:`check_event`, the one-by-one reference path: reasons are the same as
+    checking each event alone, in the same order of rules.
+
+    ``surrogate_free``: the body was read by jiter, which refuses lone surrogates (the one identifier
+    rule the twin leaves out), so the twin may be used, and a valid event whose size is bounded needs
+    no serialisation to be measured."""
+    twins: list[CheckedEvent | None]
+    if not surrogate_free:
+        twins = [None] * len(raw_events)
+    else:
+        try:
+            twins = list(_BATCH.validate_python(raw_events))
+        except ValidationError:
+            twins = [_twin_one(raw) for raw in raw_events]
+    latest = ctx.received_at + limits.max_future
+    earliest = ctx.received_at - limits.max_event_age
+    accepted: list[CheckedValues] = []
+    bad: list[tuple[Any, list[Rejection]]] = []
+    for index, (raw, twin) in enumerate(zip(raw_events, twins, strict=True)):
+        try:
+            outcome = _screen_twin(raw, twin, index, limits, ctx, latest, earliest) if twin else None
+            if outcome is None:
+                event = check_event(raw, index, limits, ctx)
+                outcome = event if isinstance(event, list) else checked_values(event)
+        except Exception as exc:  # a validation bug must not turn one bad event into a 500
+            outcome = [
+                Rejection(index, "", "unprocessable", f"event could not be validated: {type(exc).__name__}")
+            ]
+        if isinstance(outcome, list):
+            bad.append((raw, outcome))
+        else:
+            accepted.append(outcome)
+    return accepted, bad
+
+
+def _screen_twin(
+    raw: dict[str, Any],
+    twin: CheckedEvent,
+    index: int,
+    limits: IngestLimits,
+    ctx: RequestContext,
+    latest: datetime,
+    earliest: datetime,
+) -> CheckedValues | list[Rejection] | None:
+    """The rules left after the twin accepted an event; ``None`` sends it to the reference path."""
+    values: dict[str, Any] = twin  # type: ignore[assignment]
+    event_id = values.get("event_id")
+    version = values.get("schema_version", SCHEMA_VERSION)
+    if event_id is None or attribution_error(version, values.get("recommendation_id"), values.get("variant")):
+        return None
+    try:
+        stamp = values["timestamp"].astimezone(UTC)
+    except OverflowError:
+        return None
+    if not _surely_small(raw, limits):
+        too_large = _size_rejections(raw, index, limits, event_id)
+        if too_large:
+            return too_large
+    if not earliest <= stamp <= latest:
+        return _window_rejections(stamp, index, limits, ctx, event_id)
+    values["timestamp"] = stamp
+    values["schema_version"] = version
+    values["event_id_source"] = "client"
+    return values
+
+
+def validate_batch(
+    raw_events: Sequence[Any], limits: IngestLimits, ctx: RequestContext, *, surrogate_free: bool = False
+) -> tuple[list[LakeRecord], list[tuple[Any, list[Rejection]]]]:
+    """Every event of a request: the accepted lake records, and the rejected events with their reasons."""
+    accepted, bad = screen_batch(raw_events, limits, ctx, surrogate_free=surrogate_free)
+    records = build_checked_records(
+        accepted, ingested_at=ctx.received_at, request_id=ctx.request_id, ingest_source=ctx.source
+    )
+    return records, bad
