@@ -59,21 +59,25 @@ def demo(
     ),
 ) -> None:
     """Generate history and a live day; backfill the history, post the day over HTTP; run every stage."""
-    from devhost.demo import DemoConfig, run
+    from devhost.demo import DemoConfig, ReferenceMismatchError, run
 
-    summary = run(
-        get_settings(),
-        DemoConfig(
-            events=events,
-            seed=seed,
-            workers=workers,
-            fresh=not keep,
-            features=features,
-            models=models,
-            history_days=history_days,
-            users=users,
-        ),
-    )
+    try:
+        summary = run(
+            get_settings(),
+            DemoConfig(
+                events=events,
+                seed=seed,
+                workers=workers,
+                fresh=not keep,
+                features=features,
+                models=models,
+                history_days=history_days,
+                users=users,
+            ),
+        )
+    except ReferenceMismatchError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
     raise typer.Exit(0 if summary["consistent"] else 1)
 
 

@@ -37,6 +37,7 @@ from rich.table import Table
 
 from audience.core.settings import Settings
 from audience.datagen import GeneratorConfig, generate
+from audience.datagen.writers import reference_mismatch
 from audience.models.stage import GROUND_TRUTH
 from devhost.client import PostOutcome, batched, post_all
 from devhost.report import report_path, write_section
@@ -61,7 +62,17 @@ class DemoConfig:
     influencers: bool = True
     history_days: int = 90
     users: int = 2_000
-    content: int = 1_500
+    """At most the 5,000 users of ``data/users.csv`` (the demo's users are its first ``users``)."""
+    content: int = 2_000
+    """Exactly the items of ``data/content_catalog.csv``: every stage reads the catalogue from there."""
+
+
+REFERENCE_SEED = GeneratorConfig().seed
+"""The seed of ``data/``'s reference tables (the generator's default configuration)."""
+
+
+class ReferenceMismatchError(RuntimeError):
+    """The generator would draw events over other users or items than ``data/``'s reference tables."""
 
 
 class Stages:
@@ -151,6 +162,19 @@ def _stage_server(settings: Settings, home: Path, api_key: str) -> tuple[str, st
 def run(settings: Settings, config: DemoConfig, console: Console | None = None) -> dict[str, object]:
     console = console or Console()
     home = settings.home.resolve()
+    # Before anything is cleared: the events must be drawn over data/'s users and items. At the
+    # reference tables' seed a size that does not match them is refused; another seed (make demo
+    # SEED=11) has other users and items by design, and is told what that means for its figures.
+    reference = GeneratorConfig(seed=config.seed, n_users=config.users, n_content=config.content)
+    if mismatch := reference_mismatch(reference, settings.project_root / "data"):
+        if config.seed == REFERENCE_SEED:
+            raise ReferenceMismatchError(mismatch)
+        console.print(
+            f"[yellow]seed {config.seed}: data/ holds the reference tables of seed {REFERENCE_SEED}, which every "
+            "stage after ingestion reads; the catalogue's types and genres and the profiles do not describe "
+            "this seed's events, so the figures that use them (engagement, segments, the recommendations "
+            "baseline) are not comparable with seed 7's[/yellow]"
+        )
     if config.fresh:
         for part in ("lake", "state", "models", "import"):
             shutil.rmtree(home / part, ignore_errors=True)

@@ -5,10 +5,11 @@ The recommendations workflow is built from the same pieces as the training workf
 with a poll limit, the per-step failure hand-off, the Athena export of interactions) on the same
 dataset group:
 
-export interactions (Athena) -> import them -> the baseline's batch job (Lambda) -> create or reuse
-an ``aws-user-personalization-v2`` solution -> train a version -> create or reuse the seen-items
-filter -> batch inference job (filtered) -> load its lists into the table (Lambda) -> optionally
-deploy a campaign whose minimum TPS is an input -> publish.
+export interactions (Athena) -> rewrite them for Personalize (Lambda) -> import them -> the
+baseline's batch job (Lambda) -> create or reuse an ``aws-user-personalization-v2`` solution ->
+train a version -> create or reuse the seen-items filter -> batch inference job (filtered) -> load
+its lists into the table (Lambda) -> optionally deploy a campaign whose minimum TPS is an input ->
+publish.
 
 Job names are ``recs-`` plus a UUID (41 characters, within Personalize's 63 and its pattern),
 never the execution name, which can be 80 characters.
@@ -37,16 +38,6 @@ RECIPE = "arn:aws:personalize:::recipe/aws-user-personalization-v2"
 # Exclude every item the user interacted with (any event type): Personalize's filter syntax.
 SEEN_FILTER = 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("*")'
 LAMBDA_RETRY = kit.LAMBDA_RETRY
-# Starting a query is retried on Athena's throttling only (the training workflow also retries its
-# internal errors); the polls keep the kit's default retry. Both as before the kit grew athena_query.
-ATHENA_START_RETRY = [
-    {
-        "ErrorEquals": ["Athena.TooManyRequestsException"],
-        "IntervalSeconds": 5,
-        "MaxAttempts": 4,
-        "BackoffRate": 2.0,
-    }
-]
 
 
 def uuid_name(prefix: str) -> str:
@@ -69,9 +60,25 @@ def build() -> dict[str, Any]:
         ATHENA_INTERACTIONS_SQL,
         "s3://${Bucket}/${ExportPrefix}",
         "$.export",
+        "Prepare interactions",
+    )  # the kit's Athena retries on the start and on the polls (they retried Personalize's errors)
+    # Athena's result quotes its header and lower-cases the names; Personalize's import wants
+    # neither (the training workflow's "Prepare interactions", run by the batch function).
+    kit.task(
+        "Prepare interactions",
+        "arn:aws:states:::lambda:invoke",
+        {
+            "FunctionName": "${BatchFunctionArn}",
+            "Payload": {
+                "action": "prepare",
+                "source_key.$": "States.Format('${ExportPrefix}{}.csv', $.export.QueryExecutionId)",
+                "target_key.$": "States.Format('${OutputPrefix}{}/interactions.csv', $$.Execution.Name)",
+            },
+        },
         "Import interactions",
-        retry=ATHENA_START_RETRY,
-        poll_retry=kit.TASK_RETRY,
+        ResultSelector={"key.$": "$.Payload.key", "rows.$": "$.Payload.rows"},
+        ResultPath="$.prepared",
+        Retry=LAMBDA_RETRY,
     )
     kit.task(
         "Import interactions",
@@ -79,9 +86,7 @@ def build() -> dict[str, Any]:
         {
             "JobName.$": uuid_name("recs-import"),
             "DatasetArn": "${InteractionsDatasetArn}",
-            "DataSource": {
-                "DataLocation.$": "States.Format('s3://${Bucket}/${ExportPrefix}{}.csv', $.export.QueryExecutionId)"
-            },
+            "DataSource": {"DataLocation.$": "States.Format('s3://${Bucket}/{}', $.prepared.key)"},
             "RoleArn": "${PersonalizeRoleArn}",
             "ImportMode": "FULL",
         },
@@ -103,7 +108,7 @@ def build() -> dict[str, Any]:
             "FunctionName": "${BatchFunctionArn}",
             "Payload": {
                 "action": "baseline",
-                "interactions_key.$": "States.Format('${ExportPrefix}{}.csv', $.export.QueryExecutionId)",
+                "interactions_key.$": "$.prepared.key",
                 "items_key": "${ItemsKey}",
                 "users_key": "${UsersKey}",
                 "output_prefix.$": "States.Format('${OutputPrefix}{}/', $$.Execution.Name)",
@@ -295,8 +300,6 @@ def build_online() -> dict[str, Any]:
         "$.query",
         "Analyse the A/B",
         execution_parameters="States.Array(States.Format('{}', $.window_seconds))",
-        retry=ATHENA_START_RETRY,
-        poll_retry=kit.TASK_RETRY,
     )
     kit.task(
         "Analyse the A/B",

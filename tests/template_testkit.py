@@ -227,13 +227,10 @@ def sam_transformed() -> dict[str, Any]:
     return merged
 
 
-# Nested applications the conformance suite (tests/conformance) does not cover yet, with why. The
-# recommendations stack (issue 14) was merged minutes before issue 17's deadline: its state machines
-# and functions need their realistic samples and fixes (see issue 17's closing note) before the
-# suite can hold them to the same bar. Keep this short: tests/conformance checks it is still true.
-CONFORMANCE_PENDING: dict[str, str] = {
-    "RecommendationsStack": "merged after the suite was written; findings handed to its owner",
-}
+# Nested applications the conformance suite (tests/conformance) does not cover yet, with why. Empty
+# since the recommendations stack (issue 14) joined it. Keep this short: tests/conformance checks it
+# is still true.
+CONFORMANCE_PENDING: dict[str, str] = {}
 
 
 def conformance_covers(logical_id: str) -> bool:

@@ -13,6 +13,7 @@ to simulated users, post what those users do through the API, and compare the ar
 from __future__ import annotations
 
 import csv
+import json
 import random
 import time
 from collections.abc import Callable
@@ -26,9 +27,10 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
+from audience.models.stage import GROUND_TRUTH
 from audience.recommend.online import ONLINE_SQL, analyse, bind, outcomes
 from audience.recommend.settings import RecommendSettings
-from audience.recommend.simulation import SimItem, SimUser, respond, sample_users
+from audience.recommend.simulation import Interest, SimItem, SimUser, respond, sample_users
 from audience.recommend.stage import run_local
 from audience.recommend.wiring import online_query, recipe_factories, recommendations_table
 
@@ -51,37 +53,38 @@ Server = Callable[[], tuple[str, str, Callable[[], None]]]
 def _sim_items(catalog_csv: Path) -> dict[str, SimItem]:
     with catalog_csv.open(newline="", encoding="utf-8") as f:
         return {
-            row["content_id"]: SimItem(
-                row["content_id"],
-                tuple(row["genres"].split("|")),
-                row["content_type"],
-                float(row["duration_seconds"]),
-            )
+            row["content_id"]: SimItem(row["content_id"], float(row["duration_seconds"]))
             for row in csv.DictReader(f)
         }
 
 
-def _sim_users(seed: int) -> list[SimUser]:
+def _audience(home: Path, seed: int) -> tuple[list[SimUser], Interest]:
+    """The generator's users and their true interest, for the configuration the demo generated
+    with (``ground-truth.json``; else the default one of ``seed``)."""
     from audience.datagen import GeneratorConfig
-    from audience.datagen.reference import CONTENT_TYPES, GENRES
+    from audience.datagen.oracle import TrueInterest
     from audience.datagen.users import users
 
-    people = users(GeneratorConfig(seed=seed))
-    return [
-        SimUser(
-            p.user_id,
-            dict(zip(GENRES, p.genre_affinity, strict=True)),
-            dict(zip(CONTENT_TYPES, p.type_affinity, strict=True)),
-            p.preferred_surface.platform,
-            p.preferred_surface.device_type,
-            p.country,
-        )
-        for p in people
+    truth = home / GROUND_TRUTH
+    if truth.is_file():
+        spec = json.loads(truth.read_text())
+        config = GeneratorConfig(seed=spec["seed"], n_users=spec["n_users"], n_content=spec["n_content"])
+    else:
+        config = GeneratorConfig(seed=seed)
+    people = [
+        SimUser(p.user_id, p.preferred_surface.platform, p.preferred_surface.device_type, p.country)
+        for p in users(config)
     ]
+    return people, TrueInterest(config)
 
 
 def simulate(
-    url: str, api_key: str, users: list[SimUser], items: dict[str, SimItem], config: StageConfig
+    url: str,
+    api_key: str,
+    users: list[SimUser],
+    items: dict[str, SimItem],
+    interest: Interest,
+    config: StageConfig,
 ) -> dict[str, int]:
     """Serve each user ``rounds`` lists over HTTP and post the events they cause."""
     headers = {"x-api-key": api_key}
@@ -94,7 +97,7 @@ def simulate(
             return []
         counts["served"] += 1
         rng = random.Random(f"{config.seed}:{user.user_id}:{round_}")
-        return respond(user, r.json(), items, rng, datetime.now(UTC))
+        return respond(user, r.json(), items, interest, rng, datetime.now(UTC))
 
     with httpx.Client(headers=headers, timeout=30) as client, ThreadPoolExecutor(config.workers) as pool:
         for round_ in range(config.rounds):
@@ -151,16 +154,15 @@ def recommendations_stage(
     known = set()
     with (datasets / "interactions.csv").open(newline="") as f:
         known = {row["USER_ID"] for row in csv.DictReader(f)}
-    users = sample_users(
-        [u for u in _sim_users(config.seed) if u.user_id in known], config.users, config.seed
-    )
+    people, interest = _audience(home, config.seed)
+    users = sample_users([u for u in people if u.user_id in known], config.users, config.seed)
     items = _sim_items(data_dir / "content_catalog.csv")
     console.print(
         f"  serving {len(users):,} simulated users x {config.rounds} rounds over HTTP, posting their events"
     )
     url, api_key, stop = server()
     try:
-        counts = simulate(url, api_key, users, items, config)
+        counts = simulate(url, api_key, users, items, interest, config)
     finally:
         stop()
     rows = outcomes(online_query(settings).run(ONLINE_SQL, bind({"window_seconds": WINDOW_SECONDS})))
@@ -211,7 +213,7 @@ def recommendations_stage(
         },
         "stage_seconds": round(elapsed, 1),
     }
-    (home / "recommend" / "ab.json").write_text(__import__("json").dumps(ab, indent=2) + "\n")
+    (home / "recommend" / "ab.json").write_text(json.dumps(ab, indent=2) + "\n")
     console.print(
         f"[dim]stage took {elapsed:.1f} s; lists in {home / 'recommend' / 'batch'}; section 'recommendations' of report.json[/dim]"
     )

@@ -1,5 +1,9 @@
 """The recommendations workflow's batch Lambda (direct invoke from the state machine).
 
+``{"action": "prepare", "source_key", "target_key"}`` rewrites the Athena export of interactions
+into the CSV Personalize imports (the training workflow's rewrite,
+:func:`audience.activation.personalize_csv.rewrite_for_personalize`: Athena quotes the header and
+lower-cases it, Personalize's import refuses both);
 ``{"action": "baseline", "interactions_key", "items_key", "users_key", "output_prefix", "num_results"}``
 runs the baseline's batch job; ``{"action": "load", "output_key", "cold_key", "model"}`` loads a
 Personalize batch inference output into the table; ``{"action": "online", "results_key",
@@ -9,15 +13,34 @@ which the state machine's Catch reports by step name.
 
 from __future__ import annotations
 
+import io
 from typing import Any, Literal
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
+from audience.activation.personalize_csv import rewrite_for_personalize
 from audience.core.observability import discard_unpublished_metrics, logger, metrics, tracer
 from audience.recommend.cloud_batch import baseline_batch, load_batch_output, online_report
 from audience.recommend.settings import RecommendSettings
 from audience.recommend.wiring import lake_store, recommendations_table, recommender
+
+
+class PrepareRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    action: Literal["prepare"]
+    source_key: str = Field(min_length=1, max_length=1024)
+    target_key: str = Field(min_length=1, max_length=1024)
+
+
+def prepare(store: Any, request: PrepareRequest) -> dict[str, Any]:
+    """The export rewritten for Personalize at ``target_key`` (the same file the baseline reads)."""
+    if request.source_key == request.target_key:
+        raise ValueError("the prepared file must not overwrite the export it is read from")
+    out = io.StringIO()
+    rows = rewrite_for_personalize(store.get_object(request.source_key).decode("utf-8").splitlines(), out)
+    store.put_object(request.target_key, out.getvalue().encode("utf-8"), "text/csv")
+    return {"key": request.target_key, "rows": rows}
 
 
 class BaselineRequest(BaseModel):
@@ -50,6 +73,8 @@ def answer(
 ) -> dict[str, Any]:
     store = store if store is not None else lake_store(settings)
     table = table if table is not None else recommendations_table(settings)
+    if event.get("action") == "prepare":
+        return prepare(store, PrepareRequest.model_validate(event))
     if event.get("action") == "baseline":
         b = BaselineRequest.model_validate(event)
         return baseline_batch(

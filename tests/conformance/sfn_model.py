@@ -21,6 +21,7 @@ from template_testkit import conformance_covers, templates
 EXECUTION_NAME = "a1b2c3d4-e5f6-4789-8abc-def012345678_0f1e2d3c-4b5a-4697-8887-a6b5c4d3e2f1-retry1"
 assert len(EXECUTION_NAME) == 80
 QUERY_ID = "9f4e2b7a-1c3d-4e5f-8a9b-0c1d2e3f4a5b"
+RUN_UUID = "3c9d2e1f-7a6b-4c5d-9e8f-0a1b2c3d4e5f"  # States.UUID() in a job name
 MD5 = hashlib.md5(b"run").hexdigest()
 
 
@@ -87,6 +88,29 @@ SAMPLES: dict[str, Any] = {
     "$$.Map.Item.Value.model": "engagement",
     "$$.Map.Item.Value.program": "train_engagement.py",
     "$$.Map.Item.Value.endpoint": f"{STACK}-engagement",
+    # recommendations (statemachines/recommendations.asl.json; the execution input and each step's result)
+    "$.deploy_campaign": True,
+    "$.min_tps": 1,
+    "$.import.arn": f"arn:aws:personalize:{REGION}:{ACCOUNT}:dataset-import-job/recs-import-{RUN_UUID}",
+    "$.baseline.users": 5000,
+    "$.baseline.users_input_key": f"personalize/recommendations/runs/{EXECUTION_NAME}/users.jsonl",
+    "$.baseline.output_prefix": f"personalize/recommendations/runs/{EXECUTION_NAME}/",
+    "$.batch_inference_job.arn": f"arn:aws:personalize:{REGION}:{ACCOUNT}:batch-inference-job/recs-{RUN_UUID}",
+    "$.loaded.loaded": 5000,
+    # the online comparison (statemachines/recommendations_online.asl.json)
+    "$.window_seconds": 3600,
+    "$.query.QueryExecutionId": QUERY_ID,
+    "$.analysis.report_key": "personalize/recommendations/reports/ab/2026-11-30.json",
+    "$.analysis.lists": 2400,
+}
+# Where one path holds another machine's resource: the recommendations workflow trains its own
+# aws-user-personalization-v2 solution (``<stack>-recs``), not the segments' one.
+MACHINE_SAMPLES: dict[str, dict[str, Any]] = {
+    "RecommendationsStateMachine": {
+        "$.solution_version.arn": f"arn:aws:personalize:{REGION}:{ACCOUNT}:solution/{STACK}-recs/1a2b3c4d",
+        "$.prepared.key": f"personalize/recommendations/runs/{EXECUTION_NAME}/interactions.csv",
+        "$.prepared.rows": 272_289,
+    },
 }
 
 
@@ -160,6 +184,8 @@ def lookup(path: str, machine: str) -> Any:
         return EXECUTION_NAME
     if path == "$$.Execution.Id":
         return execution_arn(machine)
+    if path in MACHINE_SAMPLES.get(machine, {}):
+        return MACHINE_SAMPLES[machine][path]
     if path in SAMPLES:
         return SAMPLES[path]
     raise Unresolved(path)
@@ -223,6 +249,8 @@ def _call(name: str, args: list[Any]) -> Any:
         return json.loads(args[0])
     if name == "States.ArrayLength":
         return len(args[0])
+    if name == "States.Array":
+        return list(args)
     raise NotImplementedError(name)
 
 

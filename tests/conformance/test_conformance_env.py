@@ -18,10 +18,17 @@ from template_testkit import CONFORMANCE_PENDING, conformance_covers, templates
 
 from audience.core.settings import Settings
 from audience.influencers.settings import InfluencerSettings
+from audience.recommend.settings import RecommendSettings
 
-# The core settings and the influencers slice's own (same AUDIENCE_ prefix; the web function's
-# Influencers page and the Jetstream collector read AUDIENCE_INFLUENCERS_TABLE and the cursor prefix).
-FIELDS = frozenset(Settings.model_fields) | frozenset(InfluencerSettings.model_fields)
+# The core settings and the slices' own (same AUDIENCE_ prefix; the web function's Influencers page
+# and the Jetstream collector read AUDIENCE_INFLUENCERS_TABLE and the cursor prefix, the
+# recommendations functions RecommendSettings). Where a name is in several, the core's definition.
+MODEL_FIELDS = {
+    **RecommendSettings.model_fields,
+    **InfluencerSettings.model_fields,
+    **Settings.model_fields,
+}
+FIELDS = frozenset(MODEL_FIELDS)
 PREFIX = str(Settings.model_config["env_prefix"])
 # Set by the Lambda runtime (docs: "Defined runtime environment variables").
 LAMBDA_PROVIDED = {
@@ -57,6 +64,13 @@ NOT_READ: dict[tuple[str, str], str] = {
     "for the ingest function; insights imports it for the counters store only",
     ("WebFunction", "social_delivery_stream"): "as for InsightsFunction: the web function reads counters, "
     "never the ingest sinks",
+    ("RecommendationsFunction", "lake_bucket"): "audience.recommend.wiring.lake_store is the batch "
+    "function's (it reads and writes the run's files); the serving function logs to Firehose",
+    ("WebFunction", "recommendations_table"): "the Recommendations page reads the run's reports from "
+    "the lake (audience.recommend.report through wiring.lake_store), never the lists table",
+    ("WebFunction", "served_stream"): "as for recommendations_table: the page never serves lists",
+    ("RecommendBatchFunction", "served_stream"): "audience.recommend.wiring.served_log is the serving "
+    "function's; the batch function writes lists to the table and files to the lake",
 }
 # Fields that are optional by design: unset has a defined behaviour.
 OPTIONAL: dict[str, str] = {
@@ -65,6 +79,10 @@ OPTIONAL: dict[str, str] = {
     "engagement_endpoint": "unset, the models' local predictors answer (no endpoint before the first promotion)",
     "churn_endpoint": "unset, as engagement_endpoint",
     "api_key": "the local server's key; API Gateway checks keys in the cloud",
+    "recommendations_campaign_arn": "unset, both arms are served from the recommendations table "
+    "(no campaign deployed; deploy_campaign is an input of the recommendations workflow)",
+    "recommendations_filter_arn": "unset, GetRecommendations runs without the seen-items filter "
+    "(only read when a campaign serves the personalize arm)",
 }
 
 
@@ -100,8 +118,8 @@ def test_every_variable_the_code_reads_is_set_by_the_template(function: str) -> 
     needed = {
         f
         for f in reads.settings
-        if Settings.model_fields[f].default is None
-        and Settings.model_fields[f].default_factory is None
+        if MODEL_FIELDS[f].default is None
+        and MODEL_FIELDS[f].default_factory is None
         and f not in OPTIONAL
         and (function, f) not in NOT_READ
     }

@@ -33,11 +33,13 @@ def _id(task: Task) -> str:
 def test_every_state_machine_and_task_is_covered() -> None:
     # GIVEN the templates' state machines
     names = {m.logical_id for m in machines()}
-    # WHEN their tasks are collected  THEN all three workflows and all their tasks are here
+    # WHEN their tasks are collected  THEN all five workflows and all their tasks are here
     assert names == {
         "PersonalizeTrainingStateMachine",
         "SegmentPostprocessStateMachine",
         "RetrainModelsStateMachine",
+        "RecommendationsStateMachine",
+        "OnlineStateMachine",
     }
     assert len(TASKS) >= 49
 

@@ -153,3 +153,19 @@ def test_models_build_sets_leaves_no_partitions_when_a_step_fails(tmp_path: Path
         training.build_sets(lake, tmp_path, days, None, runner=FailingSecondDay(), progress=lambda _: None)
     assert days_run == ["2026-11-16", "2026-11-18"]
     assert list((lake / "features").glob("*/as_of=*")) == []
+
+
+def test_cli_demo_with_other_reference_tables_stops_before_clearing_state(tmp_path: Path) -> None:
+    # GIVEN some state from an earlier run
+    (tmp_path / "lake").mkdir()
+    (tmp_path / "lake" / "kept").write_text("x")
+
+    # WHEN the demo is asked for more users than data/users.csv holds
+    result = run(tmp_path, "-m", "devhost.cli", "demo", "--users", "6000")
+
+    # THEN one line names the table, exit code 1, and nothing was cleared
+    message = _clean(result)
+    assert result.returncode == 1
+    assert len(message.splitlines()) == 1
+    assert "users.csv" in message and "6,000 users" in message
+    assert (tmp_path / "lake" / "kept").exists()

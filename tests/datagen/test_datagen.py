@@ -25,7 +25,7 @@ from audience.datagen import (
 )
 from audience.datagen.__main__ import main
 from audience.datagen.reference import COUNTRIES, SURFACES
-from audience.datagen.writers import CATALOG_FILE, USERS_FILE, write_reference_tables
+from audience.datagen.writers import CATALOG_FILE, USERS_FILE, reference_mismatch, write_reference_tables
 from audience.ingest.service import IngestLimits
 from schemas.engagement import EngagementEvent
 
@@ -247,6 +247,34 @@ def test_generate_segments_over_index_on_their_genres_and_types(
         assert types[segment.name].most_common(1)[0][0] == favourite_type
 
 
+def test_generate_users_play_their_taste_community_beyond_genre_and_type(
+    stream: list[GeneratedEvent], people: dict[str, UserProfile], items: dict[str, ContentItem]
+) -> None:
+    # GIVEN the views, and for each the share of the catalogue's items of the same type and first
+    # genre that are in the viewer's own taste community (what genre and type alone would predict)
+    cell: dict[tuple[str, str], Counter[int]] = defaultdict(Counter)
+    for item in items.values():
+        cell[(item.content_type, item.genres[0])][item.taste_community] += 1
+    own, expected, views = 0, 0.0, 0
+    for payload in valid(stream):
+        if payload["event_type"] != "view":
+            continue
+        person, item = people[str(payload["user_id"])], items[str(payload["content_id"])]
+        mine = person.taste_affinity.index(1.0)
+        counts = cell[(item.content_type, item.genres[0])]
+        views += 1
+        own += item.taste_community == mine
+        expected += counts[mine] / sum(counts.values())
+
+    # WHEN the share of views in the viewer's own community is compared with that expectation
+    observed, baseline = own / views, expected / views
+
+    # THEN users play their own community far beyond what their genres and types explain: the
+    # item-level taste a collaborative recommender can learn from the events, and no catalogue
+    # column reveals
+    assert observed > 0.6 and observed > 3 * baseline, (observed, baseline)
+
+
 def test_generate_daily_rhythm_peaks_in_the_evening(
     stream: list[GeneratedEvent], people: dict[str, UserProfile]
 ) -> None:
@@ -391,3 +419,37 @@ def test_config_rejects_what_would_make_inconsistent_data(overrides: dict[str, o
     # THEN it is refused
     with pytest.raises(ValueError):
         GeneratorConfig(**{"now": NOW, **overrides})  # type: ignore[arg-type]
+
+
+def test_reference_mismatch_accepts_the_demo_configuration() -> None:
+    # GIVEN the demo's generator sizes (its users are a prefix of data/users.csv, its items all of the catalogue)
+    from devhost.demo import DemoConfig
+
+    demo = DemoConfig()
+    config = GeneratorConfig(seed=demo.seed, n_users=demo.users, n_content=demo.content, now=NOW)
+
+    # WHEN the reference tables are checked against it
+    problem = reference_mismatch(config, DATA_DIR)
+
+    # THEN they describe exactly the users and items its events are drawn over
+    assert problem is None
+
+
+@pytest.mark.parametrize(
+    ("config", "named"),
+    [
+        (GeneratorConfig(n_users=2_000, n_content=1_500, now=NOW), CATALOG_FILE),
+        (GeneratorConfig(seed=3, n_users=2_000, now=NOW), CATALOG_FILE),
+        (GeneratorConfig(n_users=6_000, now=NOW), USERS_FILE),
+    ],
+    ids=["fewer-items", "other-seed", "more-users"],
+)
+def test_reference_mismatch_names_the_table_that_differs(config: GeneratorConfig, named: str) -> None:
+    # GIVEN a configuration whose catalogue or users are not data/'s (a 1,500-item catalogue shares
+    # the ids of the 2,000-item one, not its items: only a handful keep their type and genres)
+
+    # WHEN the reference tables are checked against it
+    problem = reference_mismatch(config, DATA_DIR)
+
+    # THEN the table that does not match is named
+    assert problem is not None and named in problem

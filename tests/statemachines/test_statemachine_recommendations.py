@@ -41,8 +41,9 @@ SUBS = {
     "PersonalizeRoleArn": f"arn:aws:iam::{ACCOUNT}:role/personalize",
     "BatchFunctionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:recommend-batch",
 }
-INTERACTIONS = "USER_ID,ITEM_ID,EVENT_TYPE,EVENT_VALUE,TIMESTAMP\n" + "".join(
-    f"u{u},i{(u + k) % 6},view,,{1_700_000_000 + k}\n" for u in range(4) for k in range(3)
+# As Athena writes a query result: every field quoted, the header lower-cased.
+INTERACTIONS = '"user_id","item_id","event_type","event_value","timestamp"\n' + "".join(
+    f'"u{u}","i{(u + k) % 6}","view","","{1_700_000_000 + k}"\n' for u in range(4) for k in range(3)
 )
 ITEMS = "ITEM_ID,GENRES,CONTENT_TYPE,CREATION_TIMESTAMP\n" + "".join(
     f"i{n},Drama,video,1600000000\n" for n in range(6)
@@ -199,6 +200,16 @@ def test_workflow_trains_infers_loads_both_lists_and_deploys_a_campaign_after_wa
         assert job["filterArn"] == SUBS["FilterArn"] and job["numResults"] == 3
         assert harness.called("personalize", "CreateCampaign")[0]["minProvisionedTPS"] == 2
         _check_names(harness)
+        # AND Personalize imports the export rewritten as it wants it: header unquoted, schema names
+        location = harness.called("personalize", "CreateDatasetImportJob")[0]["dataSource"]["dataLocation"]
+        assert location == f"s3://{BUCKET}/recommendations/runs/ok/interactions.csv"
+        prepared = harness.client("s3").get_object(
+            Bucket=BUCKET, Key=location.removeprefix(f"s3://{BUCKET}/")
+        )
+        assert (
+            prepared["Body"].read().decode().splitlines()[0]
+            == "USER_ID,ITEM_ID,EVENT_TYPE,EVENT_VALUE,TIMESTAMP"
+        )
         # AND both variants' lists are in the table; the user without interactions is a flagged cold start
         lists = _lists(harness)
         assert {(u, v) for u, v in lists} == {

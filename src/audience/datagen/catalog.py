@@ -13,6 +13,10 @@ from audience.datagen.config import GeneratorConfig
 
 ZIPF_EXPONENT: Final = 0.9
 """Item popularity weight is ``rank ** -ZIPF_EXPONENT`` (rank 1 is the most popular)."""
+TASTE_COMMUNITIES: Final = 8
+"""Latent taste communities (franchises, styles, cult followings) that cut across types and genres."""
+CREATOR_TASTE_SHARE: Final = 0.8
+"""Share of a creator's items in the creator's own taste community (the rest: any community)."""
 
 _TYPE_SHARE: Final = {"video": 0.5, "podcast": 0.2, "article": 0.3}
 _GENRE_BY_TYPE: Final[dict[str, dict[str, float]]] = {
@@ -112,6 +116,9 @@ class ContentItem:
     creator_id: str
     popularity_rank: int
     """Planted: 1 is the most popular; plays follow a Zipf law over this rank."""
+    taste_community: int = 0
+    """Planted, never in a file: the item's latent taste community (see :data:`TASTE_COMMUNITIES`).
+    No catalogue column reveals it; only who plays the item together with what does."""
 
     @property
     def popularity(self) -> float:
@@ -147,12 +154,15 @@ def _title(rng: random.Random, content_type: str, genres: tuple[str, ...]) -> st
 def catalog(config: GeneratorConfig) -> list[ContentItem]:
     """The catalog for ``config`` (depends only on ``seed``, ``n_content`` and ``reference_date``)."""
     rng = random.Random(f"{config.seed}:catalog")
+    # Its own stream, so the catalogue's columns stay those of the reference tables.
+    taste_rng = random.Random(f"{config.seed}:catalog-taste")
     n_creators = max(1, round(config.n_content / 8))
     creators = []
     for _ in range(n_creators):
         content_type = _weighted(rng, _TYPE_SHARE)
         creators.append((content_type, _weighted(rng, _GENRE_BY_TYPE[content_type])))
     creator_cum = list(accumulate(rng.paretovariate(1.4) for _ in range(n_creators)))
+    creator_taste = [taste_rng.randrange(TASTE_COMMUNITIES) for _ in range(n_creators)]
 
     ranks = list(range(1, config.n_content + 1))
     rng.shuffle(ranks)
@@ -181,6 +191,11 @@ def catalog(config: GeneratorConfig) -> list[ContentItem]:
                 published_at=published,
                 creator_id=f"cr-{creator + 1:05d}",
                 popularity_rank=ranks[index],
+                taste_community=(
+                    creator_taste[creator]
+                    if taste_rng.random() < CREATOR_TASTE_SHARE
+                    else taste_rng.randrange(TASTE_COMMUNITIES)
+                ),
             )
         )
     return items

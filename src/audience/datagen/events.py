@@ -7,7 +7,8 @@ How a run works (``data/README.md`` has the planted structure in prose):
    hour and weekday, each user's activity level, and churners fading out.
 2. Within a chunk, sessions are drawn (a user in proportion to their current rate, a start time, a
    number of events) until the chunk's share is used up. A session is a run of plays on one device:
-   content chosen by the user's type and genre interests and by popularity, then ``view`` and, by
+   content chosen by the user's interests (type, genre and latent taste community: see
+   :meth:`~audience.datagen.users.UserProfile.interest`) and by popularity, then ``view`` and, by
    interest and duration, ``skip``, ``complete``, ``like``, ``share`` or ``comment``.
 3. Events are emitted in time order (a chunk's events are sorted with those still pending from
    sessions that started earlier). Chosen events are then corrupted into labelled bad events, and
@@ -29,7 +30,7 @@ from itertools import accumulate
 from operator import itemgetter
 from typing import Any, Final
 
-from audience.datagen.catalog import ContentItem, catalog
+from audience.datagen.catalog import TASTE_COMMUNITIES, ContentItem, catalog
 from audience.datagen.config import GeneratorConfig
 from audience.datagen.defects import DEFECTS, Defect, corrupt
 from audience.datagen.reference import CONTENT_TYPES, GENRES, SEGMENTS
@@ -38,6 +39,9 @@ from audience.datagen.users import UserProfile, users
 CHUNK_SECONDS: Final = 3600.0
 EXPLORE_SHARE: Final = 0.08
 """Share of plays picked by popularity alone, whatever the user's interests (the source of most skips)."""
+TASTE_SHARPNESS: Final = 5
+"""Exponent on a user's taste-community interest when a session picks what to play: about two
+thirds of the plays are in the user's own community, the rest spread over the others."""
 MAX_SESSION_EVENTS: Final = 80
 MAX_SESSION_SECONDS: Final = 4 * 3600.0
 """No new play starts this long after a session began (the session then ends short of its events)."""
@@ -46,6 +50,7 @@ RETRY_DELAY_MEAN: Final = 50.0
 
 _SEGMENT_INDEX: Final = {s.name: i for i, s in enumerate(SEGMENTS)}
 _N_GENRES: Final = len(GENRES)
+_N_CELLS: Final = len(CONTENT_TYPES) * _N_GENRES * TASTE_COMMUNITIES
 _BY_TIME: Final = itemgetter(0)
 
 
@@ -99,7 +104,8 @@ def _civil(days: int) -> tuple[int, int, int]:
 
 
 class _Catalog:
-    """The catalog in the shapes the inner loop needs: per-(type, genre) cells with popularity."""
+    """The catalog in the shapes the inner loop needs: per-(type, genre, taste community) cells with
+    popularity (an item with several genres is in one cell per genre)."""
 
     def __init__(self, items: list[ContentItem]) -> None:
         type_index = {t: i for i, t in enumerate(CONTENT_TYPES)}
@@ -109,15 +115,19 @@ class _Catalog:
         self.durations = [float(item.duration_seconds) for item in items]
         self.types = [type_index[item.content_type] for item in items]
         self.genres = [tuple(genre_index[g] for g in item.genres) for item in items]
+        self.tastes = [item.taste_community for item in items]
         popularity = [item.popularity for item in items]
         self.cum = list(accumulate(popularity))
-        n_cells = len(CONTENT_TYPES) * _N_GENRES
-        self.cell_items: list[list[int]] = [[] for _ in range(n_cells)]
+        self.cell_items: list[list[int]] = [[] for _ in range(_N_CELLS)]
         for index in range(len(items)):
             for g in self.genres[index]:
-                self.cell_items[self.types[index] * _N_GENRES + g].append(index)
+                self.cell_items[cell_of(self.types[index], g, self.tastes[index])].append(index)
         self.cell_cum = [list(accumulate(popularity[i] for i in cell)) for cell in self.cell_items]
         self.cell_mass = [cum[-1] if cum else 0.0 for cum in self.cell_cum]
+
+
+def cell_of(content_type: int, genre: int, taste_community: int) -> int:
+    return (content_type * _N_GENRES + genre) * TASTE_COMMUNITIES + taste_community
 
 
 class _Audience:
@@ -147,8 +157,9 @@ class _Audience:
         ]
 
     def cells(self, user: int) -> list[float]:
-        """Cumulative weights over (type, genre) cells: interest (type squared, genre cubed, to sharpen it)
-        times the square root of the cell's supply (its items' total popularity)."""
+        """Cumulative weights over (type, genre, taste) cells: interest (type squared, genre cubed, taste
+        to :data:`TASTE_SHARPNESS`, to sharpen it) times the square root of the cell's supply (its
+        items' total popularity)."""
         cum = self._cells[user]
         if cum is None:
             person = self.people[user]
@@ -156,9 +167,11 @@ class _Audience:
             weights = [
                 person.type_affinity[t] ** 2
                 * person.genre_affinity[g] ** 3
-                * math.sqrt(mass[t * _N_GENRES + g])
+                * person.taste_affinity[c] ** TASTE_SHARPNESS
+                * math.sqrt(mass[cell_of(t, g, c)])
                 for t in range(len(CONTENT_TYPES))
                 for g in range(_N_GENRES)
+                for c in range(TASTE_COMMUNITIES)
             ]
             cum = self._cells[user] = list(accumulate(weights))
         return cum
@@ -264,7 +277,6 @@ class _Simulation:
             bisect_right(audience.surface_cum[user], random_() * audience.surface_cum[user][-1])
         ]
         cells = audience.cells(user)
-        type_aff, genre_aff = person.type_affinity, person.genre_affinity
         patience, social = segment.patience_seconds, segment.social
         keen = person.engagement_multiplier(self.share(t0))
         if keen < 1.0:  # a lapsing user's sessions are shorter too
@@ -286,12 +298,7 @@ class _Simulation:
             else:
                 break  # only unpublished picks: the session ends here
             duration = content.durations[item]
-            affinities = [genre_aff[g] for g in content.genres[item]]
-            interest = (
-                keen
-                * type_aff[content.types[item]]
-                * (0.7 * max(affinities) + 0.3 * sum(affinities) / len(affinities))
-            )
+            interest = keen * person.interest(content.types[item], content.genres[item], content.tastes[item])
 
             if random_() < 0.75 * (1.0 - interest) ** 2:
                 watched = round(min(duration, 2.0 + random_() * min(28.0, 0.15 * duration)), 1)

@@ -22,7 +22,33 @@ from datetime import datetime
 from itertools import pairwise
 
 from audience.datagen.config import GeneratorConfig
-from audience.datagen.events import _N_GENRES, _allocate, _rhythm, _Simulation
+from audience.datagen.events import _allocate, _rhythm, _Simulation, cell_of
+
+
+class TrueInterest:
+    """``(user_id, content_id) -> interest``: the generator's own formula
+    (:meth:`~audience.datagen.users.UserProfile.interest`) over ``config``'s users and catalogue,
+    without the session plan (cheap: the recommendations A/B's simulated users answer with it).
+    Unknown users or items: 0."""
+
+    def __init__(self, config: GeneratorConfig) -> None:
+        from audience.datagen.catalog import catalog
+        from audience.datagen.reference import CONTENT_TYPES, GENRES
+        from audience.datagen.users import users
+
+        types = {t: n for n, t in enumerate(CONTENT_TYPES)}
+        genres = {g: n for n, g in enumerate(GENRES)}
+        self._people = {p.user_id: p for p in users(config)}
+        self._items = {
+            c.content_id: (types[c.content_type], tuple(genres[g] for g in c.genres), c.taste_community)
+            for c in catalog(config)
+        }
+
+    def __call__(self, user_id: str, content_id: str) -> float:
+        person, item = self._people.get(user_id), self._items.get(content_id)
+        if person is None or item is None:
+            return 0.0
+        return person.interest(*item)
 
 
 class Oracle:
@@ -80,10 +106,7 @@ class Oracle:
         if u is None or item is None:
             return 0.0
         person = self.sim.audience.people[u]
-        affinities = [person.genre_affinity[g] for g in content.genres[item]]
-        return person.type_affinity[content.types[item]] * (
-            0.7 * max(affinities) + 0.3 * sum(affinities) / len(affinities)
-        )
+        return person.interest(content.types[item], content.genres[item], content.tastes[item])
 
     def item_weight(self, user_id: str, content_id: str) -> float:
         """How likely the user's planner is to pick the item: the cell weight share times its popularity."""
@@ -96,7 +119,7 @@ class Oracle:
         weights = [cum[0], *(b - a for a, b in pairwise(cum))]
         score = 0.0
         for g in content.genres[item]:
-            cell = content.types[item] * _N_GENRES + g
+            cell = cell_of(content.types[item], g, content.tastes[item])
             mass = content.cell_mass[cell]
             if mass > 0 and cum[-1] > 0:
                 popularity = content.cum[item] - (content.cum[item - 1] if item else 0.0)

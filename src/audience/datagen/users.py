@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import accumulate
 from typing import Final
 
+from audience.datagen.catalog import TASTE_COMMUNITIES
 from audience.datagen.config import GeneratorConfig
 from audience.datagen.reference import (
     AGE_GROUPS,
@@ -34,6 +36,11 @@ shorter ones, less completion (see :meth:`UserProfile.engagement_multiplier`).""
 FAVORITE_IN_SEGMENT: Final = 0.8
 """Share of users whose favourite genre is drawn from their segment's interests (in proportion to their
 square); the rest pick any genre, so every genre has fans in every segment."""
+
+SECOND_TASTE_SHARE: Final = 0.5
+"""Share of users with a second taste community they like almost as much as their first."""
+OTHER_TASTE_RANGE: Final = (0.2, 0.5)
+"""A user's interest in a taste community not theirs (uniform in this range; theirs is 1)."""
 
 _APPLE_MARKETS: Final = frozenset({"US", "GB", "CA", "AU", "JP"})
 _COUNTRY_CODES: Final = tuple(COUNTRIES)
@@ -64,6 +71,21 @@ class UserProfile:
     churn_propensity: float
     churn_point: float | None
     """Share of the event window after which the user is no longer active; ``None``: never churns."""
+    taste_affinity: tuple[float, ...]
+    """Interest in each latent taste community of the catalogue (:data:`~audience.datagen.catalog.
+    TASTE_COMMUNITIES`), in [0, 1]; the user's own community is 1. Not in any file, and unrelated to
+    the segment, the genres and the types: only item-level co-occurrence in the events reveals it."""
+
+    def interest(self, content_type: int, genres: Sequence[int], taste_community: int) -> float:
+        """The user's true interest in an item (0..1): type x genre x taste community.
+
+        The one formula behind everything the generator plans (which items a session plays, how
+        much of them, what is liked or shared; :mod:`audience.datagen.events`), the oracle's
+        ``interest`` and the simulated users of the recommendations A/B. ``content_type`` indexes
+        :data:`CONTENT_TYPES`, ``genres`` :data:`GENRES`."""
+        affinities = [self.genre_affinity[g] for g in genres]
+        genre = 0.7 * max(affinities) + 0.3 * sum(affinities) / len(affinities)
+        return self.type_affinity[content_type] * genre * self.taste_affinity[taste_community]
 
     @property
     def preferred_surface(self) -> Surface:
@@ -131,7 +153,16 @@ def _affinities(rng: random.Random, segment: Segment) -> tuple[tuple[float, ...]
     )
 
 
-def _user(rng: random.Random, index: int, reference_date: date) -> UserProfile:
+def _tastes(rng: random.Random) -> tuple[float, ...]:
+    tastes = [round(rng.uniform(*OTHER_TASTE_RANGE), 4) for _ in range(TASTE_COMMUNITIES)]
+    first, second = rng.sample(range(TASTE_COMMUNITIES), 2)
+    tastes[first] = 1.0
+    if rng.random() < SECOND_TASTE_SHARE:
+        tastes[second] = round(rng.uniform(0.6, 0.9), 4)
+    return tuple(tastes)
+
+
+def _user(rng: random.Random, index: int, reference_date: date, taste_rng: random.Random) -> UserProfile:
     segment = rng.choices(SEGMENTS, weights=[s.share for s in SEGMENTS])[0]
     country = rng.choices(_COUNTRY_CODES, cum_weights=_COUNTRY_CUM)[0]
     cities: tuple[City, ...] = COUNTRIES[country][1]
@@ -159,10 +190,13 @@ def _user(rng: random.Random, index: int, reference_date: date) -> UserProfile:
         genre_affinity=genre_affinity,
         churn_propensity=round(propensity, 4),
         churn_point=None if churn_point is None else round(churn_point, 4),
+        taste_affinity=_tastes(taste_rng),
     )
 
 
 def users(config: GeneratorConfig) -> list[UserProfile]:
     """The users for ``config`` (depends only on ``seed``, ``n_users`` and ``reference_date``)."""
     rng = random.Random(f"{config.seed}:users")
-    return [_user(rng, index, config.reference_date) for index in range(config.n_users)]
+    # Its own stream, so the profiles stay those of the reference tables.
+    taste_rng = random.Random(f"{config.seed}:user-taste")
+    return [_user(rng, index, config.reference_date, taste_rng) for index in range(config.n_users)]

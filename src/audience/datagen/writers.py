@@ -116,6 +116,49 @@ def write_reference_tables(config: GeneratorConfig, out_dir: Path) -> list[Path]
     return paths
 
 
+def reference_mismatch(config: GeneratorConfig, data_dir: Path) -> str | None:
+    """Why the reference tables in ``data_dir`` do not describe ``config``'s events, or ``None``.
+
+    Every stage after ingestion reads the catalogue and the profiles from these files (the
+    Personalize items, the titles, the Explorer's genres), not from the generator. They must be
+    what ``config`` generates: the whole catalogue (its items depend on ``n_content`` through the
+    number of creators, so a 1,500-item run shares ids, not items, with the 2,000-item file) and the
+    first ``n_users`` profiles (users are drawn one after another, so fewer users are a prefix).
+    """
+    expected_items = [catalog_row(item) for item in catalog(config)]
+    found_items = _read_rows(data_dir / CATALOG_FILE, CATALOG_COLUMNS)
+    if found_items != expected_items:
+        return (
+            f"{data_dir / CATALOG_FILE} is not the catalogue of seed {config.seed} with {config.n_content:,} "
+            f"items ({len(found_items):,} rows; {_first_difference(found_items, expected_items)}): generate "
+            f"with the reference tables' seed and sizes, or rewrite them (python -m audience.datagen --out DIR "
+            f"--seed {config.seed} --content {config.n_content} --users N)"
+        )
+    expected_users = [user_row(person) for person in users(config)]
+    found_users = _read_rows(data_dir / USERS_FILE, USER_COLUMNS)[: len(expected_users)]
+    if found_users != expected_users:
+        return (
+            f"{data_dir / USERS_FILE} does not start with the {config.n_users:,} users of seed {config.seed} "
+            f"({_first_difference(found_users, expected_users)})"
+        )
+    return None
+
+
+def _read_rows(path: Path, header: tuple[str, ...]) -> list[tuple[str, ...]]:
+    if not path.is_file():
+        return []
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = [tuple(row) for row in csv.reader(handle)]
+    return rows[1:] if rows and rows[0] == header else []
+
+
+def _first_difference(found: list[tuple[str, ...]], expected: list[tuple[str, ...]]) -> str:
+    for found_row, expected_row in zip(found, expected, strict=False):
+        if found_row != expected_row:
+            return f"{expected_row[0]} differs"
+    return f"{len(expected):,} rows expected"
+
+
 def write_events_jsonl(events: Iterable[GeneratedEvent], path: Path) -> int:
     """One event body (what a client POSTs) per line; returns how many were written."""
     path.parent.mkdir(parents=True, exist_ok=True)
