@@ -51,9 +51,17 @@ def _json(status: int, body: dict[str, Any]) -> Response[str]:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
 
 
-@app.get("/recommendations/<user_id>")
-def get_recommendations(user_id: str) -> Response[str]:
+PREFIX = "/recommendations/"
+
+
+# Not "/recommendations/<user_id>": Powertools' path parameters take only word characters and some
+# URI punctuation, while a user id is any printable text (contract 1.1: en dashes, '#', quotes...).
+# API Gateway's {user_id} already matched it; its decoded pathParameters value is the id.
+@app.get(PREFIX + "[^/]+")
+def get_recommendations() -> Response[str]:
     ports = _ports[-1] if _ports else default_ports()
+    event = app.current_event
+    user_id = (event.path_parameters or {}).get("user_id") or event.path.split(PREFIX, 1)[-1]
     query = dict(app.current_event.query_string_parameters or {})
     request = parse_request(user_id, query, ports.settings)
     answer = serve(request, settings=ports.settings, table=ports.table, served_log=ports.log, live=ports.live)

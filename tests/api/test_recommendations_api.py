@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -16,6 +17,8 @@ from audience.recommend.serving import assign_arm
 
 pytestmark = pytest.mark.slow
 GENERATED = "2026-11-20T00:00:00Z"
+IDS_AS_USERS_HAVE_THEM = ("jane.doe+news@example.com", "Episode 12 \u2013 Finale", "c1'; DROP TABLE events;--")
+"""User ids the event contract accepts (1.1): the serving API must accept them too."""
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +48,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                 GENERATED,
             )
         )
+    for user in IDS_AS_USERS_HAVE_THEM:
+        lists.append(StoredList(user, "baseline", ["b0", "b1"], [1.0, 0.9], "local-baseline", GENERATED))
     pop = ["top1", "top2", "top3"]
     lists.append(
         StoredList("newbie", "baseline", pop, [3.0, 2.0, 1.0], "local-baseline-popular", GENERATED, True)
@@ -112,7 +117,8 @@ def test_cold_start_user_gets_the_baseline_popular_items_flagged(server: Server)
         ("/recommendations/u-001?num_results=101", 400, ["num_results"]),
         ("/recommendations/u-001?variant=random", 400, ["variant"]),
         ("/recommendations/u-001?limit=5", 400, ["limit"]),
-        ("/recommendations/bad%20id", 400, ["user_id"]),
+        ("/recommendations/bad%07id", 400, ["user_id"]),
+        ("/recommendations/" + "x" * 257, 400, ["user_id"]),
     ],
 )
 def test_bad_input_gets_a_4xx_with_reasons(server: Server, path: str, status: int, fields: list[str]) -> None:
@@ -124,6 +130,17 @@ def test_bad_input_gets_a_4xx_with_reasons(server: Server, path: str, status: in
     body = r.json()
     assert body["message"]
     assert [reason["field"] for reason in body.get("reasons", [])] == fields
+
+
+@pytest.mark.parametrize("user_id", IDS_AS_USERS_HAVE_THEM)
+def test_ids_as_users_have_them_are_served_verbatim(server: Server, user_id: str) -> None:
+    # GIVEN a list stored for an id with '+', spaces and a dash, or SQL-looking text
+    # WHEN it is asked for by that id (percent-encoded in the path, as a client sends it)
+    r = get(server, "/recommendations/" + quote(user_id, safe="") + "?variant=baseline")
+    # THEN the list comes back, naming the user exactly
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["user_id"] == user_id and [i["item_id"] for i in body["items"]] == ["b0", "b1"]
 
 
 def test_api_key_is_required(server: Server) -> None:

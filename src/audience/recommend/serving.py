@@ -15,17 +15,21 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+
 from audience.recommend.ports import LiveRecommender, RecommendationTable, ServedList, ServedLog
 from audience.recommend.settings import VARIANTS, RecommendSettings
+from schemas.engagement import Identifier
 
-USER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}$")
+_USER_ID: TypeAdapter[str] = TypeAdapter(Identifier)
+"""The event contract's identifier (1..256 printable characters), so every user the API accepts
+events from can be asked for recommendations by the same id."""
 
 
 class RecommendationRequestError(ValueError):
@@ -45,8 +49,12 @@ class ServeRequest:
 
 def parse_request(user_id: str, query: Mapping[str, str], settings: RecommendSettings) -> ServeRequest:
     reasons: list[dict[str, str]] = []
-    if not USER_ID.match(user_id or ""):
-        reasons.append({"field": "user_id", "reason": "must be 1-128 characters: letters, digits and ._:@/-"})
+    try:
+        _USER_ID.validate_python(user_id)
+    except ValidationError:
+        reasons.append(
+            {"field": "user_id", "reason": "must be 1-256 printable characters (no control characters)"}
+        )
     unknown = sorted(set(query) - {"num_results", "variant"})
     for name in unknown:
         reasons.append({"field": name, "reason": "unknown parameter (num_results, variant)"})
