@@ -18,19 +18,15 @@ import json
 import os
 import shutil
 import signal
-import socket
-import subprocess
-import sys
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
-import httpx
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -41,7 +37,10 @@ from audience.datagen.writers import reference_mismatch
 from audience.models.stage import GROUND_TRUTH
 from devhost.client import PostOutcome, batched, post_all
 from devhost.report import report_path, write_section
+from devhost.stages.api import free_port, stage_server, start_server
+from devhost.stages.history import import_history
 from devhost.stages.segments import segment_stage
+from devhost.stages.summary import summarise
 
 if TYPE_CHECKING:
     from audience.features.wiring import GlueJobRunner
@@ -111,54 +110,6 @@ class Stages:
         }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _start_server(settings: Settings, port: int, api_key: str, log: Path) -> subprocess.Popen[str]:
-    env = {
-        **os.environ,
-        "AUDIENCE_HOME": str(settings.home),
-        "AUDIENCE_API_KEY": api_key,
-        "AUDIENCE_BACKEND": "local",
-    }
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("w") as out:  # a file, not a pipe: a pipe nobody reads could block the server
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "devhost.cli", "serve", "--port", str(port)],
-            env=env,
-            cwd=settings.project_root,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"local API exited early:\n{log.read_text()}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("local API did not answer /health within 60 s")
-
-
-def _stage_server(settings: Settings, home: Path, api_key: str) -> tuple[str, str, Any]:
-    """The local API again, for a stage that talks to it over HTTP; returns (url, key, stop)."""
-    port = _free_port()
-    proc = _start_server(settings, port, api_key, home / "server-recommendations.log")
-
-    def stop() -> None:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=300)
-
-    return f"http://127.0.0.1:{port}", api_key, stop
-
-
 def run(settings: Settings, config: DemoConfig, console: Console | None = None) -> dict[str, object]:
     console = console or Console()
     home = settings.home.resolve()
@@ -184,7 +135,7 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
         )
 
     api_key = settings.api_key or "demo-key"
-    port = _free_port()
+    port = free_port()
     log = home / "server.log"
     stages = Stages(
         console,
@@ -264,7 +215,7 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
     try:
         console.print(f"starting the local API on port {port} …")
         with stages("live_http"):
-            server = _start_server(settings, port, api_key, log)
+            server = start_server(settings, port, api_key, log)
             outcomes: list[PostOutcome] = []
             started = time.perf_counter()
             try:
@@ -334,7 +285,7 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
 
         with stages("recommendations"):
             section = recommendations_stage(
-                home, settings.project_root / "data", console, lambda: _stage_server(settings, home, api_key)
+                home, settings.project_root / "data", console, lambda: stage_server(settings, home, api_key)
             )
         write_section(home, "recommendations", section)
         summary["recommendations"] = section
@@ -357,43 +308,6 @@ def run(settings: Settings, config: DemoConfig, console: Console | None = None) 
 
 def machine() -> dict[str, Any]:
     return {"cpus": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2)}
-
-
-def import_history(settings: Settings, history: Path, console: Console) -> dict[str, Any]:
-    """The history through the backfill (the logic of ``audience import``), with its progress bar."""
-    from audience.ingest.backfill import BackfillOptions, run_backfill
-    from audience.ingest.wiring import backfill_ports
-    from audience.insights.wiring import build_lake_query
-
-    console.rule("Historical backfill: audience import --events " + str(history))
-    ports = backfill_ports(settings)
-    with Progress(
-        TextColumn("importing history"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
-        task = progress.add_task("import", total=None)
-        report = run_backfill(
-            [history],
-            lake=ports.lake,
-            journal=ports.journal,
-            counters=ports.counters,
-            lake_query=lambda: build_lake_query(settings),
-            options=BackfillOptions(chunk_rows=100_000),
-            on_start=lambda total: progress.update(task, total=total),
-            on_progress=lambda rows: progress.advance(task, rows),
-        )
-    figures = report.as_dict()
-    table = Table(title="Backfill")
-    table.add_column("what")
-    table.add_column("count", justify="right")
-    for key in ("rows", "accepted", "duplicates", "rejected", "partitions", "content_rebuilt"):
-        table.add_row(key.replace("_", " "), f"{figures[key]:,}")
-    table.add_row("days", f"{figures['first_day']} .. {figures['last_day']}")
-    console.print(table)
-    return figures
 
 
 def _jsonable(value: Any) -> Any:
@@ -448,144 +362,3 @@ def build_features(settings: Settings, console: Console, glue: GlueJobRunner | N
         f"[dim]feature tables under {lake / 'features'}: {', '.join(f'{t} {n:,}' for t, n in rows.items())}[/dim]"
     )
     return rows
-
-
-_STATUS_MEANING = {
-    200: "every event accepted",
-    207: "some events rejected, the rest accepted",
-    400: "whole batch rejected",
-    413: "batch too large",
-    503: "storage unavailable after retries",
-}
-
-
-def _counts(title: str, label: str, unit: str, items: Iterable[tuple[str, int]]) -> Table:
-    table = Table(title=title)
-    table.add_column(label)
-    table.add_column(unit, justify="right")
-    for name, count in items:
-        table.add_row(name, f"{count:,}")
-    return table
-
-
-def summarise(
-    settings: Settings,
-    outcomes: list[PostOutcome],
-    defects: Counter[str],
-    sent: int,
-    elapsed: float,
-    console: Console,
-    *,
-    backfill: dict[str, Any] | None = None,
-) -> dict[str, object]:
-    from audience.ingest.adapters.local.counters import SqliteCounterStore
-
-    backfilled = int((backfill or {}).get("accepted", 0))
-    backfill_rejected = int((backfill or {}).get("rejected", 0))
-    statuses = Counter(o.status for o in outcomes)
-    accepted = sum(int(o.body.get("accepted", 0)) for o in outcomes)
-    duplicates = sum(int(o.body.get("duplicates", 0)) for o in outcomes)
-    failed = sum(int(o.body.get("failed", 0)) for o in outcomes)
-    reasons: Counter[str] = Counter()
-    rejected_events = 0
-    for o in outcomes:
-        per_event: dict[int, list[str]] = {}
-        for r in o.body.get("rejected", []):
-            per_event.setdefault(r["index"], []).append(f"{r['code']} ({r['field'] or 'event'})")
-        rejected_events += len(per_event)
-        for codes in per_event.values():
-            reasons[codes[0]] += 1
-
-    lake = settings.home.resolve() / "lake"
-    files = sorted((lake / "engagement-events").rglob("*.parquet"))
-    rows: list[tuple[str, int]] = []
-    lake_total = 0
-    if files:
-        con = duckdb.connect()
-        glob = f"{lake}/engagement-events/**/*.parquet"
-        lake_total = con.sql(f"SELECT count(*) FROM read_parquet('{glob}')").fetchone()[0]  # type: ignore[index]
-        distinct = con.sql(f"SELECT count(DISTINCT event_id) FROM read_parquet('{glob}')").fetchone()[0]  # type: ignore[index]
-        rows = con.sql(
-            f"SELECT event_type, count(*) FROM read_parquet('{glob}') GROUP BY 1 ORDER BY 2 DESC"
-        ).fetchall()
-        assert distinct == lake_total, "the lake holds an event twice"
-    quarantine_files = list((lake / "quarantine").rglob("*.jsonl"))
-    quarantined = sum(1 for f in quarantine_files for line in f.open() if "event" in json.loads(line))
-
-    counters = SqliteCounterStore(
-        settings.home / "state" / "counters.db", dedup_ttl_seconds=settings.dedup_ttl_seconds
-    )
-    top = counters.top_content(limit=5)
-    counted_total = sum(c.events for c in counters.top_content(limit=1_000_000))
-    counters.close()
-
-    console.print()
-    overview = Table(
-        title=f"Demo summary: {sent:,} live events sent in {elapsed:.1f} s ({sent / elapsed:,.0f} events/s)"
-    )
-    overview.add_column("what")
-    overview.add_column("count", justify="right")
-    overview.add_row("HTTP answers", ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items())))
-    overview.add_row("backfilled history (stored and counted)", f"{backfilled:,}")
-    overview.add_row("accepted live (stored and counted)", f"{accepted:,}")
-    overview.add_row("duplicates (client retries)", f"{duplicates:,}")
-    overview.add_row("rejected live / history", f"{rejected_events:,} / {backfill_rejected:,}")
-    overview.add_row("not stored (503 after retries)", f"{failed:,}")
-    overview.add_row("rows in the lake (Parquet files)", f"{lake_total:,} ({len(files):,})")
-    overview.add_row("quarantined events (files)", f"{quarantined:,} ({len(quarantine_files)})")
-    overview.add_row("live counters total", f"{counted_total:,}")
-    console.print(overview)
-
-    console.print(_counts("Rejected, by first reason", "reason", "events", reasons.most_common()))
-    console.print(_counts("Bad events planted by the generator", "defect", "events", defects.most_common()))
-    console.print(_counts("Lake rows by event type", "event type", "rows", rows))
-
-    from audience.insights.catalog import CsvCatalog
-    from audience.insights.wiring import LOCAL_CATALOG
-
-    catalog = CsvCatalog(lambda: LOCAL_CATALOG.read_bytes() if LOCAL_CATALOG.exists() else None)
-    leaders = Table(title="Top content by live counters")
-    for col in ("content", "title", "events", "views", "completes", "likes", "shares", "hours viewed"):
-        if col == "title":
-            leaders.add_column(col, max_width=22, no_wrap=True, overflow="ellipsis")
-        else:
-            leaders.add_column(col, justify="right" if col != "content" else "left", no_wrap=True)
-    for c in top:
-        info = catalog.describe(c.content_id)
-        leaders.add_row(
-            c.content_id,
-            info.title if info and info.title else "-",
-            f"{c.events:,}",
-            f"{c.counts['view']:,}",
-            f"{c.counts['complete']:,}",
-            f"{c.counts['like']:,}",
-            f"{c.counts['share']:,}",
-            f"{c.view_seconds / 3600:,.1f}",
-        )
-    console.print(leaders)
-
-    consistent = (
-        lake_total == accepted + backfilled == counted_total
-        and rejected_events + backfill_rejected == quarantined
-    )
-    verdict = "[green]consistent[/green]" if consistent else "[red]INCONSISTENT[/red]"
-    console.print(
-        f"check: lake rows = backfilled + accepted live = live counters = {lake_total:,}; "
-        f"rejected = quarantined = {quarantined:,}: {verdict}"
-    )
-    summary = {
-        "sent": sent,
-        "backfilled": backfilled,
-        "accepted": accepted,
-        "duplicates": duplicates,
-        "rejected": rejected_events,
-        "failed": failed,
-        "lake_files": len(files),
-        "lake_rows": lake_total,
-        "quarantined": quarantined,
-        "counted": counted_total,
-        "consistent": consistent,
-        "rejected_by_reason": dict(reasons),
-    }
-    (settings.home / "demo-summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    return summary
