@@ -17,7 +17,11 @@ from audience.recommend.serving import assign_arm
 
 pytestmark = pytest.mark.slow
 GENERATED = "2026-11-20T00:00:00Z"
-IDS_AS_USERS_HAVE_THEM = ("jane.doe+news@example.com", "Episode 12 \u2013 Finale", "c1'; DROP TABLE events;--")
+IDS_AS_USERS_HAVE_THEM = (
+    "jane.doe+news@example.com",
+    "Episode 12 \u2013 Finale",
+    "c1'; DROP TABLE events;--",
+)
 """User ids the event contract accepts (1.1): the serving API must accept them too."""
 
 
