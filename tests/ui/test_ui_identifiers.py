@@ -145,7 +145,8 @@ def test_explorer_exports_identifiers_verbatim(
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(f"{server.url}/explorer")
-    page.wait_for_selector("#map g.node")
+    # (the page marks itself loaded, with its method, once the first segment is open: the map draws before)
+    page.wait_for_selector("body[data-loaded=true]")
     segment_of = by_method[page.evaluate("document.body.dataset.method")]
     assert set(segment_of) == set(IDS)
     exported: set[str] = set()
