@@ -12,15 +12,13 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 # Imported at cold start (not on first use, as the web app does): this function exists to allocate,
 # so a package without scipy fails its init, not its first request.
 import audience.influencers.allocation  # noqa: F401
-from audience.core.api import answer_unknown_routes_as_json, json_response
-from audience.core.observability import discard_unpublished_metrics, logger, metrics, tracer
+from audience.core.api import Injected, answer_unknown_routes_as_json, entry_point, json_response
+from audience.core.observability import logger, metrics
 from audience.influencers.budget import answer
 from audience.influencers.ports import ResultStore
 from audience.influencers.settings import InfluencerAllocateSettings
@@ -36,12 +34,12 @@ def default_store() -> ResultStore:
     return result_store(InfluencerAllocateSettings())
 
 
-_stores: list[ResultStore] = []
+_store: Injected[ResultStore] = Injected(default_store)
 
 
 @app.post("/api/influencers/allocate")
 def allocate() -> Response[str]:
-    store = _stores[-1] if _stores else default_store()
+    store = _store.current()
     try:
         body = app.current_event.json_body
     except ValueError:
@@ -59,21 +57,9 @@ def unexpected(exc: Exception) -> Response[str]:
     return json_response(503, {"error": f"the allocator is unavailable ({type(exc).__name__}); retry later"})
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def _handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
-
-
-def handler(event: dict[str, Any], context: Any, store: ResultStore | None = None) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: Any, ports: ResultStore | None = None) -> dict[str, Any]:
     """The Lambda entry point; tests pass their own result store."""
-    if store is not None:
-        _stores.append(store)
-    try:
-        response: dict[str, Any] = _handler(event, context)
-        return response
-    finally:
-        if store is not None:
-            _stores.pop()
-        discard_unpublished_metrics()
+    return _entry(event, context, ports)
+
+
+_entry = entry_point(app, _store)

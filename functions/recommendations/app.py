@@ -12,12 +12,10 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from audience.core.api import answer_unknown_routes_as_json
-from audience.core.observability import discard_unpublished_metrics, logger, metrics, tracer
+from audience.core.api import Injected, answer_unknown_routes_as_json, entry_point
+from audience.core.observability import logger, metrics
 from audience.recommend.ports import LiveRecommender, RecommendationTable, ServedLog
 from audience.recommend.serving import RecommendationRequestError, parse_request, serve
 from audience.recommend.settings import RecommendSettings
@@ -44,7 +42,7 @@ def default_ports() -> Ports:
     return Ports(settings, recommendations_table(settings), served_log(settings), live_recommender(settings))
 
 
-_ports: list[Ports] = []
+_ports: Injected[Ports] = Injected(default_ports)
 
 
 def _json(status: int, body: dict[str, Any]) -> Response[str]:
@@ -59,7 +57,7 @@ PREFIX = "/recommendations/"
 # API Gateway's {user_id} already matched it; its decoded pathParameters value is the id.
 @app.get(PREFIX + "[^/]+")
 def get_recommendations() -> Response[str]:
-    ports = _ports[-1] if _ports else default_ports()
+    ports = _ports.current()
     event = app.current_event
     user_id = (event.path_parameters or {}).get("user_id") or event.path.split(PREFIX, 1)[-1]
     query = dict(app.current_event.query_string_parameters or {})
@@ -98,21 +96,9 @@ def unexpected(exc: Exception) -> Response[str]:
 answer_unknown_routes_as_json(app)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def _handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
-
-
 def handler(event: dict[str, Any], context: Any, ports: Ports | None = None) -> dict[str, Any]:
     """The Lambda entry point; tests and the local host may pass their own ports."""
-    if ports is not None:
-        _ports.append(ports)
-    try:
-        response: dict[str, Any] = _handler(event, context)
-        return response
-    finally:
-        if ports is not None:
-            _ports.pop()
-        discard_unpublished_metrics()
+    return _entry(event, context, ports)
+
+
+_entry = entry_point(app, _ports)

@@ -41,7 +41,7 @@ def _post(
     body: bytes, store: MemoryStore, path: str = "/api/influencers/allocate"
 ) -> tuple[int, dict[str, Any]]:
     event = proxy_event(method="POST", path=path, headers={"content-type": "application/json"}, query={}, body=body, source_ip="127.0.0.1", stage="test")  # fmt: skip
-    result = handler(event, LocalContext(aws_request_id="req"), store=store)  # type: ignore[arg-type]
+    result = handler(event, LocalContext(aws_request_id="req"), ports=store)  # type: ignore[arg-type]
     return int(result["statusCode"]), json.loads(result["body"])
 
 
