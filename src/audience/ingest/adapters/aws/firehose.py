@@ -41,8 +41,11 @@ class FirehoseSink:
         if self._client is None:
             # One attempt of at most 1 s + 2 s: ``deliver`` is the retry layer (with jittered backoff,
             # resending only failed records), so botocore retrying too would multiply the attempts.
-            # Four deliveries then stay near 12 s even against a black-holed endpoint.
-            self._client = new_client("firehose", client_config(attempts=1, read_timeout=2.0))
+            # Four deliveries then stay near 12 s even against a black-holed endpoint. No client-side
+            # parameter walk on the hot path (see ``client_config``).
+            self._client = new_client(
+                "firehose", client_config(attempts=1, read_timeout=2.0, validate_parameters=False)
+            )
         return self._client
 
     def put_batch(self, records: Sequence[LakeRow]) -> list[int]:
