@@ -3,6 +3,8 @@
 * In-process: the Lambda handler's cost per event for 500-event batches (local backend: validation,
   enrichment, quarantine, fsynced spool, counters), against the floor of merely parsing and
   re-serialising the same JSON bodies in the same run.
+* On the AWS path (``bench/ingest_aws.py``): the same handler on its Firehose and DynamoDB adapters
+  with real boto3 clients, only the network replaced: the CPU a Lambda invocation is billed for.
 * Local HTTP: events/s and p50/p99 request latency for 500-event batches from 4 concurrent clients
   against `audience serve`, against the same clients posting the same bodies to a route that does
   no work (HTTP, the API Gateway shim and routing only).
@@ -156,6 +158,20 @@ def in_process(n_batches: int = 40) -> dict[str, Any]:
             "handler_vs_floor": handler_cpu / floor_cpu,
         },
     }
+
+
+def aws_path(n_batches: int = 20) -> dict[str, Any]:
+    """The handler on its AWS adapters, network replaced (``bench/ingest_aws.py``), in its own process."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.ingest_aws", str(n_batches)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=True,
+    )
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 def _free_port() -> int:
