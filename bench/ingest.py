@@ -45,11 +45,12 @@ def batches(n_batches: int, seed: int) -> list[list[dict[str, Any]]]:
         bad_share=0.0,
         duplicate_share=0.0,
     )
-    run = uuid.uuid4().hex[:8]
     events: list[dict[str, Any]] = []
     for item in generate(config):
         payload = dict(item.payload)
-        payload["event_id"] = f"{run}-{len(events)}"
+        # Unique to this run and random, as clients' UUIDs are (and as the generator's): ids that
+        # sort in arrival order would flatter any store keyed by them.
+        payload["event_id"] = str(uuid.uuid4())
         events.append(payload)
         if len(events) == n_batches * BATCH:
             break
