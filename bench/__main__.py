@@ -32,6 +32,8 @@ def main() -> None:
     feature_sizes = (100_000, 400_000) if args.quick else (1_000_000, 4_000_000)
     with console.status("in-process handler…"):
         inproc = ingest.in_process(n_inproc)
+    with console.status("the handler, block after block in one home…"):
+        longer = ingest.long_run(4 if args.quick else 8, 20 if args.quick else 80)
     with console.status("the handler on the AWS path (boto3, network replaced)…"):
         aws = ingest.aws_path(8 if args.quick else 20)
     with console.status("local HTTP, 4 clients: the collector against 1 worker, alternating…"):
@@ -55,6 +57,13 @@ def main() -> None:
             f"parse+serialise {inproc['floor_us_per_event']:.2f} | {cpu['floor_us_per_event']:.2f}",
             f"{inproc[key + '_vs_floor']:.1f}x | {cpu[key + '_vs_floor']:.1f}x",
         )
+    by_block = longer["cpu_us_per_event_by_block"]
+    table.add_row(
+        f"handler over {len(by_block) * longer['events_per_block']:,} events, µs/event CPU",
+        f"last block {by_block[-1]:.1f}",
+        f"first block {by_block[0]:.1f}",
+        f"{longer['last_vs_first_block']:.2f}x",
+    )
     table.add_row(
         "handler on the AWS path (boto3), µs/event CPU",
         f"{aws['handler_cpu_us_per_event']:.1f}",
@@ -201,6 +210,7 @@ def main() -> None:
         "quick": args.quick,
         "ingest_in_process": inproc,
         "ingest_aws_path": aws,
+        "ingest_long_run": longer,
         "ingest_http": http,
         "ingest_collector": coll,
         "features": feats,

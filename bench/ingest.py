@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -158,6 +159,46 @@ def in_process(n_batches: int = 40) -> dict[str, Any]:
             "validation_build_vs_floor": build_cpu / floor_cpu,
             "handler_vs_floor": handler_cpu / floor_cpu,
         },
+    }
+
+
+def long_run(blocks: int = 8, batches_per_block: int = 80) -> dict[str, Any]:
+    """The handler's CPU per event block after block in one home, as the id memories and counters
+    fill (320,000 events by default): a store whose cost grows with its size shows here, where the
+    best-of-rounds figure of :func:`in_process` (fresh home) would hide it."""
+    home = Path(tempfile.mkdtemp(prefix="bench-longrun-"))
+    os.environ.update(
+        {"AUDIENCE_HOME": str(home), "AUDIENCE_BACKEND": "local", "POWERTOOLS_LOG_LEVEL": "WARNING"}
+    )
+    from audience.ingest import wiring as container
+    from devhost.apigw import LocalContext, proxy_event
+
+    container.reset()
+    from functions.ingest.app import handler
+
+    per_block: list[float] = []
+    for block in range(blocks):
+        bodies = [json.dumps({"events": b}).encode() for b in batches(batches_per_block, seed=101 + block)]
+        started = time.thread_time()
+        for body in bodies:
+            event = proxy_event(
+                method="POST",
+                path="/events",
+                headers={"content-type": "application/json"},
+                query={},
+                body=body,
+                source_ip="127.0.0.1",
+                stage="bench",
+            )
+            status = handler(event, LocalContext(aws_request_id="bench"))["statusCode"]
+            assert status == 200, status
+        per_block.append((time.thread_time() - started) / (batches_per_block * BATCH) * 1e6)
+    container.reset()
+    shutil.rmtree(home, ignore_errors=True)
+    return {
+        "events_per_block": batches_per_block * BATCH,
+        "cpu_us_per_event_by_block": per_block,
+        "last_vs_first_block": per_block[-1] / per_block[0],
     }
 
 
