@@ -32,6 +32,7 @@ from typing import Any
 import httpx
 
 from audience.datagen import GeneratorConfig, generate
+from bench.machine import child_json
 
 ROOT = Path(__file__).parents[1]
 BATCH = 500
@@ -58,6 +59,22 @@ def batches(n_batches: int, seed: int) -> list[list[dict[str, Any]]]:
     return [events[i : i + BATCH] for i in range(0, len(events), BATCH)]
 
 
+def post_events(handler: Callable[[dict[str, Any], Any], dict[str, Any]], body: bytes) -> int:
+    """``POST /events`` with ``body`` through the Lambda handler as API Gateway calls it; the status."""
+    from devhost.apigw import LocalContext, proxy_event
+
+    event = proxy_event(
+        method="POST",
+        path="/events",
+        headers={"content-type": "application/json"},
+        query={},
+        body=body,
+        source_ip="127.0.0.1",
+        stage="bench",
+    )
+    return int(handler(event, LocalContext(aws_request_id="bench"))["statusCode"])
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -70,7 +87,6 @@ def in_process(n_batches: int = 40) -> dict[str, Any]:
     )
     from audience.ingest import wiring as container
     from audience.ingest.service import RequestContext, parse_body, screen_batch, validate_batch
-    from devhost.apigw import LocalContext, proxy_event
 
     container.reset()
     from functions.ingest.app import handler
@@ -112,16 +128,7 @@ def in_process(n_batches: int = 40) -> dict[str, Any]:
     statuses: list[int] = []
 
     def full(body: bytes) -> None:
-        event = proxy_event(
-            method="POST",
-            path="/events",
-            headers={"content-type": "application/json"},
-            query={},
-            body=body,
-            source_ip="127.0.0.1",
-            stage="bench",
-        )
-        statuses.append(handler(event, LocalContext(aws_request_id="bench"))["statusCode"])
+        statuses.append(post_events(handler, body))
 
     # The three measures are interleaved round by round, each keeping its best round, so that on a
     # shared machine the floor and what is compared with it see the same load. Each handler round
@@ -171,7 +178,6 @@ def long_run(blocks: int = 8, batches_per_block: int = 80) -> dict[str, Any]:
         {"AUDIENCE_HOME": str(home), "AUDIENCE_BACKEND": "local", "POWERTOOLS_LOG_LEVEL": "WARNING"}
     )
     from audience.ingest import wiring as container
-    from devhost.apigw import LocalContext, proxy_event
 
     container.reset()
     from functions.ingest.app import handler
@@ -181,16 +187,7 @@ def long_run(blocks: int = 8, batches_per_block: int = 80) -> dict[str, Any]:
         bodies = [json.dumps({"events": b}).encode() for b in batches(batches_per_block, seed=101 + block)]
         started = time.thread_time()
         for body in bodies:
-            event = proxy_event(
-                method="POST",
-                path="/events",
-                headers={"content-type": "application/json"},
-                query={},
-                body=body,
-                source_ip="127.0.0.1",
-                stage="bench",
-            )
-            status = handler(event, LocalContext(aws_request_id="bench"))["statusCode"]
+            status = post_events(handler, body)
             assert status == 200, status
         per_block.append((time.thread_time() - started) / (batches_per_block * BATCH) * 1e6)
     container.reset()
@@ -204,16 +201,7 @@ def long_run(blocks: int = 8, batches_per_block: int = 80) -> dict[str, Any]:
 
 def aws_path(n_batches: int = 20) -> dict[str, Any]:
     """The handler on its AWS adapters, network replaced (``bench/ingest_aws.py``), in its own process."""
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.ingest_aws", str(n_batches)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=True,
-    )
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    return child_json(["-m", "bench.ingest_aws", str(n_batches)], cwd=ROOT, timeout=900)
 
 
 def _free_port() -> int:

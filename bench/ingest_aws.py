@@ -72,8 +72,7 @@ def measure(n_batches: int = 20, rounds: int = 3) -> dict[str, Any]:
     assert boto3.DEFAULT_SESSION is not None
     boto3.DEFAULT_SESSION.events.register("before-send", answer)
 
-    from bench.ingest import batches
-    from devhost.apigw import LocalContext, proxy_event
+    from bench.ingest import batches, post_events
     from functions.ingest.app import handler
 
     data = [
@@ -82,16 +81,7 @@ def measure(n_batches: int = 20, rounds: int = 3) -> dict[str, Any]:
     ]
 
     def post(body: bytes) -> None:
-        event = proxy_event(
-            method="POST",
-            path="/events",
-            headers={"content-type": "application/json"},
-            query={},
-            body=body,
-            source_ip="127.0.0.1",
-            stage="bench",
-        )
-        status = handler(event, LocalContext(aws_request_id="bench"))["statusCode"]
+        status = post_events(handler, body)
         assert status == 200, status
 
     def floor(body: bytes) -> None:
