@@ -21,6 +21,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from audience.ingest.adapters.aws.firehose import PACKED_RECORD_BYTES
+
 PRICES_READ = "2026-11-30"
 PRICES: dict[str, tuple[float, str]] = {
     # API Gateway REST API, per million requests: first 333 M / next 667 M / next 19 B / beyond.
@@ -189,7 +191,15 @@ def monthly(events: float, m: Measured, w: Workload) -> dict[str, float]:
     )
     duration_s = (cpu_ms + io_ms + w.lambda_overhead_ms) / 1000
     gb_s = requests * duration_s * w.lambda_memory_mb / 1024
-    firehose_gb = events * math.ceil(m.json_line_bytes / 5120) * 5 / 1024 / 1024  # 5 KB per record
+    # Billed per record in 5 KB increments. The sink packs a request's lines into records of up to
+    # 5,000 bytes (audience.ingest.adapters.aws.firehose.pack), one increment each; a longer line
+    # travels alone.
+    if m.json_line_bytes <= PACKED_RECORD_BYTES:
+        lines_per_record = math.floor(PACKED_RECORD_BYTES / m.json_line_bytes)
+        increments = requests * math.ceil(w.events_per_request / lines_per_record)
+    else:
+        increments = events * math.ceil(m.json_line_bytes / 5120)
+    firehose_gb = increments * 5 / 1024 / 1024
     lake_gb = events * m.parquet_bytes_per_event / 1e9
     window_events = events * w.athena_window_days / 30
     athena_tb = (
