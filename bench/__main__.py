@@ -32,6 +32,10 @@ def main() -> None:
     feature_sizes = (100_000, 400_000) if args.quick else (1_000_000, 4_000_000)
     with console.status("in-process handler…"):
         inproc = ingest.in_process(n_inproc)
+    with console.status("the handler, block after block in one home…"):
+        longer = ingest.long_run(4 if args.quick else 8, 20 if args.quick else 80)
+    with console.status("the handler on the AWS path (boto3, network replaced)…"):
+        aws = ingest.aws_path(8 if args.quick else 20)
     with console.status("local HTTP, 4 clients: the collector against 1 worker, alternating…"):
         coll = ingest.collector(n_http, rounds=1 if args.quick else 2)
     http, single = coll["collector"], coll["single"]
@@ -53,6 +57,19 @@ def main() -> None:
             f"parse+serialise {inproc['floor_us_per_event']:.2f} | {cpu['floor_us_per_event']:.2f}",
             f"{inproc[key + '_vs_floor']:.1f}x | {cpu[key + '_vs_floor']:.1f}x",
         )
+    by_block = longer["cpu_us_per_event_by_block"]
+    table.add_row(
+        f"handler over {len(by_block) * longer['events_per_block']:,} events, µs/event CPU",
+        f"last block {by_block[-1]:.1f}",
+        f"first block {by_block[0]:.1f}",
+        f"{longer['last_vs_first_block']:.2f}x",
+    )
+    table.add_row(
+        "handler on the AWS path (boto3), µs/event CPU",
+        f"{aws['handler_cpu_us_per_event']:.1f}",
+        f"parse+serialise {aws['floor_cpu_us_per_event']:.2f}",
+        f"{aws['handler_vs_floor']:.1f}x",
+    )
     table.add_row(
         "HTTP events/s (4 clients)",
         f"{http['events_per_s']:,.0f}",
@@ -192,6 +209,8 @@ def main() -> None:
         "machine": machine,
         "quick": args.quick,
         "ingest_in_process": inproc,
+        "ingest_aws_path": aws,
+        "ingest_long_run": longer,
         "ingest_http": http,
         "ingest_collector": coll,
         "features": feats,

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -29,6 +27,7 @@ from audience.activation.adapters.local.files import FileDestination
 from audience.activation.endpoints import ENDPOINTS_KEY, PROFILE_CHANNEL, encode_mapping
 from audience.activation.postprocess import postprocess
 from audience.core.objectstore.adapters.local import FolderObjectStore
+from bench.machine import child_json
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 
@@ -153,16 +152,9 @@ def peak_memory(users: int, source_root: Path | None = None) -> dict[str, Any]:
     env = dict(os.environ)
     if source_root is not None:
         env["PYTHONPATH"] = f"{source_root / 'src'}{os.pathsep}{source_root}"
-    proc = subprocess.run(
-        [sys.executable, "-c", _MEMORY_CHILD, str(users)],
-        cwd=source_root or Path(__file__).parents[1],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=True,
+    out = child_json(
+        ["-c", _MEMORY_CHILD, str(users)], cwd=source_root or Path(__file__).parents[1], env=env, timeout=1800
     )
-    out: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     out["job_peak_mib"] = (out["rss_peak"] - out["rss_before"]) / 2**20
     return out
 

@@ -3,8 +3,8 @@
 ``python -m bench.cost`` prints the tables of docs/scale.md. Inputs are of three kinds, and each
 figure says which it is:
 
-* **measured** here, by running our code: the handler's CPU per event (bench/ingest.py, or the
-  value passed in), the JSON line Firehose receives per event, the Parquet bytes per event of a
+* **measured** here, by running our code: the handler's CPU per event on the AWS path (its boto3
+  calls included, the network replaced: bench/ingest_aws.py; or the value passed in), the JSON line Firehose receives per event, the Parquet bytes per event of a
   generated lake, DynamoDB write and read units per event and the transactions per request (the
   real counter store against the load model's table, bench/counters.py);
 * **prices**: ``PRICES``, us-east-1 list prices, each with its source and the date it was read;
@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from audience.ingest.adapters.aws.firehose import PACKED_RECORD_BYTES
 
 PRICES_READ = "2026-11-30"
 PRICES: dict[str, tuple[float, str]] = {
@@ -189,7 +191,15 @@ def monthly(events: float, m: Measured, w: Workload) -> dict[str, float]:
     )
     duration_s = (cpu_ms + io_ms + w.lambda_overhead_ms) / 1000
     gb_s = requests * duration_s * w.lambda_memory_mb / 1024
-    firehose_gb = events * math.ceil(m.json_line_bytes / 5120) * 5 / 1024 / 1024  # 5 KB per record
+    # Billed per record in 5 KB increments. The sink packs a request's lines into records of up to
+    # 5,000 bytes (audience.ingest.adapters.aws.firehose.pack), one increment each; a longer line
+    # travels alone.
+    if m.json_line_bytes <= PACKED_RECORD_BYTES:
+        lines_per_record = math.floor(PACKED_RECORD_BYTES / m.json_line_bytes)
+        increments = requests * math.ceil(w.events_per_request / lines_per_record)
+    else:
+        increments = events * math.ceil(m.json_line_bytes / 5120)
+    firehose_gb = increments * 5 / 1024 / 1024
     lake_gb = events * m.parquet_bytes_per_event / 1e9
     window_events = events * w.athena_window_days / 30
     athena_tb = (
@@ -286,7 +296,7 @@ def main() -> None:
         "--handler-cpu-us",
         type=float,
         default=None,
-        help="handler CPU µs/event (default: bench/results/latest.json, else 15)",
+        help="handler CPU µs/event on the AWS path (default: bench/results/latest.json, else measured now)",
     )
     parser.add_argument("--events-per-request", type=float, default=Workload.events_per_request)
     parser.add_argument("--json", action="store_true")
@@ -294,15 +304,14 @@ def main() -> None:
     cpu = args.handler_cpu_us
     latest = Path(__file__).parent / "results" / "latest.json"
     if cpu is None and latest.exists():
-        cpu = (
-            json.loads(latest.read_text())
-            .get("ingest_in_process", {})
-            .get("cpu", {})
-            .get("validation_build_us_per_event")
-        )
+        cpu = json.loads(latest.read_text()).get("ingest_aws_path", {}).get("handler_cpu_us_per_event")
     lake = Path(__file__).parent / ".cache" / "lake-7-1000000-2026-11-21"
     w = Workload(events_per_request=args.events_per_request)
-    r = report(measure(w.events_per_request, cpu or 15.0, lake), w)
+    if cpu is None:
+        from bench.ingest import aws_path
+
+        cpu = float(aws_path(8)["handler_cpu_us_per_event"])
+    r = report(measure(w.events_per_request, cpu, lake), w)
     print(json.dumps(r, indent=2) if args.json else markdown(r))
 
 

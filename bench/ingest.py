@@ -3,6 +3,8 @@
 * In-process: the Lambda handler's cost per event for 500-event batches (local backend: validation,
   enrichment, quarantine, fsynced spool, counters), against the floor of merely parsing and
   re-serialising the same JSON bodies in the same run.
+* On the AWS path (``bench/ingest_aws.py``): the same handler on its Firehose and DynamoDB adapters
+  with real boto3 clients, only the network replaced: the CPU a Lambda invocation is billed for.
 * Local HTTP: events/s and p50/p99 request latency for 500-event batches from 4 concurrent clients
   against `audience serve`, against the same clients posting the same bodies to a route that does
   no work (HTTP, the API Gateway shim and routing only).
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -29,6 +32,7 @@ from typing import Any
 import httpx
 
 from audience.datagen import GeneratorConfig, generate
+from bench.machine import child_json
 
 ROOT = Path(__file__).parents[1]
 BATCH = 500
@@ -43,15 +47,32 @@ def batches(n_batches: int, seed: int) -> list[list[dict[str, Any]]]:
         bad_share=0.0,
         duplicate_share=0.0,
     )
-    run = uuid.uuid4().hex[:8]
     events: list[dict[str, Any]] = []
     for item in generate(config):
         payload = dict(item.payload)
-        payload["event_id"] = f"{run}-{len(events)}"
+        # Unique to this run and random, as clients' UUIDs are (and as the generator's): ids that
+        # sort in arrival order would flatter any store keyed by them.
+        payload["event_id"] = str(uuid.uuid4())
         events.append(payload)
         if len(events) == n_batches * BATCH:
             break
     return [events[i : i + BATCH] for i in range(0, len(events), BATCH)]
+
+
+def post_events(handler: Callable[[dict[str, Any], Any], dict[str, Any]], body: bytes) -> int:
+    """``POST /events`` with ``body`` through the Lambda handler as API Gateway calls it; the status."""
+    from devhost.apigw import LocalContext, proxy_event
+
+    event = proxy_event(
+        method="POST",
+        path="/events",
+        headers={"content-type": "application/json"},
+        query={},
+        body=body,
+        source_ip="127.0.0.1",
+        stage="bench",
+    )
+    return int(handler(event, LocalContext(aws_request_id="bench"))["statusCode"])
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -66,7 +87,6 @@ def in_process(n_batches: int = 40) -> dict[str, Any]:
     )
     from audience.ingest import wiring as container
     from audience.ingest.service import RequestContext, parse_body, screen_batch, validate_batch
-    from devhost.apigw import LocalContext, proxy_event
 
     container.reset()
     from functions.ingest.app import handler
@@ -108,16 +128,7 @@ def in_process(n_batches: int = 40) -> dict[str, Any]:
     statuses: list[int] = []
 
     def full(body: bytes) -> None:
-        event = proxy_event(
-            method="POST",
-            path="/events",
-            headers={"content-type": "application/json"},
-            query={},
-            body=body,
-            source_ip="127.0.0.1",
-            stage="bench",
-        )
-        statuses.append(handler(event, LocalContext(aws_request_id="bench"))["statusCode"])
+        statuses.append(post_events(handler, body))
 
     # The three measures are interleaved round by round, each keeping its best round, so that on a
     # shared machine the floor and what is compared with it see the same load. Each handler round
@@ -156,6 +167,41 @@ def in_process(n_batches: int = 40) -> dict[str, Any]:
             "handler_vs_floor": handler_cpu / floor_cpu,
         },
     }
+
+
+def long_run(blocks: int = 8, batches_per_block: int = 80) -> dict[str, Any]:
+    """The handler's CPU per event block after block in one home, as the id memories and counters
+    fill (320,000 events by default): a store whose cost grows with its size shows here, where the
+    best-of-rounds figure of :func:`in_process` (fresh home) would hide it."""
+    home = Path(tempfile.mkdtemp(prefix="bench-longrun-"))
+    os.environ.update(
+        {"AUDIENCE_HOME": str(home), "AUDIENCE_BACKEND": "local", "POWERTOOLS_LOG_LEVEL": "WARNING"}
+    )
+    from audience.ingest import wiring as container
+
+    container.reset()
+    from functions.ingest.app import handler
+
+    per_block: list[float] = []
+    for block in range(blocks):
+        bodies = [json.dumps({"events": b}).encode() for b in batches(batches_per_block, seed=101 + block)]
+        started = time.thread_time()
+        for body in bodies:
+            status = post_events(handler, body)
+            assert status == 200, status
+        per_block.append((time.thread_time() - started) / (batches_per_block * BATCH) * 1e6)
+    container.reset()
+    shutil.rmtree(home, ignore_errors=True)
+    return {
+        "events_per_block": batches_per_block * BATCH,
+        "cpu_us_per_event_by_block": per_block,
+        "last_vs_first_block": per_block[-1] / per_block[0],
+    }
+
+
+def aws_path(n_batches: int = 20) -> dict[str, Any]:
+    """The handler on its AWS adapters, network replaced (``bench/ingest_aws.py``), in its own process."""
+    return child_json(["-m", "bench.ingest_aws", str(n_batches)], cwd=ROOT, timeout=900)
 
 
 def _free_port() -> int:

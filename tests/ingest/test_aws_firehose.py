@@ -9,7 +9,7 @@ from aws_testkit import DELIVERY_BUCKET, STREAM, client, lake_record
 from botocore.exceptions import ClientError, EndpointConnectionError
 from botocore.stub import Stubber
 
-from audience.ingest.adapters.aws.firehose import MAX_RECORD_BYTES, FirehoseSink
+from audience.ingest.adapters.aws.firehose import MAX_RECORD_BYTES, PACKED_RECORD_BYTES, FirehoseSink, pack
 from audience.ingest.delivery import deliver
 from audience.ingest.ports import EventSink
 from schemas.engagement import LakeRecord
@@ -42,6 +42,11 @@ def record_calls(firehose: Any) -> list[list[bytes]]:
 
 def entries(records: list[LakeRecord]) -> list[dict[str, bytes]]:
     return [{"Data": r.to_json_line().encode()} for r in records]
+
+
+def wide(event_id: str) -> LakeRecord:
+    """A record whose line is over half a packed record, so it travels in a Firehose record alone."""
+    return lake_record(event_id).model_copy(update={"platform": "p" * (PACKED_RECORD_BYTES // 2)})
 
 
 def answer(failed: set[int], n: int) -> dict[str, Any]:
@@ -90,8 +95,11 @@ def test_aws_firehose_deliver_chunks_by_count(firehose: Any) -> None:
     calls = record_calls(firehose)
     # WHEN the domain delivers them through the sink
     report = deliver(FirehoseSink(STREAM, client=firehose), records, sleep=no_sleep)
-    # THEN each call carries at most 500 records, and every record arrives exactly once
-    assert [len(c) for c in calls] == [500, 500, 201]
+    # THEN each call carries at most 500 events, packed into records of at most 5,000 bytes, and
+    # every record arrives exactly once
+    assert [sum(d.count(b"\n") for d in c) for c in calls] == [500, 500, 201]
+    assert max(len(d) for c in calls for d in c) <= PACKED_RECORD_BYTES
+    assert sum(len(c) for c in calls) < 1201 / 5
     assert report.failed == [] and report.retried == 0
     assert sorted(delivered_lines()) == sorted(r.to_json_line() for r in records)
 
@@ -111,12 +119,66 @@ def test_aws_firehose_deliver_chunks_by_bytes(firehose: Any) -> None:
     assert len(delivered_lines()) == 300
 
 
+def test_aws_firehose_packs_lines_into_records_of_one_billing_increment(firehose: Any) -> None:
+    # GIVEN 40 small records (about 500 bytes a line) and a spy on the client
+    records = [lake_record(f"e{i:03d}") for i in range(40)]
+    calls = record_calls(firehose)
+    # WHEN they are put in one batch
+    assert FirehoseSink(STREAM, client=firehose).put_batch(records) == []
+    # THEN they travel as a few records of at most 5,000 bytes, each holding whole lines, in order
+    (sent,) = calls
+    assert len(sent) <= len(records) / 8
+    assert all(len(d) <= PACKED_RECORD_BYTES and d.endswith(b"\n") for d in sent)
+    assert b"".join(sent).decode().splitlines(keepends=True) == [r.to_json_line() for r in records]
+    # AND the lake receives exactly the lines, which parse back
+    assert [LakeRecord.from_json_line(line) for line in delivered_lines()] == records
+
+
+def test_pack_keeps_order_and_gives_a_long_line_its_own_record() -> None:
+    # GIVEN short lines around one longer than a packed record
+    lines = [b"a" * 2_000 + b"\n", b"b" * 2_000 + b"\n", b"c" * 6_000 + b"\n", b"d\n", b"e\n"]
+    # WHEN packed / THEN the lines keep their order, and each record knows its lines' positions
+    assert [(len(data), members) for data, members in pack(lines)] == [
+        (4_002, [0, 1]),
+        (6_001, [2]),
+        (4, [3, 4]),
+    ]
+
+
 # --- against Stubber: failures ------------------------------------------------------------------
 
 
+def test_aws_firehose_refused_packed_record_resends_every_line_in_it() -> None:
+    # GIVEN 12 small records packed into two Firehose records; Firehose refuses the second
+    records = [lake_record(f"e{i:02d}") for i in range(12)]
+    packed = pack([r.to_json_line().encode() for r in records])
+    assert len(packed) == 2
+    second = packed[1][1]
+    firehose = client("firehose")
+    with Stubber(firehose) as stub:
+        stub.add_response(
+            "put_record_batch",
+            answer({1}, 2),
+            {"DeliveryStreamName": STREAM, "Records": [{"Data": data} for data, _ in packed]},
+        )
+        stub.add_response(
+            "put_record_batch",
+            answer(set(), 1),
+            {"DeliveryStreamName": STREAM, "Records": [{"Data": packed[1][0]}]},
+        )
+        # WHEN the domain delivers them
+        report = deliver(FirehoseSink(STREAM, client=firehose), records, sleep=no_sleep)
+        stub.assert_no_pending_responses()
+    # THEN exactly the refused record's lines were sent again, and every record is delivered once
+    assert report.retried == len(second)
+    assert sorted(r.event_id for r in report.delivered) == [r.event_id for r in records]
+    assert report.failed == []
+
+
 def test_aws_firehose_partial_failure_resends_only_failed_records() -> None:
-    # GIVEN five records; the first call rejects positions 1 and 3, the second accepts the rest
-    records = [lake_record(f"e{i}") for i in range(5)]
+    # GIVEN five records, each a Firehose record of its own; the first call rejects positions 1 and 3,
+    # the second accepts the rest
+    records = [wide(f"e{i}") for i in range(5)]
     firehose = client("firehose")
     with Stubber(firehose) as stub:
         stub.add_response(
@@ -141,7 +203,7 @@ def test_aws_firehose_partial_failure_resends_only_failed_records() -> None:
 
 def test_aws_firehose_persistent_failure_returns_records_as_failed() -> None:
     # GIVEN a record Firehose keeps rejecting while its neighbours pass
-    records = [lake_record(f"e{i}") for i in range(3)]
+    records = [wide(f"e{i}") for i in range(3)]
     firehose = client("firehose")
     with Stubber(firehose) as stub:
         stub.add_response(

@@ -45,18 +45,31 @@ TRANSIENT_CODES = THROTTLING_CODES | {
 }
 
 
-def client_config(*, attempts: int = 3, connect_timeout: float = 1.0, read_timeout: float = 3.0) -> Config:
+def client_config(
+    *,
+    attempts: int = 3,
+    connect_timeout: float = 1.0,
+    read_timeout: float = 3.0,
+    validate_parameters: bool = True,
+) -> Config:
     """Botocore settings for a Lambda behind API Gateway: standard retries, short timeouts.
 
     ``standard`` rather than ``adaptive``: adaptive mode's client-side rate limiter lives in one
     process (one Lambda instance sees a sliver of the traffic) and may sleep for an unbounded time,
     which a latency-bound request cannot afford.
+
+    ``validate_parameters=False`` is for the ingestion hot path only: botocore's client-side walk of
+    every request through its model was 37% of the ingest handler's CPU (bench/ingest.py, AWS path),
+    and AWS validates the same request again on its side. What it would catch, the test suite
+    catches first: every call our code makes in the tests is checked against the full service model
+    (required and unknown members, types, lengths, patterns; tests/boto3_calls.py).
     """
     return Config(
         retries={"mode": "standard", "total_max_attempts": attempts},
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
         tcp_keepalive=True,
+        parameter_validation=validate_parameters,
     )
 
 

@@ -65,7 +65,10 @@ class DynamoCounterReader:
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = new_client("dynamodb", client_config(attempts=2, read_timeout=2.0))
+            # The ingest hot path's client: no client-side parameter walk (see ``client_config``).
+            self._client = new_client(
+                "dynamodb", client_config(attempts=2, read_timeout=2.0, validate_parameters=False)
+            )
         return self._client
 
     def _backoff(self, attempt: int) -> None:

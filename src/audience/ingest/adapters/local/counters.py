@@ -6,12 +6,12 @@ counted exactly once even when clients retry concurrently.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from audience.core.sqlite import SqliteDatabase
+from audience.ingest.adapters.local.claims import ClaimLog
 from audience.ingest.counters import (
     EVENT_TYPES,
     TOTAL_BUCKET,
@@ -26,7 +26,6 @@ from schemas.engagement import LakeRecord
 
 _COLUMNS = ", ".join(f'"{t}" INTEGER NOT NULL DEFAULT 0' for t in EVENT_TYPES)
 _SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS counted (event_id TEXT PRIMARY KEY, expires_at REAL NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS counters (
     content_id TEXT NOT NULL,
     bucket TEXT NOT NULL,
@@ -36,7 +35,6 @@ CREATE TABLE IF NOT EXISTS counters (
     updated_at REAL NOT NULL,
     PRIMARY KEY (content_id, bucket)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS counted_expiry ON counted (expires_at);
 """
 _SECONDS = len(EVENT_TYPES)
 _TYPE_LIST = ", ".join(f'"{t}"' for t in EVENT_TYPES)
@@ -48,12 +46,6 @@ _UPSERT = (
     + ", events = events + excluded.events, view_seconds = view_seconds + excluded.view_seconds, "
     "updated_at = excluded.updated_at"
 )
-# A claim succeeds if the id is new, or if its memory has expired (as DynamoDB's TTL would do).
-_CLAIM = (
-    "INSERT INTO counted (event_id, expires_at) SELECT value, ? FROM json_each(?) WHERE true "
-    "ON CONFLICT (event_id) DO UPDATE SET expires_at = excluded.expires_at WHERE counted.expires_at < ? "
-    "RETURNING event_id"
-)
 
 
 def _upsert_row(key: tuple[str, str], sums: list[float], now: float) -> tuple[object, ...]:
@@ -64,37 +56,26 @@ def _upsert_row(key: tuple[str, str], sums: list[float], now: float) -> tuple[ob
 class SqliteCounterStore:
     def __init__(self, path: Path, dedup_ttl_seconds: int, clock: Callable[[], float] = time.time) -> None:
         self.db = SqliteDatabase(path, _SCHEMA)
+        # A claim succeeds if the id is new, or if its memory has expired (as DynamoDB's TTL would do).
+        self.claims = ClaimLog(self.db, legacy=("counted", "event_id"))
         self.ttl = dedup_ttl_seconds
         self.clock = clock
 
     def known(self, event_ids: Sequence[str]) -> set[str]:
         if not event_ids:
             return set()
-        conn = self.db.connection()
-        now = self.clock()
-        found: set[str] = set()
-        ids = list(dict.fromkeys(event_ids))
-        for start in range(0, len(ids), 500):
-            part = ids[start : start + 500]
-            marks = ", ".join("?" for _ in part)
-            rows = conn.execute(
-                f"SELECT event_id FROM counted WHERE expires_at >= ? AND event_id IN ({marks})",
-                [now, *part],
-            )
-            found.update(r[0] for r in rows)
-        return found
+        return self.claims.known(event_ids, self.clock())
 
     def apply(self, records: Sequence[LakeRecord]) -> set[str]:
         if not records:
             return set()
         now = self.clock()
         unique = first_per_event_id(records)
-        ids = json.dumps([r.event_id for r in unique])
         # Summed before the write lock is taken: the service checked these ids a moment ago, so
         # normally every one is claimed and the sums stand; otherwise they are summed again.
         sums = bucket_sums(unique)
         with self.db.transaction() as conn:
-            claimed = {row[0] for row in conn.execute(_CLAIM, (now + self.ttl, ids, now)).fetchall()}
+            claimed = set(self.claims.claim(conn, [r.event_id for r in unique], now, self.ttl))
             if len(claimed) != len(unique):
                 sums = bucket_sums(r for r in unique if r.event_id in claimed)
             conn.executemany(_UPSERT, [_upsert_row(key, sums[key], now) for key in sorted(sums)])
@@ -149,13 +130,11 @@ class SqliteCounterStore:
         """Claim ids as counted without counting them (they reached the lake by a backfill)."""
         now = self.clock()
         with self.db.transaction() as conn:
-            for start in range(0, len(event_ids), 10_000):
-                ids = json.dumps(list(event_ids[start : start + 10_000]))
-                conn.execute(_CLAIM, (now + self.ttl, ids, now)).fetchall()
+            self.claims.claim(conn, event_ids, now, self.ttl)
 
     def expire(self) -> int:
         with self.db.transaction() as conn:
-            return conn.execute("DELETE FROM counted WHERE expires_at < ?", (self.clock(),)).rowcount
+            return self.claims.expire(conn, self.clock())
 
     def _row(self, row: Sequence[object]) -> tuple[str, dict[str, int], float]:
         counts = {t: int(row[1 + i]) for i, t in enumerate(EVENT_TYPES)}  # type: ignore[call-overload]

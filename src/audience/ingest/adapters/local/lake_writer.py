@@ -216,7 +216,7 @@ class LakeWriter:
 
     def expire_ids(self) -> int:
         with self.spool.db.transaction() as conn:
-            return conn.execute("DELETE FROM delivered_ids WHERE expires_at < ?", (self.clock(),)).rowcount
+            return self.spool.claims.expire(conn, self.clock())
 
     def start(self, interval: float | None = None) -> None:
         """Recover, then flush in the background as Firehose does on its buffer interval; after

@@ -8,13 +8,13 @@ importable from here as before.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from audience.core.sqlite import SqliteDatabase
+from audience.ingest.adapters.local.claims import ClaimLog
 from audience.ingest.adapters.local.lake_format import EVENTS_PREFIX, arrow_type, lake_schema, partition_of
 from audience.ingest.adapters.local.lake_writer import (
     FlushReport,
@@ -48,20 +48,12 @@ CREATE TABLE IF NOT EXISTS spool (
     received_at REAL NOT NULL,
     line TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS delivered_ids (event_id TEXT PRIMARY KEY, expires_at REAL NOT NULL) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS delivered_ids_expiry ON delivered_ids (expires_at);
 CREATE TABLE IF NOT EXISTS deliveries (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     first_seq INTEGER NOT NULL,
     last_seq INTEGER NOT NULL
 );
 """
-# One statement claims a whole batch: new ids, or ids whose memory expired, come back from RETURNING.
-_CLAIM = (
-    "INSERT INTO delivered_ids (event_id, expires_at) SELECT value, ? FROM json_each(?) WHERE true "
-    "ON CONFLICT (event_id) DO UPDATE SET expires_at = excluded.expires_at WHERE delivered_ids.expires_at < ? "
-    "RETURNING event_id"
-)
 
 
 class LocalSpool:
@@ -85,6 +77,7 @@ class LocalSpool:
             busy_timeout_seconds=busy_timeout_seconds,
             commit_delay_seconds=commit_delay_seconds,
         )
+        self.claims = ClaimLog(self.db, legacy=("delivered_ids", "event_id"))
         self.ttl = dedup_ttl_seconds
         self.clock = clock
 
@@ -92,8 +85,8 @@ class LocalSpool:
         now = self.clock()
         try:
             with self.db.transaction() as conn:
-                ids = json.dumps([r.event_id for r in records])
-                claimed = {row[0] for row in conn.execute(_CLAIM, (now + self.ttl, ids, now)).fetchall()}
+                unique = first_per_event_id(records)
+                claimed = set(self.claims.claim(conn, [r.event_id for r in unique], now, self.ttl))
                 partitions: dict[object, str] = {}  # a request's records share their ingested_at
                 rows = [
                     (
@@ -102,7 +95,7 @@ class LocalSpool:
                         now,
                         r.to_json_line(),
                     )
-                    for r in first_per_event_id(records)
+                    for r in unique
                     if r.event_id in claimed
                 ]
                 conn.executemany("INSERT INTO spool (partition, received_at, line) VALUES (?, ?, ?)", rows)
