@@ -172,6 +172,11 @@ class GlueJobHost:
         self.start()
         return self
 
+    @property
+    def pid(self) -> int | None:
+        """The child's process id while it runs (its JVM is a descendant): for measuring its CPU."""
+        return None if self._proc is None else self._proc.pid
+
     def __exit__(
         self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
     ) -> None:
