@@ -4,10 +4,15 @@ For each lake size, the user x content job runs on local Spark (`local[*]`, in t
 host the runner uses: one child process, one warm session, the scripts started as Glue starts them) and the same features are computed by one DuckDB query (``bench/duckdb_peer.py``),
 both writing Parquet. The two outputs are compared row by row (every column), so the peer is
 known to compute the same thing. The user and content jobs are timed too.
+
+Besides wall time, each side's CPU time is taken (the job host's process tree, the JVM included,
+from ``/proc``; DuckDB's threads in this process): on a shared machine the CPU ratio moves far less
+than the wall-time ratio, since both sides wait for the same busy cores.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -49,6 +54,29 @@ def mismatches(spark_dir: Path, duck_file: Path) -> tuple[int, int]:
     return int(rows[0]), int(differ[0])
 
 
+def tree_cpu_seconds(root: int | None) -> float | None:
+    """User + system CPU seconds used so far by ``root`` and its live descendants (Linux ``/proc``)."""
+    proc = Path("/proc")
+    if root is None or not proc.is_dir():
+        return None
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        fields = text[text.rindex(")") + 2 :].split()  # from the state on: ppid, ..., utime, stime
+        pid = int(stat.parent.name)
+        parents[pid], ticks[pid] = int(fields[1]), int(fields[11]) + int(fields[12])
+    tree, grew = {root}, True
+    while grew:
+        children = {pid for pid, parent in parents.items() if parent in tree} - tree
+        grew = bool(children)
+        tree |= children
+    return sum(ticks.get(pid, 0) for pid in tree) / os.sysconf("SC_CLK_TCK")
+
+
 def run(sizes: tuple[int, ...] = (1_000_000, 4_000_000), progress: Any = print) -> dict[str, Any]:
     results: dict[str, Any] = {"as_of": AS_OF.isoformat(), "sizes": {}}
     with glue_host() as host:
@@ -58,16 +86,30 @@ def run(sizes: tuple[int, ...] = (1_000_000, 4_000_000), progress: Any = print) 
             progress(f"building a lake of {size:,} events (cached after the first run)")
             lake = build_lake(size, as_of=AS_OF)
             timings: dict[str, float] = {}
-            for report in run_features(lake, as_of=AS_OF, runner=host, progress=lambda _: None):
+            cpu_before = tree_cpu_seconds(host.pid)
+            for report in run_features(
+                lake, as_of=AS_OF, runner=host, progress=lambda _: None, jobs=("user_content_features",)
+            ):
+                timings[report.job] = report.seconds
+            cpu_after = tree_cpu_seconds(host.pid)
+            for report in run_features(
+                lake,
+                as_of=AS_OF,
+                runner=host,
+                progress=lambda _: None,
+                jobs=("user_features", "content_features"),
+            ):
                 timings[report.job] = report.seconds
             spark_out = lake / "features" / "user_content_features" / f"as_of={AS_OF.isoformat()}"
 
             out = Path(tempfile.mkdtemp(prefix="bench-duckdb-"))
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             user_content_features(lake, REFERENCE_DIR / "users.csv", AS_OF).write_parquet(
                 str(out / "part.parquet")
             )
             duck_seconds = time.perf_counter() - started
+            duck_cpu = time.process_time() - cpu_started
+            spark_cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
             rows, differ = mismatches(spark_out, out / "part.parquet")
             shutil.rmtree(out, ignore_errors=True)
 
@@ -79,6 +121,9 @@ def run(sizes: tuple[int, ...] = (1_000_000, 4_000_000), progress: Any = print) 
                 "duckdb_user_content_s": duck_seconds,
                 "duckdb_user_content_events_per_s": size / duck_seconds,
                 "spark_vs_duckdb": timings["user_content_features"] / duck_seconds,
+                "spark_user_content_cpu_s": spark_cpu,
+                "duckdb_user_content_cpu_s": duck_cpu,
+                "spark_vs_duckdb_cpu": None if spark_cpu is None else spark_cpu / duck_cpu,
                 "rows": rows,
                 "rows_differing": differ,
             }

@@ -31,16 +31,17 @@ def main(
         raw, _ = io.read_events(session.spark, params.lake_path, window.arrival_days())
         users = io.read_users(session.spark, params.reference_path)
 
+        # One pass over the events: the input checks are tallied in the features' own grouping, so
+        # the deduplicated events are neither persisted nor aggregated a second time.
         events = transforms.between(transforms.deduplicate(transforms.flatten(raw)), window.start, window.end)
-        events = keep(events)
         local = transforms.with_local_time(events, users)
-        outputs = {
-            JOB: transforms.user_content_features(local, reference_time=window.end, weights=params.weights)
-        }
+        features = transforms.user_content_features(
+            local, reference_time=window.end, weights=params.weights, tallies=quality.input_tallies()
+        )
 
-        outputs = {name: keep(df) for name, df in outputs.items()}
-        rows = quality.check_outputs(outputs, events, {"users.csv": (users, "user_id")})
-        io.write_tables(outputs, params.table_path)
+        outputs = {JOB: keep(features)}
+        rows = quality.check_outputs(outputs, JOB, {"users.csv": (users, "user_id")})
+        io.write_tables({JOB: quality.contract_columns(outputs[JOB], JOB)}, params.table_path)
         return rows
 
 

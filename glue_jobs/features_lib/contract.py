@@ -8,6 +8,7 @@ the ``schemas`` package (and pydantic) is not shipped to Glue.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -71,13 +72,14 @@ def lake_ddl() -> str:
 _WIDENING = {("int", "bigint"), ("int", "double"), ("bigint", "double"), ("float", "double")}
 
 
-def conform(df: DataFrame, contract: TableContract) -> DataFrame:
-    """Select the contract's columns in its order and types.
+def conform(df: DataFrame, contract: TableContract, extra: Sequence[str] = ()) -> DataFrame:
+    """Select the contract's columns in its order and types, then the ``extra`` ones as they are.
 
+    ``extra`` are columns a caller asked to carry along (a check's tallies), never part of the table.
     A missing or extra column, or a type that is not the contract's (other than a lossless widening such
     as int to bigint, or an untyped null), is a bug in the transformation and raises ``ValueError``.
     """
-    produced, expected = set(df.columns), set(contract.names)
+    produced, expected = set(df.columns), set(contract.names) | set(extra)
     if produced != expected:
         raise ValueError(
             f"{contract.name}: columns differ from feature_tables.json; "
@@ -90,4 +92,4 @@ def conform(df: DataFrame, contract: TableContract) -> DataFrame:
         if have != glue_type and have != "void" and (have, glue_type) not in _WIDENING:
             raise ValueError(f"{contract.name}.{name}: produced {have}, feature_tables.json says {glue_type}")
         columns.append(F.col(f"`{name}`").cast(glue_type).alias(name))
-    return df.select(*columns)
+    return df.select(*columns, *[F.col(f"`{name}`") for name in extra])

@@ -17,6 +17,7 @@ Definitions (also in ``glue_jobs/README.md``):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
 from pyspark.sql import Column, DataFrame, Window
@@ -151,8 +152,19 @@ def _sorted_map(key: str, value: str) -> Column:
 # --- user x content -------------------------------------------------------------------------------
 
 
-def user_content_features(events: DataFrame, *, reference_time: datetime, weights: Weights) -> DataFrame:
-    """One row per (user, content) of the window's events (deduplicated, with local time)."""
+def user_content_features(
+    events: DataFrame,
+    *,
+    reference_time: datetime,
+    weights: Weights,
+    tallies: Mapping[str, Column] | None = None,
+) -> DataFrame:
+    """One row per (user, content) of the window's events (deduplicated, with local time).
+
+    ``tallies`` (name to aggregate expression) are computed in the same grouping and carried after the
+    table's columns: the job's input checks (``quality.input_tallies``) ride on this pass.
+    """
+    extra = dict(tallies or {})
     grouped = events.groupBy("user_id", "content_id").agg(
         *_type_counts(),
         _avg_of_views("view_duration").alias("avg_view_duration"),
@@ -161,6 +173,7 @@ def user_content_features(events: DataFrame, *, reference_time: datetime, weight
         F.max("event_timestamp").alias("last_interaction_at"),
         _weekend_share(),
         *_hour_counts(),
+        *[column.alias(name) for name, column in extra.items()],
     )
     result = grouped.select(
         "*",
@@ -168,7 +181,7 @@ def user_content_features(events: DataFrame, *, reference_time: datetime, weight
         _engagement_score(weights),
         _dominant_hour_bucket(),
     ).drop(*[f"_hour_{b}" for b in HOUR_BUCKETS])
-    return conform(result, table("user_content_features"))
+    return conform(result, table("user_content_features"), extra=list(extra))
 
 
 # --- user -----------------------------------------------------------------------------------------
