@@ -151,7 +151,8 @@ deploy: build ## sam deploy (CONFIG_ENV=prod for production), then upload the Gl
 	$(MAKE) --no-print-directory models-upload
 
 bench: setup ## Run the benchmarks and print ratios against same-run baselines
-	$(PY) -m bench
+	@# The handlers under measurement log a line per request at INFO; the tables are the output.
+	POWERTOOLS_LOG_LEVEL=$${POWERTOOLS_LOG_LEVEL:-WARNING} $(PY) -m bench
 
 clean: ## Remove local state and build output (keeps .venv)
 	rm -rf .audience .aws-sam
