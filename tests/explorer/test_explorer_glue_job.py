@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import io
-import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -95,15 +94,11 @@ def test_explorer_glue_job_reads_and_writes_s3(tmp_path: Path, monkeypatch: pyte
 
 def test_explorer_glue_library_zip_holds_the_job_code_and_nothing_local(tmp_path: Path) -> None:
     # GIVEN the packager of the job's --extra-py-files
-    import importlib.util
     import zipfile
 
-    spec = importlib.util.spec_from_file_location("audience_packager", ROOT / "scripts" / "package.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    artefact = module.ARTEFACTS["explorer_lib"]
+    from packager_kit import packager
+
+    artefact = packager().ARTEFACTS["explorer_lib"]
     # WHEN it builds the zip twice
     first = artefact.build(tmp_path / "a.zip").read_bytes()
     names = zipfile.ZipFile(tmp_path / "a.zip").namelist()

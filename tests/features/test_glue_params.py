@@ -3,7 +3,6 @@ No Spark session: these run in milliseconds."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -11,9 +10,9 @@ import types
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from packager_kit import packager
 
 from glue_jobs.features_lib import contract, transforms
 from glue_jobs.features_lib.params import COMMON, WEIGHTS, JobParams, Window, parse_job_args
@@ -161,19 +160,9 @@ def test_glue_contract_read_by_the_library_is_the_derived_document() -> None:
         assert contract.table(name).required == frozenset(entry["required"])
 
 
-def _packager() -> ModuleType:
-    """scripts/package.py (the one packager), imported from its path (scripts/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("audience_packager", ROOT / "scripts" / "package.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("audience_packager", module)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_glue_package_zip_imports_the_library_and_its_contract_alone(tmp_path: Path) -> None:
     # GIVEN the zip built twice
-    (features_lib,) = _packager().select(["features_lib"])
+    (features_lib,) = packager().select(["features_lib"])
     first = features_lib.build(tmp_path / "a" / "features_lib.zip")
     second = features_lib.build(tmp_path / "b" / "features_lib.zip")
 

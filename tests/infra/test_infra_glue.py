@@ -15,9 +15,7 @@ import re
 import subprocess
 import sys
 import tomllib
-from functools import cache
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -32,6 +30,7 @@ from infra_testkit import (
     template,
     template_files,
 )
+from packager_kit import packager
 
 from schemas.lake_tables import LAKE_TABLES
 
@@ -114,17 +113,6 @@ def template_feature_tables() -> dict[str, dict[str, Any]]:
         if sub_text(table["StorageDescriptor"]["Location"]).startswith("s3://${LakeBucket}/features/"):
             tables[table["Name"]] = table
     return tables
-
-
-@cache
-def packager() -> ModuleType:
-    """scripts/package.py, imported from its path (scripts/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("audience_packager", ROOT / "scripts" / "package.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses and the like look their module up
-    spec.loader.exec_module(module)
-    return module
 
 
 def role_statements() -> dict[str, dict[str, Any]]:

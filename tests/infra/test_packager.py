@@ -8,32 +8,20 @@ same order with the same bytes.
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import subprocess
 import sys
 import tomllib
 import zipfile
-from functools import cache
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from packager_kit import packager
 
 ROOT = Path(__file__).resolve().parents[2]
 RETIRED_AT = "a75698c915441ed870975c87dd62c3bf090e86cc"
 """The last commit holding scripts/package_{glue,explorer,influencers}.py."""
-
-
-@cache
-def packager() -> ModuleType:
-    """scripts/package.py, imported from its path (scripts/ is not a package)."""
-    spec = importlib.util.spec_from_file_location("audience_packager", ROOT / "scripts" / "package.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
 
 
 def retired(name: str, folder: str = "scripts") -> ModuleType:

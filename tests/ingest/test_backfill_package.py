@@ -12,18 +12,10 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
+
+from packager_kit import packager
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _packager() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("audience_packager", ROOT / "scripts" / "package.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("audience_packager", module)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _glue_modules(into: Path) -> Path:
@@ -46,7 +38,7 @@ def _glue_modules(into: Path) -> Path:
 
 def test_backfill_zip_imports_the_validation_function_alone(tmp_path: Path) -> None:
     # GIVEN the backfill job's zip, as Glue receives it, and only the modules the job declares
-    (artefact,) = _packager().select(["backfill_lib"])
+    (artefact,) = packager().select(["backfill_lib"])
     archive = artefact.build(tmp_path / "backfill_lib.zip")
     modules = _glue_modules(tmp_path / "glue-modules")
     # WHEN an isolated interpreter (no site, no checkout) imports what glue_jobs/backfill.py imports
