@@ -55,14 +55,65 @@ def lake_ids(lake: Path) -> list[str]:
 # --- spool and lake writer ------------------------------------------------------------------------
 
 
-def test_spool_deduplicates_by_event_id(tmp_path: Path) -> None:
-    # GIVEN a spool that received a batch
+def test_the_lake_holds_each_event_id_once(tmp_path: Path) -> None:
+    # GIVEN a spool that received a batch, then the same records and one new one again
     spool = LocalSpool(tmp_path / "spool.db", dedup_ttl_seconds=3600)
     assert spool.put_batch(records(3)) == []
-    # WHEN the same records and one new one arrive again
     assert spool.put_batch(records(4)) == []
-    # THEN only the new one is added
-    assert spool.pending() == 4
+    assert spool.pending() == 7  # the request path only appends
+    # WHEN they are delivered, and the same records are delivered once more later
+    writer = LakeWriter(spool, tmp_path / "lake")
+    assert writer.flush(force=True).rows == 4
+    spool.put_batch(records(2, start=3))
+    assert writer.flush(force=True).rows == 1
+    # THEN the lake has each id once, and the records left out are gone from the spool
+    assert sorted(lake_ids(tmp_path / "lake")) == ["e0", "e1", "e2", "e3", "e4"]
+    assert spool.pending() == 0
+
+
+def test_a_duplicate_within_a_delivery_keeps_its_first_occurrence(tmp_path: Path) -> None:
+    # GIVEN the same id spooled twice with different content, in one delivery
+    spool = LocalSpool(tmp_path / "spool.db", dedup_ttl_seconds=3600)
+    spool.put_batch(records(1, content="c-first"))
+    spool.put_batch(records(1, content="c-second") + records(1, start=1))
+    # WHEN delivered
+    LakeWriter(spool, tmp_path / "lake").flush(force=True)
+    # THEN the first one spooled is the one in the lake
+    rows = duckdb.sql(
+        f"SELECT event_id, content_id FROM read_parquet('{tmp_path}/lake/{EVENTS_PREFIX}/**/*.parquet') "
+        "ORDER BY event_id"
+    ).fetchall()
+    assert rows == [("e0", "c-first"), ("e1", "c-1")]
+
+
+def test_rows_spooled_by_the_earlier_layout_are_delivered_whole(tmp_path: Path) -> None:
+    # GIVEN a spool written by the earlier layout: a row a record, deduplicated (and claimed) when spooled
+    import sqlite3
+
+    conn = sqlite3.connect(tmp_path / "spool.db")
+    conn.executescript(
+        "CREATE TABLE spool (seq INTEGER PRIMARY KEY AUTOINCREMENT, partition TEXT NOT NULL, "
+        "received_at REAL NOT NULL, line TEXT NOT NULL);"
+        "CREATE TABLE deliveries (id INTEGER PRIMARY KEY AUTOINCREMENT, first_seq INTEGER NOT NULL, "
+        "last_seq INTEGER NOT NULL);"
+        "CREATE TABLE claims (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, expires_at REAL NOT NULL);"
+    )
+    old = records(2)
+    for r in old:
+        conn.execute(
+            "INSERT INTO spool (partition, received_at, line) VALUES (?, 0, ?)",
+            ("year=2026/month=11/day=21", r.to_json_line()),
+        )
+        conn.execute("INSERT INTO claims (id, expires_at) VALUES (?, 9e12)", (r.event_id,))
+    conn.commit()
+    conn.close()
+    # WHEN the new code opens it, spools one of them again and a new record, and delivers
+    spool = LocalSpool(tmp_path / "spool.db", dedup_ttl_seconds=3600)
+    assert spool.pending() == 2
+    spool.put_batch(records(2, start=1))
+    LakeWriter(spool, tmp_path / "lake").flush(force=True)
+    # THEN the old rows are delivered, and the repeat of an id they had claimed is left out
+    assert sorted(lake_ids(tmp_path / "lake")) == ["e0", "e1", "e2"]
 
 
 def test_writer_writes_hive_partitions_with_the_glue_schema(tmp_path: Path) -> None:
@@ -95,9 +146,10 @@ def test_writer_flushes_by_size_or_age_like_firehose_buffers(tmp_path: Path) -> 
     spool.put_batch(records(3))
     # WHEN neither limit is reached THEN nothing is written
     assert writer.flush().rows == 0
-    # WHEN the buffer fills THEN a full buffer is written and the rest waits
+    # WHEN the buffer fills THEN a full buffer is written (whole requests) and the rest waits
     spool.put_batch(records(4, start=3))
-    assert writer.flush().rows == 5 and spool.pending() == 2
+    spool.put_batch(records(2, start=7))
+    assert writer.flush().rows == 7 and spool.pending() == 2
     # WHEN the oldest record is older than the interval THEN it is written
     clock.now += 61
     assert writer.flush().rows == 2 and spool.pending() == 0
@@ -108,13 +160,12 @@ def test_writer_recovers_interrupted_delivery_exactly_once(tmp_path: Path) -> No
     spool = LocalSpool(tmp_path / "spool.db", dedup_ttl_seconds=3600)
     spool.put_batch(records(4))
     writer = LakeWriter(spool, tmp_path / "lake")
-    with spool.db.transaction() as tx:
-        tx.execute("INSERT INTO deliveries (first_seq, last_seq) VALUES (1, 4)")
-    writer._write_range(1, 4)
-    # AND a delivery that was recorded but crashed before writing anything
-    spool.put_batch(records(2, start=4))
-    with spool.db.transaction() as tx:
-        tx.execute("INSERT INTO deliveries (first_seq, last_seq) VALUES (5, 6)")
+    claimed = writer._claim_next(force=True)
+    assert claimed is not None
+    writer._write_range(*claimed[1:])
+    # AND a delivery that was recorded, leaving out a duplicate, but crashed before writing anything
+    spool.put_batch(records(2, start=4) + records(1, start=2))
+    assert writer._claim_next(force=True) is not None
     # WHEN a new writer starts (as after a restart) and flushes
     restarted = LakeWriter(LocalSpool(tmp_path / "spool.db", dedup_ttl_seconds=3600), tmp_path / "lake")
     restarted.flush(force=True)

@@ -3,15 +3,19 @@ under ``lake/<table>/year=YYYY/month=MM/day=DD/`` by size or age like Firehose's
 and everything on shutdown, within a deadline.
 
 Exactly-once delivery into the lake: a delivery is first recorded as the range of spool sequence
-numbers it covers, then its files are written atomically under names derived from that range, and
-only then are the rows and the record removed in one transaction. After a crash, an unfinished
-delivery is simply written again: same rows, same file names, atomically replaced.
+numbers it covers, together with the records it leaves out as duplicates (their ``event_id`` was
+delivered before, within the TTL, or comes earlier in the range), the ids claimed in the same
+transaction. Then its files are written atomically under names derived from that range, and only
+then are the rows and the record removed in one transaction. After a crash, an unfinished delivery
+is simply written again: same rows, same records left out, same file names, atomically replaced.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import sqlite3
 import threading
 import time
 import uuid
@@ -105,7 +109,7 @@ class LakeWriter:
 
     @property
     def delivered(self) -> FlushReport:
-        """Everything this writer has delivered (rows removed from the spool, their files)."""
+        """Everything this writer has delivered (records written to the lake, their files)."""
         with self._totals_lock:
             return FlushReport(self._totals.files, self._totals.rows)
 
@@ -113,35 +117,49 @@ class LakeWriter:
         if self._deadline is not None and time.monotonic() >= self._deadline:
             raise Interrupted
 
-    def _write_range(self, first: int, last: int) -> int:
+    def _write_range(self, first: int, last: int, skip: str | None = None) -> tuple[int, int]:
+        """Write the range's records, less ``skip`` (its delivery's duplicates); (files, records)."""
+        left_out: dict[int, set[int]] = defaultdict(set)
+        for seq, index in json.loads(skip) if skip else ():
+            left_out[seq].add(index)
         rows = self.spool.db.connection().execute(
-            "SELECT partition, line FROM spool WHERE seq BETWEEN ? AND ? ORDER BY seq", (first, last)
+            "SELECT seq, partition, line FROM spool WHERE seq BETWEEN ? AND ? ORDER BY seq", (first, last)
         )
         by_partition: dict[str, list[str]] = defaultdict(list)
-        for partition, line in rows:
-            by_partition[partition].append(line)
-        for partition, lines in sorted(by_partition.items()):
+        records = 0
+        for seq, partition, text in rows:
+            if seq in left_out:
+                drop = left_out[seq]
+                lines = [line + "\n" for i, line in enumerate(text.split("\n")[:-1]) if i not in drop]
+                by_partition[partition].extend(lines)
+                records += len(lines)
+            else:
+                by_partition[partition].append(text)
+                records += text.count("\n")
+        for partition, texts in sorted(by_partition.items()):
             self._check()
+            if not texts:
+                continue
             # Arrow's JSON reader parses the very lines Firehose would receive, against the Glue
             # table's schema (an unknown field is an error, as in Firehose's conversion), in C++.
             table = pj.read_json(
-                BytesIO("".join(lines).encode()),
+                BytesIO("".join(texts).encode()),
                 parse_options=pj.ParseOptions(explicit_schema=self.schema, unexpected_field_behavior="error"),
             )
             buffer = BytesIO()
             pq.write_table(table, buffer, compression="snappy")
             name = f"part-{first:012d}-{last:012d}.parquet"
             atomic_write(self.lake_dir / self.prefix / partition / name, buffer.getvalue(), self.fsync)
-        return len(by_partition)
+        return sum(1 for texts in by_partition.values() if texts), records
 
-    def _finish(self, delivery_id: int, first: int, last: int, files: int) -> int:
+    def _finish(self, delivery_id: int, first: int, last: int, files: int, records: int) -> int:
         with self.spool.db.transaction() as conn:
-            rows = conn.execute("DELETE FROM spool WHERE seq BETWEEN ? AND ?", (first, last)).rowcount
+            conn.execute("DELETE FROM spool WHERE seq BETWEEN ? AND ?", (first, last))
             conn.execute("DELETE FROM deliveries WHERE id = ?", (delivery_id,))
         with self._totals_lock:
-            self._totals.rows += rows
+            self._totals.rows += records
             self._totals.files += files
-        return rows
+        return records
 
     def sweep(self) -> int:
         """Remove temp files a killed writer left (only the lock-holding writer runs this)."""
@@ -152,10 +170,13 @@ class LakeWriter:
         return swept
 
     def unfinished(self) -> int:
-        """Rows of deliveries a crash interrupted, which the next recovery writes again."""
+        """Records of deliveries a crash interrupted, which the next recovery writes again."""
         (rows,) = (
             self.spool.db.connection()
-            .execute("SELECT count(*) FROM spool JOIN deliveries ON seq BETWEEN first_seq AND last_seq")
+            .execute(
+                "SELECT coalesce(sum(events), 0) FROM spool "
+                "JOIN deliveries ON seq BETWEEN first_seq AND last_seq"
+            )
             .fetchone()
         )
         return int(rows)
@@ -164,30 +185,65 @@ class LakeWriter:
         """Finish deliveries a crash interrupted (their rows are still in the spool)."""
         report = FlushReport()
         unfinished = (
-            self.spool.db.connection().execute("SELECT id, first_seq, last_seq FROM deliveries").fetchall()
+            self.spool.db.connection()
+            .execute("SELECT id, first_seq, last_seq, skip FROM deliveries")
+            .fetchall()
         )
-        for delivery_id, first, last in unfinished:
-            files = self._write_range(first, last)
+        for delivery_id, first, last, skip in unfinished:
+            files, records = self._write_range(first, last, skip)
             report.files += files
-            report.rows += self._finish(delivery_id, first, last, files)
+            report.rows += self._finish(delivery_id, first, last, files, records)
         return report
 
-    def _claim_next(self, force: bool) -> tuple[int, int, int, int] | None:
+    def _claim_next(self, force: bool) -> tuple[int, int, int, str | None] | None:
         """Pick the next range and record it as a delivery in one transaction, never overlapping
-        a range already recorded (a second writer must not deliver the same rows twice)."""
+        a range already recorded (a second writer must not deliver the same rows twice).
+
+        A range is whole spool rows, oldest first, up to the first that brings it to
+        ``buffer_records`` records. Its ids are claimed in the same transaction; the records whose id
+        was claimed before, or comes earlier in the range, are recorded as left out."""
         with self.spool.db.transaction() as tx:
-            first, last, oldest, count = tx.execute(
-                "SELECT min(seq), max(seq), min(received_at), count(*) FROM (SELECT seq, received_at FROM spool "
-                "WHERE seq > coalesce((SELECT max(last_seq) FROM deliveries), 0) ORDER BY seq LIMIT ?)",
+            rows = tx.execute(
+                "SELECT seq, received_at, events, ids FROM spool "
+                "WHERE seq > coalesce((SELECT max(last_seq) FROM deliveries), 0) ORDER BY seq LIMIT ?",
                 (self.buffer_records,),
-            ).fetchone()
-            if not count:
+            ).fetchall()
+            taken, count = [], 0
+            for row in rows:
+                taken.append(row)
+                count += row[2]
+                if count >= self.buffer_records:
+                    break
+            if not taken:
                 return None
+            oldest = min(row[1] for row in taken)
             due = count >= self.buffer_records or self.clock() - oldest >= self.buffer_seconds
             if not (force or due):
                 return None
-            cursor = tx.execute("INSERT INTO deliveries (first_seq, last_seq) VALUES (?, ?)", (first, last))
-            return int(cursor.lastrowid or 0), int(first), int(last), int(count)
+            skip = self._duplicates(tx, [(row[0], row[3]) for row in taken])
+            first, last = taken[0][0], taken[-1][0]
+            cursor = tx.execute(
+                "INSERT INTO deliveries (first_seq, last_seq, skip) VALUES (?, ?, ?)", (first, last, skip)
+            )
+            return int(cursor.lastrowid or 0), int(first), int(last), skip
+
+    def _duplicates(self, tx: sqlite3.Connection, rows: list[tuple[int, str | None]]) -> str | None:
+        """Claim the ids of ``rows`` (seq, ids) in ``tx``; the [seq, index] pairs of the duplicates, as
+        JSON, or ``None``. Rows of the earlier layout (no ids) were deduplicated when spooled."""
+        positions: list[tuple[int, int, str]] = []
+        for seq, ids in rows:
+            if ids is not None:
+                positions.extend((seq, index, key) for index, key in enumerate(json.loads(ids)))
+        claimed = set(
+            self.spool.claims.claim(tx, [key for _, _, key in positions], self.spool.clock(), self.spool.ttl)
+        )
+        skip = []
+        for seq, index, key in positions:
+            if key in claimed:
+                claimed.discard(key)  # the first occurrence is delivered, any later one is left out
+            else:
+                skip.append([seq, index])
+        return json.dumps(skip) if skip else None
 
     def flush(self, *, force: bool = False, timeout: float | None = None) -> FlushReport:
         """Deliver buffered records: all of them if ``force``, else full buffers and expired ones.
@@ -206,10 +262,10 @@ class LakeWriter:
                 claimed = self._claim_next(force)
                 if claimed is None:
                     break
-                delivery_id, first, last, _ = claimed
-                files = self._write_range(first, last)
+                delivery_id, first, last, skip = claimed
+                files, records = self._write_range(first, last, skip)
                 report.files += files
-                report.rows += self._finish(delivery_id, first, last, files)
+                report.rows += self._finish(delivery_id, first, last, files, records)
         finally:
             self._flush_lock.release()
         return report

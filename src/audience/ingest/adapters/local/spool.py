@@ -1,13 +1,16 @@
 """The local Firehose's durable side: a SQLite spool in front of the Hive-partitioned Parquet lake.
 
-``LocalSpool.put_batch`` commits records (fsynced, WAL) before the API answers, so an acknowledged
-event survives a SIGKILL; :class:`~audience.ingest.adapters.local.lake_writer.LakeWriter` delivers
-them into the lake exactly once. The lake's format and the writer live in their own modules and are
-importable from here as before.
+``LocalSpool.put_batch`` commits a request's records (fsynced, WAL) before the API answers, so an
+acknowledged event survives a SIGKILL; :class:`~audience.ingest.adapters.local.lake_writer.LakeWriter`
+delivers them into the lake exactly once. As Firehose does, the request path only appends: one row
+per request and partition (its lines, and its ids as a JSON array); deduplication by ``event_id``
+is the writer's, when it records a delivery. The lake's format and the writer live in their own
+modules and are importable from here as before.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -41,6 +44,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+# ``line``: one or more JSON lines, each ending in a newline. ``ids``: their ``event_id`` in order, as a
+# JSON array; NULL on rows of the earlier layout (one line a row), deduplicated when spooled.
+# ``skip`` (deliveries): the [seq, line index] pairs the writer leaves out as duplicates; NULL: none.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS spool (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -54,11 +60,17 @@ CREATE TABLE IF NOT EXISTS deliveries (
     last_seq INTEGER NOT NULL
 );
 """
+_COLUMNS_ADDED = (
+    ("spool", "ids", "TEXT"),
+    ("spool", "events", "INTEGER NOT NULL DEFAULT 1"),
+    ("deliveries", "skip", "TEXT"),
+)
 
 
 class LocalSpool:
-    """Implements :class:`~audience.ingest.ports.EventSink`; deduplicates by ``event_id`` so the local lake
-    holds each event once (Firehose is at-least-once; the feature jobs deduplicate either way)."""
+    """Implements :class:`~audience.ingest.ports.EventSink`. Its writer deduplicates by ``event_id``, so
+    the local lake holds each event once (Firehose is at-least-once; the feature jobs deduplicate
+    either way)."""
 
     limits = SinkLimits()
 
@@ -77,35 +89,43 @@ class LocalSpool:
             busy_timeout_seconds=busy_timeout_seconds,
             commit_delay_seconds=commit_delay_seconds,
         )
+        with self.db.transaction() as conn:
+            for table, column, kind in _COLUMNS_ADDED:
+                if column not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        # The ids delivered into the lake, claimed by the writer (a row of the earlier layout was
+        # claimed when spooled).
         self.claims = ClaimLog(self.db, legacy=("delivered_ids", "event_id"))
         self.ttl = dedup_ttl_seconds
         self.clock = clock
 
     def put_batch(self, records: Sequence[LakeRow]) -> list[int]:
         now = self.clock()
+        by_partition: dict[str, tuple[list[str], list[str]]] = {}
+        partitions: dict[object, str] = {}  # a request's records share their ingested_at
+        for r in first_per_event_id(records):
+            partition = partitions.get(r.ingested_at) or partitions.setdefault(r.ingested_at, partition_of(r))
+            lines, ids = by_partition.get(partition) or by_partition.setdefault(partition, ([], []))
+            lines.append(r.to_json_line())
+            ids.append(r.event_id)
+        rows = [
+            (partition, now, "".join(lines), json.dumps(ids, ensure_ascii=False), len(ids))
+            for partition, (lines, ids) in by_partition.items()
+        ]
         try:
             with self.db.transaction() as conn:
-                unique = first_per_event_id(records)
-                claimed = set(self.claims.claim(conn, [r.event_id for r in unique], now, self.ttl))
-                partitions: dict[object, str] = {}  # a request's records share their ingested_at
-                rows = [
-                    (
-                        partitions.get(r.ingested_at)
-                        or partitions.setdefault(r.ingested_at, partition_of(r)),
-                        now,
-                        r.to_json_line(),
-                    )
-                    for r in unique
-                    if r.event_id in claimed
-                ]
-                conn.executemany("INSERT INTO spool (partition, received_at, line) VALUES (?, ?, ?)", rows)
+                conn.executemany(
+                    "INSERT INTO spool (partition, received_at, line, ids, events) VALUES (?, ?, ?, ?, ?)",
+                    rows,
+                )
         except Exception:
             log.exception("spool write failed")
             return list(range(len(records)))
         return []
 
     def pending(self) -> int:
-        return int(self.db.connection().execute("SELECT count(*) FROM spool").fetchone()[0])
+        """Records spooled and not yet delivered (duplicates among them included)."""
+        return int(self.db.connection().execute("SELECT coalesce(sum(events), 0) FROM spool").fetchone()[0])
 
     def close(self) -> None:
         self.db.close()
