@@ -15,7 +15,6 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from pydantic import BaseModel
 from pydantic_core import to_json
 
 from schemas.engagement import EngagementEvent, LakeLocation, LakeMetadata, LakeRecord, format_lake_timestamp
@@ -61,20 +60,14 @@ if tuple(LakeRecord.model_fields) != _BUILT_FIELDS:  # the contract changed: bui
     raise RuntimeError(f"LakeRecord fields {tuple(LakeRecord.model_fields)} differ from {_BUILT_FIELDS}")
 
 
-M = TypeVar("M", bound=BaseModel)
-
-
-def _trusted(cls: type[M], values: dict[str, Any], fields: frozenset[str]) -> M:
-    """``cls.model_construct(**values)`` for values that already have every field, validated.
-
-    ``model_construct`` walks the fields in Python (about 7 µs a model); an accepted event's values
-    were checked by the contract a moment ago, so this sets the same four slots directly."""
-    model = _new(cls)
-    _set(model, "__dict__", values)
-    _set(model, "__pydantic_fields_set__", set(fields))
-    _set(model, "__pydantic_extra__", None)
-    _set(model, "__pydantic_private__", None)
-    return model
+# The three models are frozen, so an instance's fields-set is never changed in place (pydantic
+# raises on assignment before touching it, and copies it in ``model_copy``): every record built here
+# shares its class's one set, as every instance of a class has the same fields set.
+_LOCATION_SET = set(_LOCATION_FIELDS)
+_METADATA_SET = set(_METADATA_FIELDS)
+_RECORD_SET = set(_RECORD_FIELDS)
+if not all(m.model_config.get("frozen") for m in (LakeLocation, LakeMetadata, LakeRecord)):
+    raise RuntimeError("build_checked_records shares fields-sets between instances of frozen models only")
 
 
 def _lake_time(value: datetime) -> str:
@@ -85,7 +78,8 @@ def _lake_time(value: datetime) -> str:
 CheckedValues = dict[str, Any]
 """An accepted event's values as the batch path has them: the keys of
 :class:`~schemas.engagement.CheckedEvent` (optional ones may be absent), with ``event_id`` resolved,
-``event_id_source`` set, ``schema_version`` present and ``timestamp`` in UTC."""
+``event_id_source`` set, ``schema_version`` present and ``timestamp`` in UTC; optionally
+``event_timestamp``, the timestamp as the lake line carries it, when the request's text gave it."""
 
 _NO_METADATA: dict[str, Any] = {}
 
@@ -137,35 +131,41 @@ def build_checked_records(
 
     Equal to ``LakeRecord.from_event(...)`` and its ``to_json_line()`` (a test holds them equal): the
     values are laid out in the record's field order with the timestamps as the line carries them,
-    serialised by pydantic-core, then the same dict becomes the record, timestamps as datetimes."""
+    serialised by pydantic-core, then the same dict becomes the record, timestamps as datetimes.
+    The batch path's location and metadata dicts are used as they are when they already have every
+    key (a location or metadata model's values, in its field order)."""
     at = ingested_at.astimezone(UTC)
     at_text = format_lake_timestamp(at)
     out: list[LakeRecord] = []
     append = out.append
+    new, set_ = _new, _set
+    location_set, metadata_set, record_set = _LOCATION_SET, _METADATA_SET, _RECORD_SET
     for event in events:
         loc = event["location"]
+        if len(loc) != 3:
+            loc = {"country": loc["country"], "region": loc.get("region"), "city": loc.get("city")}
         meta = event.get("metadata") or _NO_METADATA
+        if len(meta) != 3:
+            view = meta.get("view_duration")
+            completion = meta.get("completion_rate")
+            meta = {
+                "view_duration": None if view is None else float(view),
+                "completion_rate": None if completion is None else float(completion),
+                "interaction_count": meta.get("interaction_count"),
+            }
         stamp = event["timestamp"]
-        view = meta.get("view_duration")
-        completion = meta.get("completion_rate")
-        location = {"country": loc["country"], "region": loc.get("region"), "city": loc.get("city")}
-        metadata = {
-            "view_duration": None if view is None else float(view),
-            "completion_rate": None if completion is None else float(completion),
-            "interaction_count": meta.get("interaction_count"),
-        }
         values: dict[str, Any] = {
             "event_id": event["event_id"],
             "schema_version": event["schema_version"],
             "user_id": event["user_id"],
             "content_id": event["content_id"],
             "event_type": event["event_type"],
-            "event_timestamp": _lake_time(stamp),
+            "event_timestamp": event.get("event_timestamp") or _lake_time(stamp),
             "platform": event["platform"],
             "device_type": event["device_type"],
-            "location": location,
+            "location": loc,
             "session_id": event["session_id"],
-            "metadata": metadata,
+            "metadata": meta,
             "event_id_source": event["event_id_source"],
             "ingested_at": at_text,
             "request_id": request_id,
@@ -176,9 +176,25 @@ def build_checked_records(
         line = to_json(values).decode() + "\n"
         values["event_timestamp"] = stamp
         values["ingested_at"] = at
-        values["location"] = _trusted(LakeLocation, location, _LOCATION_FIELDS)
-        values["metadata"] = _trusted(LakeMetadata, metadata, _METADATA_FIELDS)
-        record = _trusted(LakeRecord, values, _RECORD_FIELDS)
-        record.__dict__["json_line"] = line  # LakeRecord.json_line is a cached_property: serialised once
+        # ``Model.model_construct(**values)`` without its walk over the fields in Python (about 7 µs
+        # a model): the values were checked by the contract a moment ago; these are its four slots.
+        location = new(LakeLocation)
+        set_(location, "__dict__", loc)
+        set_(location, "__pydantic_fields_set__", location_set)
+        set_(location, "__pydantic_extra__", None)
+        set_(location, "__pydantic_private__", None)
+        metadata = new(LakeMetadata)
+        set_(metadata, "__dict__", meta)
+        set_(metadata, "__pydantic_fields_set__", metadata_set)
+        set_(metadata, "__pydantic_extra__", None)
+        set_(metadata, "__pydantic_private__", None)
+        values["location"] = location
+        values["metadata"] = metadata
+        values["json_line"] = line  # LakeRecord.json_line is a cached_property: serialised once
+        record = new(LakeRecord)
+        set_(record, "__dict__", values)
+        set_(record, "__pydantic_fields_set__", record_set)
+        set_(record, "__pydantic_extra__", None)
+        set_(record, "__pydantic_private__", None)
         append(record)
     return out

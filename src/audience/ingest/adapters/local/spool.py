@@ -88,6 +88,9 @@ class LocalSpool:
             _SCHEMA,
             busy_timeout_seconds=busy_timeout_seconds,
             commit_delay_seconds=commit_delay_seconds,
+            # A request's row is about 270 KB: in 64 KB pages it is 5 WAL frames, not 66 (the
+            # commit's CPU per event: 1.3 µs against 1.8 with SQLite's default 4 KB pages).
+            page_size=65536,
         )
         with self.db.transaction() as conn:
             for table, column, kind in _COLUMNS_ADDED:
