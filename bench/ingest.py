@@ -86,7 +86,7 @@ def in_process(n_batches: int = 40) -> dict[str, Any]:
         {"AUDIENCE_HOME": str(home), "AUDIENCE_BACKEND": "local", "POWERTOOLS_LOG_LEVEL": "WARNING"}
     )
     from audience.ingest import wiring as container
-    from audience.ingest.service import RequestContext, parse_body, screen_batch, validate_batch
+    from audience.ingest.service import RequestContext, screen_body, validate_body
 
     container.reset()
     from functions.ingest.app import handler
@@ -115,15 +115,15 @@ def in_process(n_batches: int = 40) -> dict[str, Any]:
         json.dumps(json.loads(body))
 
     def validate_only(body: bytes) -> None:
-        # Validation: parse, the request's checks, the contract in one pydantic-core call, size and
-        # time window (what the old validate_event did before building the record).
-        _events, bad = screen_batch(parse_body(body, limits), limits, ctx, surrogate_free=True)
-        assert not bad
+        # Validation as the handler runs it: the request's checks and the contract's twin reading
+        # the body's bytes in one pydantic-core call, then the size and time-window rules.
+        screened = screen_body(body, limits, ctx)
+        assert screened is not None and not screened[2]
 
     def validate_and_build(body: bytes) -> None:
         # ... and building each lake record once, with its JSON line.
-        _records, bad = validate_batch(parse_body(body, limits), limits, ctx, surrogate_free=True)
-        assert not bad
+        checked = validate_body(body, limits, ctx)
+        assert checked is not None and not checked[2]
 
     statuses: list[int] = []
 

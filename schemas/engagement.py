@@ -223,24 +223,31 @@ class EngagementEvent(_Strict):
 # strict* as the contract: every input it accepts, the contract accepts with the same values (a test
 # holds the two equal on generated and edge-case events); whatever it refuses is validated again by
 # the contract itself, whose reasons are the only ones a client ever sees. Rules it leaves to its
-# caller, because they are not field constraints: the attribution rule (``_attribution``), the UTC
-# conversion of the timestamp (may overflow), and lone surrogates (absent from bodies jiter read).
+# caller, because they are not field constraints: the attribution rule (``_attribution``), reading
+# the timestamp's text as a datetime and its UTC conversion (may overflow), and lone surrogates
+# (absent from bodies jiter read). The twin is also stricter than the contract where that bounds an
+# event's size from its values alone (free texts are not stripped: a padded one is refused).
 
 
-class _IsoAwareDatetime:
-    """``UtcTimestamp`` in pydantic-core: ISO-8601 text (ASCII digits) chained into an aware
-    datetime, without the Python ``BeforeValidator``; the UTC conversion is the caller's."""
+# The timestamp as the twin takes it: ISO-8601 text in the forms most clients send, with every
+# field's range checked by the pattern (ASCII digits, hours 00-23, minutes and seconds 00-59,
+# offsets within +-23:59, at most 6 fraction digits, no leap second). Within these forms Python's
+# ``datetime.fromisoformat``, which the twin's caller applies, and the contract's parser give the
+# same aware datetime; a calendar error (30 February) is refused by both, and the caller sends the
+# event to the contract. Other forms the contract accepts (no seconds, "z", "+0200") take the
+# contract's path. A test holds the two parsers equal on every form the pattern admits.
+TWIN_TIMESTAMP_PATTERN: Final = (
+    r"^[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])[Tt ](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+    r"(?:\.[0-9]{1,6})?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+_TwinTimestamp = Annotated[str, Strict(), StringConstraints(pattern=TWIN_TIMESTAMP_PATTERN)]
 
-    @classmethod
-    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
-        return core_schema.chain_schema(
-            [
-                core_schema.str_schema(
-                    strict=True, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}"
-                ),
-                core_schema.datetime_schema(tz_constraint="aware"),
-            ]
-        )
+# Free texts as the twin takes them: the contract's lengths, but nothing to strip (no whitespace at
+# either end), so the value is the text as sent and its length bounds the event's size. A padded
+# value takes the contract's path, which strips it.
+_UNPADDED = r"^\S(?:[\s\S]*\S)?$"
+_TwinShortText = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=64, pattern=_UNPADDED)]
+_TwinPlaceName = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=128, pattern=_UNPADDED)]
 
 
 if TYPE_CHECKING:
@@ -252,8 +259,8 @@ else:  # an upper-case ISO code, checked by pydantic-core's literal lookup
 @with_config(ConfigDict(extra="forbid"))
 class CheckedLocation(TypedDict):
     country: _UpperCountry
-    region: NotRequired[PlaceName | None]
-    city: NotRequired[PlaceName | None]
+    region: NotRequired[_TwinPlaceName | None]
+    city: NotRequired[_TwinPlaceName | None]
 
 
 @with_config(ConfigDict(extra="forbid"))
@@ -272,14 +279,39 @@ class CheckedEvent(TypedDict):
     user_id: _NativeIdentifier
     content_id: _NativeIdentifier
     event_type: Literal[tuple(t.value for t in EventType)]  # type: ignore[valid-type]
-    timestamp: _IsoAwareDatetime
-    platform: ShortText
+    timestamp: _TwinTimestamp
+    platform: _TwinShortText
     device_type: Literal[tuple(t.value for t in DeviceType)]  # type: ignore[valid-type]
     location: CheckedLocation
     session_id: _NativeIdentifier
     metadata: NotRequired[CheckedMetadata]
     recommendation_id: NotRequired[_NativeIdentifier | None]
     variant: NotRequired[Variant | None]
+
+
+class _RefusedAsNone:
+    """A batch item the twin refuses becomes ``None`` instead of failing the whole batch, so one
+    pydantic-core call screens a request with bad events too (they take the contract's path)."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.with_default_schema(
+            handler.generate_schema(CheckedEvent), default=None, on_error="default"
+        )
+
+
+if TYPE_CHECKING:
+    CheckedItem = CheckedEvent | None
+else:
+    CheckedItem = _RefusedAsNone
+
+
+@with_config(ConfigDict(extra="forbid"))
+class CheckedBatch(TypedDict):
+    """A ``POST /events`` body as the twin reads it straight from its JSON bytes: each event its
+    :class:`CheckedEvent`, or ``None`` where the twin refuses it."""
+
+    events: list[CheckedItem]
 
 
 def attribution_error(schema_version: str, recommendation_id: str | None, variant: str | None) -> str | None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,8 +15,15 @@ from pydantic import TypeAdapter, ValidationError
 from audience.datagen import GeneratorConfig, generate
 from audience.ingest.records import UniqueRecords, build_lake_records, checked_values, first_per_event_id
 from audience.ingest.requests import IngestError, IngestLimits, RequestContext, _parse_request, parse_body
-from audience.ingest.validation import _LONGEST_FIXED_PART, check_event, validate_batch
-from schemas.engagement import CheckedEvent, EngagementEvent, LakeRecord, attribution_error
+from audience.ingest.validation import _LONGEST_FIXED_PART, check_event, validate_batch, validate_body
+from schemas.engagement import (
+    TWIN_TIMESTAMP_PATTERN,
+    CheckedEvent,
+    CheckedItem,
+    EngagementEvent,
+    LakeRecord,
+    attribution_error,
+)
 
 LIMITS = IngestLimits()
 CTX = RequestContext(request_id="req-b", source="api:test", received_at=NOW)
@@ -319,12 +328,12 @@ def test_twin_accepts_only_what_the_contract_accepts_with_the_same_values(index:
     if twin is None:
         return
     try:
-        twin["timestamp"] = twin["timestamp"].astimezone(UTC)
+        twin["timestamp"] = datetime.fromisoformat(twin["timestamp"]).astimezone(UTC)
         left_out = attribution_error(
             twin.get("schema_version", "1.1"), twin.get("recommendation_id"), twin.get("variant")
         )
-    except OverflowError:
-        left_out = "overflow"
+    except (ValueError, OverflowError):
+        left_out = "timestamp"
     if left_out:
         assert event is None, f"the contract accepted what the twin's caller refuses: {left_out}"
         return
@@ -364,3 +373,126 @@ def test_valid_events_with_ids_never_take_the_reference_path(monkeypatch: pytest
     assert calls == [7]
     assert len(records) == 199
     assert [(r.index, r.field) for _, reasons in bad for r in reasons] == [(7, "location.country")]
+
+
+# --- the whole body read by the twin (the API's hot path) ----------------------------------------
+
+
+def _body(events: list[Any]) -> bytes:
+    return json.dumps({"events": events}).encode()
+
+
+@pytest.mark.parametrize("limits", [LIMITS, IngestLimits(max_event_bytes=2_000)])
+@pytest.mark.parametrize("events", ["generated", "edge_cases"])
+def test_body_path_gives_the_batch_paths_answer(events: str, limits: IngestLimits) -> None:
+    # GIVEN a well-formed body of generated events (a fifth defective) or of every edge case
+    raw = generated(0.2) if events == "generated" else EDGE_CASES
+    body = _body(raw)
+    # WHEN the twin reads the body's bytes, and when the body is parsed then validated as a batch
+    checked = validate_body(body, limits, CTX)
+    records, bad = validate_batch(parse_body(body, limits), limits, CTX, surrogate_free=True)
+    # THEN the events received, the records, their lines, the reasons and the quarantined raw events agree
+    assert checked is not None
+    received, body_records, body_bad = checked
+    assert received == len(raw)
+    assert body_records == records
+    assert [r.to_json_line() for r in body_records] == [r.to_json_line() for r in records]
+    assert json.dumps([(event, [r.as_dict() for r in reasons]) for event, reasons in body_bad]) == json.dumps(
+        [(event, [r.as_dict() for r in reasons]) for event, reasons in bad]
+    )  # as JSON: a NaN the event carried equals itself there
+    assert len(body_records) > 10 and len(body_bad) > 10
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"{",
+        b"[]",
+        b'{"events": []}',
+        b'{"events": {}}',
+        b'{"events": [], "extra": 1}',
+        b'{"posts": [{}]}',
+        _body([make_event()] * (LIMITS.max_events + 1)),
+        b'{"events": [{"platform": "ios\\ud800"}]}',  # a lone surrogate: the standard parser decides
+        b"\xef\xbb\xbf" + _body([make_event()]),
+        _body([make_event(platform="p" * 500)] * 3_000),  # over the body limit
+    ],
+)
+def test_body_path_leaves_malformed_requests_to_the_request_checks(body: bytes) -> None:
+    # GIVEN a body the request-level checks refuse, or one only the standard parser reads
+    # WHEN the twin is offered it THEN it declines, and parse_body gives the answer
+    assert validate_body(body, LIMITS, CTX) is None
+
+
+def test_twin_takes_free_texts_unstripped() -> None:
+    # GIVEN events whose free texts have whitespace at an end (the contract strips it)
+    padded = [
+        make_event(timestamp=_NEAR, platform=" web"),
+        make_event(timestamp=_NEAR, platform="web\n"),
+        make_event(timestamp=_NEAR, location={"country": "US", "region": "Ohio\u2003", "city": None}),
+        make_event(timestamp=_NEAR, location={"country": "US", "region": None, "city": "\u00a0Akron"}),
+        make_event(timestamp=_NEAR, platform="two words", location={"country": "US", "city": "a\nb"}),
+    ]
+    # WHEN the twin reads them
+    twins = TypeAdapter(list[CheckedItem]).validate_python(padded)
+    # THEN it refuses the padded ones (so the size bound holds), keeping inner whitespace
+    assert [t is not None for t in twins] == [False, False, False, False, True]
+    # AND the batch path still accepts them all with the contract's stripped values
+    records, bad = validate_batch(padded, LIMITS, CTX, surrogate_free=True)
+    assert not bad and [r.platform for r in records][:2] == ["web", "web"]
+    assert records[2].location.region == "Ohio" and records[3].location.city == "Akron"
+
+
+def _timestamps() -> list[str]:
+    """Texts across every field of an ISO timestamp, mostly in range, some out of it (up to 99), and
+    edge dates: the test keeps those the twin's pattern admits."""
+    rng = random.Random(7)
+
+    def two(top: int, low: int = 0) -> str:
+        return f"{rng.randint(low, top) if rng.random() < 0.8 else rng.randint(0, 99):02d}"
+
+    texts = [
+        "2024-02-29T00:00:00Z",
+        "2023-02-29T00:00:00Z",
+        "2026-02-30T12:00:00.5+01:00",
+        "2026-04-31T12:00:00Z",
+        "0001-01-01T00:00:00Z",
+        "0001-01-01T00:30:00+01:00",
+        "9999-12-31T23:59:59.999999Z",
+        "9999-12-31T23:59:59-00:01",
+        "0000-06-01T00:00:00Z",
+        "2026-11-21 11:59:00.1Z",
+        "2026-11-21t11:59:00.000001-23:59",
+        "2026-11-21T11:59:00+23:59",
+    ]
+    for _ in range(6_000):
+        frac = rng.choice(["", "." + "".join(rng.choices("0123456789", k=rng.randint(1, 7)))])
+        offset = rng.choice(["Z", f"{rng.choice('+-')}{two(23)}:{two(59)}"])
+        texts.append(
+            f"{rng.randint(0, 9999):04d}-{two(12, 1)}-{two(31, 1)}{rng.choice('Tt ')}"
+            f"{two(23)}:{two(59)}:{two(59)}{frac}{offset}"
+        )
+    return texts
+
+
+def test_the_twins_timestamp_reading_is_the_contracts() -> None:
+    # GIVEN timestamps in every form the twin's pattern admits
+    pattern = re.compile(TWIN_TIMESTAMP_PATTERN)
+    texts = [t for t in _timestamps() if pattern.match(t)]
+    read = 0
+    for text in texts:
+        # WHEN the twin's caller reads one, and the contract does
+        try:
+            ours: datetime | None = datetime.fromisoformat(text).astimezone(UTC)
+        except (ValueError, OverflowError):
+            ours = None
+        try:
+            theirs: datetime | None = EngagementEvent.model_validate(make_event(timestamp=text)).timestamp
+        except ValidationError:
+            theirs = None
+        # THEN whatever the caller reads, the contract reads to the same instant, in UTC
+        if ours is not None:
+            read += 1
+            assert theirs == ours and theirs.utcoffset() == ours.utcoffset(), text
+    assert read > 1_000

@@ -3,7 +3,8 @@
 The order of steps is what makes the path lossless:
 
 1. Request-level checks (size, JSON, shape, count). A failing request is quarantined whole and
-   answered with one 4xx.
+   answered with one 4xx. (A well-formed request of a kind with a body check skips this step: the
+   check reads the body and its events in one pass.)
 2. Per-event validation against the contract, the age window and the size limit. Rejected events
    are quarantined with their reasons *before* anything is acknowledged.
 3. Events already counted (by ``event_id``) are reported as duplicates and not sent again.
@@ -36,7 +37,14 @@ from audience.ingest.requests import (
     _parse_request,
     parse_body,
 )
-from audience.ingest.validation import check_event, screen_batch, validate_batch, validate_event
+from audience.ingest.validation import (
+    check_event,
+    screen_batch,
+    screen_body,
+    validate_batch,
+    validate_body,
+    validate_event,
+)
 from schemas.engagement import LakeRecord
 
 __all__ = [  # the request rules and per-event rules live in their own modules; importers keep this path
@@ -53,7 +61,9 @@ __all__ = [  # the request rules and per-event rules live in their own modules; 
     "check_event",
     "parse_body",
     "screen_batch",
+    "screen_body",
     "validate_batch",
+    "validate_body",
     "validate_event",
 ]
 
@@ -95,6 +105,9 @@ class IngestResult:
 BatchCheck = Callable[
     [Sequence[Any], IngestLimits, RequestContext, bool], tuple[list[Row], list[tuple[Any, list[Rejection]]]]
 ]
+BodyCheck = Callable[
+    [bytes, IngestLimits, RequestContext], tuple[int, list[Row], list[tuple[Any, list[Rejection]]]] | None
+]
 
 
 @dataclass(frozen=True)
@@ -104,12 +117,17 @@ class RecordKind(Generic[Row]):
 
     ``validate_batch``, when a kind has one, checks a whole request at once and must give exactly the
     answers of ``validate`` applied item by item (engagement events: :func:`validate_batch`, the hot
-    path); its last argument says the body was read by jiter, so no string holds a lone surrogate."""
+    path); its last argument says the body was read by jiter, so no string holds a lone surrogate.
+
+    ``validate_body``, when a kind has one, takes the request's bytes before anything else and gives
+    (events received, records, rejected) exactly as parsing then ``validate_batch`` would, or ``None``
+    to leave the request to the request-level checks (engagement events: :func:`validate_body`)."""
 
     items: str
     validate: Callable[[Any, int, IngestLimits, RequestContext], Row | list[Rejection]]
     quarantine_prefix: str = QUARANTINE_PREFIX
     validate_batch: BatchCheck[Row] | None = None
+    validate_body: BodyCheck[Row] | None = None
 
 
 def _events_batch(
@@ -118,7 +136,9 @@ def _events_batch(
     return validate_batch(raw_events, limits, ctx, surrogate_free=surrogate_free)
 
 
-ENGAGEMENT_EVENTS: RecordKind[LakeRecord] = RecordKind("events", validate_event, validate_batch=_events_batch)
+ENGAGEMENT_EVENTS: RecordKind[LakeRecord] = RecordKind(
+    "events", validate_event, validate_batch=_events_batch, validate_body=validate_body
+)
 
 
 def quarantine_key(ctx: RequestContext, kind: str, prefix: str = QUARANTINE_PREFIX) -> str:
@@ -156,14 +176,19 @@ class IngestService(Generic[Row]):
         self.sleep = sleep
 
     def ingest(self, body: bytes, ctx: RequestContext) -> IngestResult:
-        try:
-            raw_events, surrogate_free = _parse_request(body, self.limits, self.kind.items)
-        except IngestError as exc:
-            self.quarantine_request(body, ctx, exc)
-            raise
+        checked = self.kind.validate_body(body, self.limits, ctx) if self.kind.validate_body else None
+        if checked is None:
+            try:
+                raw_events, surrogate_free = _parse_request(body, self.limits, self.kind.items)
+            except IngestError as exc:
+                self.quarantine_request(body, ctx, exc)
+                raise
+            received = len(raw_events)
+            records, bad = self._validate(raw_events, ctx, surrogate_free)
+        else:
+            received, records, bad = checked
 
-        result = IngestResult(request_id=ctx.request_id, received=len(raw_events))
-        records, bad = self._validate(raw_events, ctx, surrogate_free)
+        result = IngestResult(request_id=ctx.request_id, received=received)
         for _, reasons in bad:
             result.rejected.extend(reasons)
         if bad:

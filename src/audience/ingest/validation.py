@@ -13,11 +13,12 @@ contract, the time window. Two paths give the same answers:
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
+from pydantic_core import from_json
 
 from audience.ingest.records import CheckedValues, build_checked_records, checked_values
 from audience.ingest.requests import IngestLimits, Rejection, RequestContext
@@ -25,7 +26,9 @@ from schemas.engagement import (
     IDENTIFIER_MAX_LENGTH,
     SCHEMA_VERSION,
     SCHEMA_VERSIONS,
+    CheckedBatch,
     CheckedEvent,
+    CheckedItem,
     DeviceType,
     EngagementEvent,
     EventType,
@@ -127,8 +130,8 @@ def validate_event(
     )[0]
 
 
-_BATCH: TypeAdapter[list[CheckedEvent]] = TypeAdapter(list[CheckedEvent])
-_ONE: TypeAdapter[CheckedEvent] = TypeAdapter(CheckedEvent)
+_BODY: TypeAdapter[CheckedBatch] = TypeAdapter(CheckedBatch)
+_ITEMS: TypeAdapter[list[CheckedItem]] = TypeAdapter(list[CheckedItem])
 
 # The longest compact JSON a contract-valid event can have apart from its free-length texts: the
 # longest enum values and version, floats at their longest repr, every text empty. The free texts are
@@ -163,85 +166,120 @@ _LONGEST_FIXED_PART = len(
 )
 
 
-# The identifiers' longest compact JSON: the twin holds each to its maximum length (no whitespace
-# is stripped from them), so their part of the bound is a constant.
-_LONGEST_IDENTIFIERS = 6 * IDENTIFIER_MAX_LENGTH * len(_IDENTIFIERS)
+# The longest compact JSON of an event the twin accepts: the fixed part, the identifiers at their
+# maximum length (the twin holds each to it), and the free texts, which the twin takes unstripped,
+# at theirs: platform 64, region and city 128 each, the timestamp's pattern 32 characters.
+_LONGEST_EVENT = _LONGEST_FIXED_PART + 6 * (IDENTIFIER_MAX_LENGTH * len(_IDENTIFIERS) + 64 + 2 * 128 + 32)
+
+RawAt = Callable[[int], Any]
+"""The request's ``index``-th event as parsed from its JSON (what the reference path and the
+quarantine take)."""
 
 
-def _surely_small(raw: dict[str, Any], limits: IngestLimits) -> bool:
-    """Whether a contract-valid event is certainly within the size limit, without serialising it."""
-    location = raw["location"]
-    free = (
-        len(raw["platform"])
-        + len(raw["timestamp"])
-        + len(location.get("region") or "")
-        + len(location.get("city") or "")
-    )
-    return _LONGEST_FIXED_PART + _LONGEST_IDENTIFIERS + 6 * free <= limits.max_event_bytes
+class _ParsedOnNeed:
+    """:data:`RawAt` for a body the twin read straight from its bytes: the body is parsed (as
+    :func:`~audience.ingest.requests.parse_body` parses it) only when an event needs its raw form,
+    that is when it is refused, rejected or goes to the reference path."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.events: list[Any] | None = None
+
+    def __call__(self, index: int) -> Any:
+        if self.events is None:
+            self.events = from_json(self.body, allow_inf_nan=True)["events"]
+        return self.events[index]
 
 
-def _twin_one(raw: Any) -> CheckedEvent | None:
-    try:
-        return _ONE.validate_python(raw)
-    except ValidationError:
-        return None
+Screened = tuple[list[CheckedValues], list[tuple[Any, list[Rejection]]]]
 
 
 def screen_batch(
     raw_events: Sequence[Any], limits: IngestLimits, ctx: RequestContext, *, surrogate_free: bool = False
-) -> tuple[list[CheckedValues], list[tuple[Any, list[Rejection]]]]:
+) -> Screened:
     """Every rule on every event of a request: the accepted events' checked values (the contract's
     values with the id resolved and the timestamp in UTC), and the rejected with their reasons.
 
     The whole batch goes through the contract's twin in one pydantic-core call, so the contract runs
-    in Rust without a Python round trip per event or per field. What the twin refuses (in a refused
-    batch, each event is tried alone), an event without an id (its id is derived from the contract's
-    model), one the attribution rule or the UTC conversion refuses, and the rare event that might be
-    oversized take :func:`check_event`, the one-by-one reference path: reasons are the same as
-    checking each event alone, in the same order of rules.
+    in Rust without a Python round trip per event or per field. What the twin refuses, an event
+    without an id (its id is derived from the contract's model), one the attribution rule, the
+    timestamp's reading or its UTC conversion refuses, and the event that might be oversized (only
+    under a size limit below what the twin admits) take :func:`check_event`, the one-by-one reference
+    path: reasons are the same as checking each event alone, in the same order of rules.
 
     ``surrogate_free``: the body was read by jiter, which refuses lone surrogates (the one identifier
-    rule the twin leaves out), so the twin may be used, and a valid event whose size is bounded needs
-    no serialisation to be measured."""
-    twins: list[CheckedEvent | None]
-    if not surrogate_free:
-        twins = [None] * len(raw_events)
-    else:
-        try:
-            twins = list(_BATCH.validate_python(raw_events))
-        except ValidationError:
-            twins = [_twin_one(raw) for raw in raw_events]
+    rule the twin leaves out), so the twin may be used."""
+    twins: list[CheckedItem] = (
+        _ITEMS.validate_python(raw_events) if surrogate_free else [None] * len(raw_events)
+    )
+    return _screen(twins, raw_events.__getitem__, limits, ctx)
+
+
+def screen_body(
+    body: bytes, limits: IngestLimits, ctx: RequestContext
+) -> tuple[int, list[CheckedValues], list[tuple[Any, list[Rejection]]]] | None:
+    """:func:`screen_batch` of a whole ``POST /events`` body, the twin reading its JSON bytes.
+
+    The hot path: one pydantic-core call parses and checks the request, without building the
+    parsed body's Python values first (they are built only if an event needs them). ``None`` when
+    the body is not a well-formed request the twin reads (too large, not JSON jiter reads, not
+    ``{"events": [...]}`` with 1 to ``max_events`` events): the request-level checks of
+    :func:`~audience.ingest.requests.parse_body` answer it. Otherwise (events received, accepted
+    values, rejected with reasons), exactly :func:`screen_batch`'s answer on the parsed body."""
+    if len(body) > limits.max_body_bytes:
+        return None
+    try:
+        twins = _BODY.validate_json(body)["events"]
+    except ValueError:  # ValidationError included: the request's own checks say what is wrong
+        return None
+    if not twins or len(twins) > limits.max_events:
+        return None
+    accepted, bad = _screen(twins, _ParsedOnNeed(body), limits, ctx)
+    return len(twins), accepted, bad
+
+
+def _screen(
+    twins: Sequence[CheckedItem], raw_at: RawAt, limits: IngestLimits, ctx: RequestContext
+) -> Screened:
     latest = ctx.received_at + limits.max_future
     earliest = ctx.received_at - limits.max_event_age
+    small = limits.max_event_bytes >= _LONGEST_EVENT
     accepted: list[CheckedValues] = []
     bad: list[tuple[Any, list[Rejection]]] = []
-    for index, (raw, twin) in enumerate(zip(raw_events, twins, strict=True)):
+    for index, twin in enumerate(twins):
         try:
-            outcome = _screen_twin(raw, twin, index, limits, ctx, latest, earliest) if twin else None
+            outcome = (
+                None
+                if twin is None
+                else _screen_twin(twin, raw_at, index, limits, ctx, latest, earliest, small)
+            )
             if outcome is None:
-                event = check_event(raw, index, limits, ctx)
+                event = check_event(raw_at(index), index, limits, ctx)
                 outcome = event if isinstance(event, list) else checked_values(event)
         except Exception as exc:  # a validation bug must not turn one bad event into a 500
             outcome = [
                 Rejection(index, "", "unprocessable", f"event could not be validated: {type(exc).__name__}")
             ]
         if isinstance(outcome, list):
-            bad.append((raw, outcome))
+            bad.append((raw_at(index), outcome))
         else:
             accepted.append(outcome)
     return accepted, bad
 
 
 def _screen_twin(
-    raw: dict[str, Any],
     twin: CheckedEvent,
+    raw_at: RawAt,
     index: int,
     limits: IngestLimits,
     ctx: RequestContext,
     latest: datetime,
     earliest: datetime,
+    small: bool,
 ) -> CheckedValues | list[Rejection] | None:
-    """The rules left after the twin accepted an event; ``None`` sends it to the reference path."""
+    """The rules left after the twin accepted an event; ``None`` sends it to the reference path.
+
+    ``small``: every event the twin accepts is within the size limit."""
     values: dict[str, Any] = twin  # type: ignore[assignment]
     event_id = values.get("event_id")
     version = values.get("schema_version", SCHEMA_VERSION)
@@ -251,22 +289,29 @@ def _screen_twin(
         version, values.get("recommendation_id"), values.get("variant")
     ):
         return None
+    text: str = values["timestamp"]
     try:
-        stamp = values["timestamp"].astimezone(UTC)
-    except OverflowError:
+        # The twin's pattern admits only forms this reads as the contract does (see
+        # schemas.engagement.TWIN_TIMESTAMP_PATTERN); a calendar error goes to the contract.
+        stamp = datetime.fromisoformat(text).astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    if not _surely_small(raw, limits):
-        too_large = _size_rejections(raw, index, limits, event_id)
+    if not small:
+        too_large = _size_rejections(raw_at(index), index, limits, event_id)
         if too_large:
             return too_large
     if not earliest <= stamp <= latest:
         return _window_rejections(stamp, index, limits, ctx, event_id)
     values["timestamp"] = stamp
-    text = raw["timestamp"]
-    if len(text) == 24 and text[23] == "Z" and text[19] == ".":
-        # The commonest form (JavaScript's toISOString), already UTC, in the digits the lake line
-        # carries: no formatting needed (the twin accepted it, so the digits are a valid datetime's).
-        values["event_timestamp"] = f"{text[:10]} {text[11:23]}000"
+    if text[-1] == "Z":
+        # Already UTC: the lake line's digits are the text's (the twin's pattern fixed the form).
+        size = len(text)
+        if size == 24:  # JavaScript's toISOString, the commonest form
+            values["event_timestamp"] = f"{text[:10]} {text[11:23]}000"
+        elif size == 27:
+            values["event_timestamp"] = f"{text[:10]} {text[11:26]}"
+        elif size == 20:
+            values["event_timestamp"] = f"{text[:10]} {text[11:19]}.000000"
     values["schema_version"] = version
     values["event_id_source"] = "client"
     return values
@@ -277,7 +322,22 @@ def validate_batch(
 ) -> tuple[list[LakeRecord], list[tuple[Any, list[Rejection]]]]:
     """Every event of a request: the accepted lake records, and the rejected events with their reasons."""
     accepted, bad = screen_batch(raw_events, limits, ctx, surrogate_free=surrogate_free)
-    records = build_checked_records(
+    return _records(accepted, ctx), bad
+
+
+def validate_body(
+    body: bytes, limits: IngestLimits, ctx: RequestContext
+) -> tuple[int, list[LakeRecord], list[tuple[Any, list[Rejection]]]] | None:
+    """:func:`validate_batch` of a whole body read by the twin (:func:`screen_body`); ``None``: the
+    request-level checks answer it."""
+    screened = screen_body(body, limits, ctx)
+    if screened is None:
+        return None
+    received, accepted, bad = screened
+    return received, _records(accepted, ctx), bad
+
+
+def _records(accepted: list[CheckedValues], ctx: RequestContext) -> list[LakeRecord]:
+    return build_checked_records(
         accepted, ingested_at=ctx.received_at, request_id=ctx.request_id, ingest_source=ctx.source
     )
-    return records, bad
