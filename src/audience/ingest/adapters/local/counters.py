@@ -48,11 +48,6 @@ _UPSERT = (
 )
 
 
-def _upsert_row(key: tuple[str, str], sums: list[float], now: float) -> tuple[object, ...]:
-    counts = sums[:_SECONDS]  # EVENT_TYPES' order, as the upsert's columns
-    return (*key, *counts, sum(counts), sums[_SECONDS], now)
-
-
 class SqliteCounterStore:
     def __init__(self, path: Path, dedup_ttl_seconds: int, clock: Callable[[], float] = time.time) -> None:
         self.db = SqliteDatabase(path, _SCHEMA)
@@ -78,7 +73,12 @@ class SqliteCounterStore:
             claimed = set(self.claims.claim(conn, [r.event_id for r in unique], now, self.ttl))
             if len(claimed) != len(unique):
                 sums = bucket_sums(r for r in unique if r.event_id in claimed)
-            conn.executemany(_UPSERT, [_upsert_row(key, sums[key], now) for key in sorted(sums)])
+            rows = []
+            for key in sorted(sums):  # the upsert's columns: EVENT_TYPES' counts, events, seconds
+                row = sums[key]
+                counts = row[:_SECONDS]
+                rows.append((*key, *counts, sum(counts), row[_SECONDS], now))
+            conn.executemany(_UPSERT, rows)
         return claimed
 
     def snapshot(
