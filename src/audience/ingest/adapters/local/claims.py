@@ -84,8 +84,8 @@ class ClaimLog:
         """The ids claimed and not expired at ``now`` (a read: no lock taken)."""
         with self._lock:
             self._fold(self.db.connection())
-            get = self._expiry.get
-            return {key for key in ids if get(key, -math.inf) >= now}
+            get, unknown = self._expiry.get, -math.inf
+            return {key for key in ids if get(key, unknown) >= now}
 
     def claim(self, conn: sqlite3.Connection, ids: Iterable[str], now: float, ttl: float) -> list[str]:
         """Claim, within the caller's write transaction on ``conn``, the ids not claimed or expired at
@@ -93,8 +93,8 @@ class ClaimLog:
         transaction commits (a rolled-back claim was never folded into any memory)."""
         with self._lock:
             self._fold(conn)
-            get = self._expiry.get
-            fresh = [key for key in dict.fromkeys(ids) if get(key, -math.inf) < now]
+            get, unknown = self._expiry.get, -math.inf
+            fresh = [key for key in dict.fromkeys(ids) if get(key, unknown) < now]
             if fresh:
                 conn.execute(
                     f"INSERT INTO {self.table} (ids, expires_at) VALUES (?, ?)",

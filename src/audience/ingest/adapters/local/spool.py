@@ -104,13 +104,19 @@ class LocalSpool:
 
     def put_batch(self, records: Sequence[LakeRow]) -> list[int]:
         now = self.clock()
+        unique = first_per_event_id(records)
         by_partition: dict[str, tuple[list[str], list[str]]] = {}
-        partitions: dict[object, str] = {}  # a request's records share their ingested_at
-        for r in first_per_event_id(records):
-            partition = partitions.get(r.ingested_at) or partitions.setdefault(r.ingested_at, partition_of(r))
-            lines, ids = by_partition.get(partition) or by_partition.setdefault(partition, ([], []))
-            lines.append(r.to_json_line())
-            ids.append(r.event_id)
+        if unique and all(r.ingested_at is unique[0].ingested_at for r in unique):
+            # One request's records: they share their arrival time, so their partition.
+            by_partition[partition_of(unique[0])] = (
+                [r.to_json_line() for r in unique],
+                [r.event_id for r in unique],
+            )
+        else:
+            for r in unique:
+                lines, ids = by_partition.setdefault(partition_of(r), ([], []))
+                lines.append(r.to_json_line())
+                ids.append(r.event_id)
         rows = [
             (partition, now, "".join(lines), json.dumps(ids, ensure_ascii=False), len(ids))
             for partition, (lines, ids) in by_partition.items()
