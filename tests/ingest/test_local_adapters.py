@@ -9,11 +9,12 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 import pytest
-from builders import NOW, make_event
+from builders import NOW, iso, make_event
 
 from audience.core.objectstore.adapters.local import FolderObjectStore
 from audience.ingest.adapters.local.counters import SqliteCounterStore
 from audience.ingest.adapters.local.spool import EVENTS_PREFIX, LakeWriter, LocalSpool, lake_schema
+from audience.ingest.counters import EVENT_TYPES
 from schemas.derive import glue_columns
 from schemas.engagement import EngagementEvent, LakeRecord
 
@@ -241,6 +242,62 @@ def test_counters_hourly_and_top_content(tmp_path: Path) -> None:
     assert [(h.hour, sum(h.counts.values())) for h in series] == [(hour, 5)]
     with pytest.raises(ValueError, match="cannot rank"):
         store.top_content(by="events; DROP TABLE counters")
+
+
+def test_counters_hourly_is_the_same_by_lookups_and_by_scan(tmp_path: Path) -> None:
+    # GIVEN events of two contents over three days, every 5 hours
+    store = SqliteCounterStore(tmp_path / "c.db", dedup_ttl_seconds=3600)
+    batch = []
+    for i in range(15):
+        event = EngagementEvent.model_validate(
+            make_event(
+                event_id=f"h{i}",
+                content_id=("c-a", "c-b")[i % 2],
+                timestamp=iso(NOW - timedelta(hours=5 * i)),
+            )
+        )
+        batch.append(LakeRecord.from_event(event, ingested_at=NOW, request_id="r", ingest_source="t"))
+    store.apply(batch)
+    start = (NOW - timedelta(days=3)).strftime("%Y-%m-%dT%H")
+    end = NOW.strftime("%Y-%m-%dT%H")
+    # WHEN a range is read hour by hour, and the same range past the lookup bound (scanned)
+    looked_up = store.hourly("c-a", start, end)
+    scanned = [h for h in store.hourly("c-a", "2000-01-01T00", end) if h.hour >= start]
+    # THEN both give the content's hours, in order, and nothing of the other content
+    assert [h.hour for h in looked_up] == [h.hour for h in scanned]
+    assert [h.hour for h in looked_up] == sorted(
+        f"{NOW - timedelta(hours=5 * i):%Y-%m-%dT%H}" for i in range(0, 15, 2)
+    )
+    assert sum(sum(h.counts.values()) for h in looked_up) == 8
+    assert store.hourly("c-a", end, start) == []
+
+
+def test_counters_of_the_content_first_layout_are_carried_over(tmp_path: Path) -> None:
+    # GIVEN a home whose counters were written keyed content first
+    import sqlite3
+
+    columns = ", ".join(f'"{t}" INTEGER NOT NULL DEFAULT 0' for t in EVENT_TYPES)
+    conn = sqlite3.connect(tmp_path / "c.db")
+    conn.execute(
+        f"CREATE TABLE counters (content_id TEXT NOT NULL, bucket TEXT NOT NULL, {columns}, "
+        "events INTEGER NOT NULL DEFAULT 0, view_seconds REAL NOT NULL DEFAULT 0, updated_at REAL NOT NULL, "
+        "PRIMARY KEY (content_id, bucket)) WITHOUT ROWID"
+    )
+    conn.execute(
+        "INSERT INTO counters (content_id, bucket, view, events, view_seconds, updated_at) "
+        "VALUES ('c-old', 'TOTAL', 4, 4, 12.5, 0), ('c-old', 'HOUR#2026-11-21T11', 4, 4, 12.5, 0)"
+    )
+    conn.commit()
+    conn.close()
+    # WHEN the store opens it and counts one more view
+    store = SqliteCounterStore(tmp_path / "c.db", dedup_ttl_seconds=3600)
+    (new,) = records(1, content="c-old")
+    store.apply([new])
+    # THEN the old counts are kept and added to
+    total = store.content("c-old")
+    assert total is not None
+    assert (total.counts["view"], total.view_seconds) == (5, 12.5 + (new.metadata.view_duration or 0.0))
+    assert [h.hour for h in store.hourly("c-old", "2026-11-21T11", "2026-11-21T11")] == ["2026-11-21T11"]
 
 
 def test_counters_forget_ids_after_ttl(tmp_path: Path) -> None:
