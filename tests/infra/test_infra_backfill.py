@@ -53,7 +53,7 @@ def test_the_job_runs_the_backfill_script_with_the_project_pins() -> None:
         if (m := re.match(r"^([a-z0-9-]+)==([0-9.]+)$", dep))
     }
     modules = dict(m.split("==") for m in job["DefaultArguments"]["--additional-python-modules"].split(","))
-    assert modules == {name: pins[name] for name in ("pydantic", "pycountry", "tenacity")}
+    assert modules == {name: pins[name] for name in ("pydantic", "pycountry", "tenacity", "orjson")}
     assert "backfill_lib.zip" in str(job["DefaultArguments"]["--extra-py-files"])
 
 

