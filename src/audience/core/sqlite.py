@@ -21,17 +21,14 @@ class SqliteDatabase:
         *,
         busy_timeout_seconds: float = 30.0,
         commit_delay_seconds: float = 0.0,
-        page_size: int | None = None,
     ) -> None:
-        """``page_size`` applies to a database this call creates (SQLite's default is 4,096 bytes).
-        ``busy_timeout_seconds`` bounds every wait for the write lock, in this process and across
+        """``busy_timeout_seconds`` bounds every wait for the write lock, in this process and across
         processes (the local collector's workers share one spool). ``commit_delay_seconds`` is the
         test-only slow-disk injection: SQLite fsyncs inside ``COMMIT``, out of Python's reach, so
         the delay is added there, while the write lock is held, as a slow fsync would hold it."""
         self.path = Path(path)
         self.busy_timeout = busy_timeout_seconds
         self.commit_delay = commit_delay_seconds
-        self.page_size = page_size
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
@@ -48,8 +45,6 @@ class SqliteDatabase:
                 self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
             )
             conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout * 1000)}")
-            if self.page_size:  # before WAL mode: a new file takes it on its first write
-                conn.execute(f"PRAGMA page_size={int(self.page_size)}")
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             self._local.conn = conn

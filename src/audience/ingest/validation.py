@@ -225,7 +225,10 @@ def screen_body(
     the body is not a well-formed request the twin reads (too large, not JSON jiter reads, not
     ``{"events": [...]}`` with 1 to ``max_events`` events): the request-level checks of
     :func:`~audience.ingest.requests.parse_body` answer it. Otherwise (events received, accepted
-    values, rejected with reasons), exactly :func:`screen_batch`'s answer on the parsed body."""
+    values, rejected with reasons), exactly :func:`screen_batch`'s answer on the parsed body.
+
+    The accepted values' ``location`` and ``metadata`` dicts become the lake records' own when
+    :func:`~audience.ingest.records.build_checked_records` builds them: do not change them after."""
     if len(body) > limits.max_body_bytes:
         return None
     try:

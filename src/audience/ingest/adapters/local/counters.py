@@ -47,13 +47,15 @@ CREATE TABLE IF NOT EXISTS bucket_counters (
 _HOURLY_LOOKUPS = 24 * 62  # longer ranges are scanned, not looked up hour by hour
 _SECONDS = len(EVENT_TYPES)
 _TYPE_LIST = ", ".join(f'"{t}"' for t in EVENT_TYPES)
-_UPSERT = (
-    f"INSERT INTO bucket_counters (content_id, bucket, {_TYPE_LIST}, events, view_seconds, updated_at) "
-    f"VALUES (?, ?, {', '.join('?' for _ in EVENT_TYPES)}, ?, ?, ?) "
-    "ON CONFLICT (bucket, content_id) DO UPDATE SET "
+_ADD_ON_CONFLICT = (
+    " ON CONFLICT (bucket, content_id) DO UPDATE SET "
     + ", ".join(f'"{t}" = "{t}" + excluded."{t}"' for t in EVENT_TYPES)
     + ", events = events + excluded.events, view_seconds = view_seconds + excluded.view_seconds, "
     "updated_at = excluded.updated_at"
+)
+_UPSERT = (
+    f"INSERT INTO bucket_counters (content_id, bucket, {_TYPE_LIST}, events, view_seconds, updated_at) "
+    f"VALUES (?, ?, {', '.join('?' for _ in EVENT_TYPES)}, ?, ?, ?)" + _ADD_ON_CONFLICT
 )
 
 
@@ -63,17 +65,23 @@ def _bucket_first(key: tuple[str, str]) -> tuple[str, str]:
 
 def _hours(start_hour: str, end_hour: str) -> list[str] | None:
     """The ``HOUR#`` buckets from ``start_hour`` to ``end_hour`` (``YYYY-MM-DDTHH``), or ``None``
-    when either is not an hour or the range is longer than :data:`_HOURLY_LOOKUPS`."""
+    when either is not written that way (the buckets between are then compared as text, as the
+    DynamoDB adapter does) or the range is longer than :data:`_HOURLY_LOOKUPS`."""
+
+    def text(t: datetime) -> str:
+        return f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}"
+
     try:
         start = datetime.strptime(start_hour, "%Y-%m-%dT%H")
         end = datetime.strptime(end_hour, "%Y-%m-%dT%H")
     except ValueError:
         return None
+    if text(start) != start_hour or text(end) != end_hour:
+        return None
     count = int((end - start).total_seconds() // 3600) + 1
     if count > _HOURLY_LOOKUPS:
         return None
-    hours = (start + timedelta(hours=i) for i in range(max(0, count)))
-    return [f"HOUR#{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}" for t in hours]
+    return [f"HOUR#{text(start + timedelta(hours=i))}" for i in range(max(0, count))]
 
 
 class SqliteCounterStore:
@@ -83,10 +91,12 @@ class SqliteCounterStore:
             if conn.execute(
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'counters'"
             ).fetchone():
+                # Added, not copied: an older build run on an upgraded home recreates ``counters``
+                # with counts of its own, which are increments to what moved over before.
                 conn.execute(
-                    f"INSERT INTO bucket_counters (bucket, content_id, {_TYPE_LIST}, events, view_seconds, "
-                    f"updated_at) SELECT bucket, content_id, {_TYPE_LIST}, events, view_seconds, updated_at "
-                    "FROM counters"
+                    f"INSERT INTO bucket_counters (content_id, bucket, {_TYPE_LIST}, events, view_seconds, "
+                    f"updated_at) SELECT content_id, bucket, {_TYPE_LIST}, events, view_seconds, updated_at "
+                    "FROM counters WHERE true" + _ADD_ON_CONFLICT
                 )
                 conn.execute("DROP TABLE counters")
         # A claim succeeds if the id is new, or if its memory has expired (as DynamoDB's TTL would do).

@@ -20,7 +20,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -170,7 +170,8 @@ class LakeWriter:
         return swept
 
     def unfinished(self) -> int:
-        """Records of deliveries a crash interrupted, which the next recovery writes again."""
+        """Records of deliveries a crash interrupted, which the next recovery writes again (less the
+        duplicates among them, which it leaves out)."""
         (rows,) = (
             self.spool.db.connection()
             .execute(
@@ -204,30 +205,35 @@ class LakeWriter:
         was claimed before, or comes earlier in the range, are recorded as left out."""
         with self.spool.db.transaction() as tx:
             rows = tx.execute(
-                "SELECT seq, received_at, events, ids FROM spool "
-                "WHERE seq > coalesce((SELECT max(last_seq) FROM deliveries), 0) ORDER BY seq LIMIT ?",
-                (self.buffer_records,),
-            ).fetchall()
+                "SELECT seq, received_at, events FROM spool "
+                "WHERE seq > coalesce((SELECT max(last_seq) FROM deliveries), 0) ORDER BY seq"
+            )
             taken, count = [], 0
-            for row in rows:
+            for row in rows:  # read only as far as the range goes: the lock is the request path's too
                 taken.append(row)
                 count += row[2]
                 if count >= self.buffer_records:
                     break
+            rows.close()
             if not taken:
                 return None
             oldest = min(row[1] for row in taken)
             due = count >= self.buffer_records or self.clock() - oldest >= self.buffer_seconds
             if not (force or due):
                 return None
-            skip = self._duplicates(tx, [(row[0], row[3]) for row in taken])
             first, last = taken[0][0], taken[-1][0]
+            skip = self._duplicates(
+                tx,
+                tx.execute(
+                    "SELECT seq, ids FROM spool WHERE seq BETWEEN ? AND ? ORDER BY seq", (first, last)
+                ),
+            )
             cursor = tx.execute(
                 "INSERT INTO deliveries (first_seq, last_seq, skip) VALUES (?, ?, ?)", (first, last, skip)
             )
             return int(cursor.lastrowid or 0), int(first), int(last), skip
 
-    def _duplicates(self, tx: sqlite3.Connection, rows: list[tuple[int, str | None]]) -> str | None:
+    def _duplicates(self, tx: sqlite3.Connection, rows: Iterable[tuple[int, str | None]]) -> str | None:
         """Claim the ids of ``rows`` (seq, ids) in ``tx``; the [seq, index] pairs of the duplicates, as
         JSON, or ``None``. Rows of the earlier layout (no ids) were deduplicated when spooled."""
         positions: list[tuple[int, int, str]] = []
