@@ -275,23 +275,30 @@ def test_counters_hourly_is_the_same_by_lookups_and_by_scan(tmp_path: Path) -> N
     assert store.hourly("c-a", "2026-11-21T2", "2026-11-21T02") == []
 
 
-def test_counters_of_the_content_first_layout_are_carried_over(tmp_path: Path) -> None:
-    # GIVEN a home whose counters were written keyed content first
+def _content_first_counters(path: Path, values: str) -> None:
+    """A ``counters`` table as builds before the bucket-first layout wrote it, with ``values`` rows
+    of (content_id, bucket, view, events, view_seconds, updated_at)."""
     import sqlite3
 
     columns = ", ".join(f'"{t}" INTEGER NOT NULL DEFAULT 0' for t in EVENT_TYPES)
-    conn = sqlite3.connect(tmp_path / "c.db")
+    conn = sqlite3.connect(path)
     conn.execute(
         f"CREATE TABLE counters (content_id TEXT NOT NULL, bucket TEXT NOT NULL, {columns}, "
         "events INTEGER NOT NULL DEFAULT 0, view_seconds REAL NOT NULL DEFAULT 0, updated_at REAL NOT NULL, "
         "PRIMARY KEY (content_id, bucket)) WITHOUT ROWID"
     )
     conn.execute(
-        "INSERT INTO counters (content_id, bucket, view, events, view_seconds, updated_at) "
-        "VALUES ('c-old', 'TOTAL', 4, 4, 12.5, 0), ('c-old', 'HOUR#2026-11-21T11', 4, 4, 12.5, 0)"
+        f"INSERT INTO counters (content_id, bucket, view, events, view_seconds, updated_at) VALUES {values}"
     )
     conn.commit()
     conn.close()
+
+
+def test_counters_of_the_content_first_layout_are_carried_over(tmp_path: Path) -> None:
+    # GIVEN a home whose counters were written keyed content first
+    _content_first_counters(
+        tmp_path / "c.db", "('c-old', 'TOTAL', 4, 4, 12.5, 0), ('c-old', 'HOUR#2026-11-21T11', 4, 4, 12.5, 0)"
+    )
     # WHEN the store opens it and counts one more view
     store = SqliteCounterStore(tmp_path / "c.db", dedup_ttl_seconds=3600)
     (new,) = records(1, content="c-old")
@@ -303,18 +310,7 @@ def test_counters_of_the_content_first_layout_are_carried_over(tmp_path: Path) -
     assert [h.hour for h in store.hourly("c-old", "2026-11-21T11", "2026-11-21T11")] == ["2026-11-21T11"]
     # AND counts an older build wrote to its own table meanwhile are added, not refused
     store.close()
-    conn = sqlite3.connect(tmp_path / "c.db")
-    conn.execute(
-        f"CREATE TABLE counters (content_id TEXT NOT NULL, bucket TEXT NOT NULL, {columns}, "
-        "events INTEGER NOT NULL DEFAULT 0, view_seconds REAL NOT NULL DEFAULT 0, updated_at REAL NOT NULL, "
-        "PRIMARY KEY (content_id, bucket)) WITHOUT ROWID"
-    )
-    conn.execute(
-        "INSERT INTO counters (content_id, bucket, view, events, view_seconds, updated_at) "
-        "VALUES ('c-old', 'TOTAL', 2, 2, 1.0, 0)"
-    )
-    conn.commit()
-    conn.close()
+    _content_first_counters(tmp_path / "c.db", "('c-old', 'TOTAL', 2, 2, 1.0, 0)")
     reopened = SqliteCounterStore(tmp_path / "c.db", dedup_ttl_seconds=3600)
     again = reopened.content("c-old")
     assert again is not None and again.counts["view"] == 7
