@@ -120,8 +120,14 @@ _NativeIdentifier = Annotated[
 Identifier = Annotated[_NativeIdentifier, AfterValidator(_identifier_text)]
 """Any printable text of 1..256 characters: URLs, e-mail-like ids with ``+``, spaces, non-ASCII.
 Safety lives where ids are used (parameterised SQL, escaped output, encoded keys), not here."""
-ShortText = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
-PlaceName = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
+SHORT_TEXT_MAX_LENGTH: Final = 64
+PLACE_NAME_MAX_LENGTH: Final = 128
+ShortText = Annotated[
+    str, Strict(), StringConstraints(min_length=1, max_length=SHORT_TEXT_MAX_LENGTH, strip_whitespace=True)
+]
+PlaceName = Annotated[
+    str, Strict(), StringConstraints(min_length=1, max_length=PLACE_NAME_MAX_LENGTH, strip_whitespace=True)
+]
 CountryCode = Annotated[
     str,
     Strict(),
@@ -240,14 +246,21 @@ TWIN_TIMESTAMP_PATTERN: Final = (
     r"^[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])[Tt ](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
     r"(?:\.[0-9]{1,6})?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])$"
 )
-_TwinTimestamp = Annotated[str, Strict(), StringConstraints(pattern=TWIN_TIMESTAMP_PATTERN)]
+TWIN_TIMESTAMP_MAX_LENGTH: Final = 32  # the pattern's longest text, stated so that size bounds can use it
+_TwinTimestamp = Annotated[
+    str, Strict(), StringConstraints(max_length=TWIN_TIMESTAMP_MAX_LENGTH, pattern=TWIN_TIMESTAMP_PATTERN)
+]
 
 # Free texts as the twin takes them: the contract's lengths, but nothing to strip (no whitespace at
 # either end), so the value is the text as sent and its length bounds the event's size. A padded
 # value takes the contract's path, which strips it.
 _UNPADDED = r"^\S(?:[\s\S]*\S)?$"
-_TwinShortText = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=64, pattern=_UNPADDED)]
-_TwinPlaceName = Annotated[str, Strict(), StringConstraints(min_length=1, max_length=128, pattern=_UNPADDED)]
+_TwinShortText = Annotated[
+    str, Strict(), StringConstraints(min_length=1, max_length=SHORT_TEXT_MAX_LENGTH, pattern=_UNPADDED)
+]
+_TwinPlaceName = Annotated[
+    str, Strict(), StringConstraints(min_length=1, max_length=PLACE_NAME_MAX_LENGTH, pattern=_UNPADDED)
+]
 
 
 if TYPE_CHECKING:

@@ -15,8 +15,17 @@ from pydantic import TypeAdapter, ValidationError
 from audience.datagen import GeneratorConfig, generate
 from audience.ingest.records import UniqueRecords, build_lake_records, checked_values, first_per_event_id
 from audience.ingest.requests import IngestError, IngestLimits, RequestContext, _parse_request, parse_body
-from audience.ingest.validation import _LONGEST_FIXED_PART, check_event, validate_batch, validate_body
+from audience.ingest.validation import (
+    _LONGEST_EVENT,
+    _LONGEST_FIXED_PART,
+    check_event,
+    validate_batch,
+    validate_body,
+)
 from schemas.engagement import (
+    IDENTIFIER_MAX_LENGTH,
+    PLACE_NAME_MAX_LENGTH,
+    SHORT_TEXT_MAX_LENGTH,
     TWIN_TIMESTAMP_PATTERN,
     CheckedEvent,
     CheckedItem,
@@ -139,6 +148,48 @@ def test_size_bound_covers_the_longest_contract_valid_event() -> None:
     )
     # THEN the fixed part of the bound is at least its compact size
     assert len(json.dumps(longest, separators=(",", ":"), ensure_ascii=False).encode()) <= _LONGEST_FIXED_PART
+
+
+def test_size_bound_covers_the_largest_event_the_twin_accepts() -> None:
+    # GIVEN an event with every text at the twin's longest, in the characters compact JSON writes
+    # longest (a control character, 6 bytes, where the field allows one; 2 bytes in identifiers)
+    widest_id = '"' * IDENTIFIER_MAX_LENGTH
+    largest = make_event(
+        event_id=widest_id,
+        user_id=widest_id,
+        content_id=widest_id,
+        session_id=widest_id,
+        schema_version="1.1",
+        recommendation_id=widest_id,
+        variant="v" * 32,
+        event_type="complete",
+        device_type="desktop",
+        timestamp="2026-11-21T11:59:00.123456+01:00",
+        platform="\u001f" * SHORT_TEXT_MAX_LENGTH,
+        location={
+            "country": "US",
+            "region": "\u001f" * PLACE_NAME_MAX_LENGTH,
+            "city": "\u001f" * PLACE_NAME_MAX_LENGTH,
+        },
+        metadata={
+            "view_duration": 86_399.99999999999,
+            "completion_rate": 0.1234567890123456,
+            "interaction_count": 999_999,
+        },
+    )
+    # WHEN the twin reads it THEN it accepts it, and its compact size is within the bound the body
+    # path relies on to skip the size check
+    twin = TypeAdapter(list[CheckedItem])
+    assert twin.validate_python([largest])[0] is not None
+    assert len(json.dumps(largest, separators=(",", ":"), ensure_ascii=False).encode()) <= _LONGEST_EVENT
+    # AND one character more in any of those texts, the twin refuses it (the bound's lengths are the twin's)
+    longer = [
+        {**largest, "user_id": widest_id + '"'},
+        {**largest, "platform": largest["platform"] + "\u001f"},
+        {**largest, "location": {**largest["location"], "city": largest["location"]["city"] + "\u001f"}},
+        {**largest, "timestamp": "2026-11-21T11:59:00.1234567+01:00"},
+    ]
+    assert twin.validate_python(longer) == [None] * len(longer)
 
 
 @pytest.mark.parametrize("char", ["\u00e9", "\U0001f600", '"', "\\", "a"])

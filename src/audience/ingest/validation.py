@@ -3,11 +3,14 @@ contract, the time window. Two paths give the same answers:
 
 * the reference path, one event at a time (:func:`check_event`, :func:`validate_event`), over the
   contract's model; the backfill job uses it too;
-* the batch path (:func:`screen_batch`, :func:`validate_batch`), the API's hot path: the whole
-  request goes through the contract's batch twin (:class:`~schemas.engagement.CheckedEvent`) in one
-  pydantic-core call, into plain dicts. Any event the twin refuses, or that needs a rule the twin
-  leaves out, takes the reference path, so every reason is the reference path's
-  (``tests/ingest/test_ingest_batch.py`` holds the two paths equal).
+* the batch path (:func:`screen_batch`, :func:`validate_batch`): the whole request goes through
+  the contract's batch twin (:class:`~schemas.engagement.CheckedEvent`) in one pydantic-core call,
+  into plain dicts. Any event the twin refuses, or that needs a rule the twin leaves out, takes the
+  reference path, so every reason is the reference path's (``tests/ingest/test_ingest_batch.py``
+  holds the two paths equal);
+* the body path (:func:`screen_body`, :func:`validate_body`), the API's hot path: the batch path
+  with the twin reading the request's JSON bytes itself, the body parsed into Python values only
+  for the events that need them.
 """
 
 from __future__ import annotations
@@ -24,8 +27,11 @@ from audience.ingest.records import CheckedValues, build_checked_records, checke
 from audience.ingest.requests import IngestLimits, Rejection, RequestContext
 from schemas.engagement import (
     IDENTIFIER_MAX_LENGTH,
+    PLACE_NAME_MAX_LENGTH,
     SCHEMA_VERSION,
     SCHEMA_VERSIONS,
+    SHORT_TEXT_MAX_LENGTH,
+    TWIN_TIMESTAMP_MAX_LENGTH,
     CheckedBatch,
     CheckedEvent,
     CheckedItem,
@@ -135,10 +141,10 @@ _ITEMS: TypeAdapter[list[CheckedItem]] = TypeAdapter(list[CheckedItem])
 
 # The longest compact JSON a contract-valid event can have apart from its free-length texts: the
 # longest enum values and version, floats at their longest repr, every text empty. The free texts are
-# ``platform``, ``location.region`` and ``location.city`` (whitespace is stripped after the length is
-# known), ``timestamp``, and since contract 1.1 the identifiers (any printable text of up to 256
-# characters: quotes, backslashes and non-ASCII take more than one byte each). No character takes more
-# than 6 bytes of compact JSON (``\\u001f``). A test checks the bound.
+# ``platform``, ``location.region`` and ``location.city`` (the contract strips whitespace after the
+# length is known; the twin refuses it), ``timestamp``, and since contract 1.1 the identifiers (any
+# printable text of up to 256 characters: quotes, backslashes and non-ASCII take more than one byte
+# each). No character takes more than 6 bytes of compact JSON (``\\u001f``). A test checks the bound.
 _IDENTIFIERS = ("event_id", "user_id", "content_id", "session_id", "recommendation_id")
 _LONGEST_FIXED_PART = len(
     json.dumps(
@@ -168,8 +174,13 @@ _LONGEST_FIXED_PART = len(
 
 # The longest compact JSON of an event the twin accepts: the fixed part, the identifiers at their
 # maximum length (the twin holds each to it), and the free texts, which the twin takes unstripped,
-# at theirs: platform 64, region and city 128 each, the timestamp's pattern 32 characters.
-_LONGEST_EVENT = _LONGEST_FIXED_PART + 6 * (IDENTIFIER_MAX_LENGTH * len(_IDENTIFIERS) + 64 + 2 * 128 + 32)
+# at theirs (platform, region and city, the timestamp).
+_LONGEST_EVENT = _LONGEST_FIXED_PART + 6 * (
+    IDENTIFIER_MAX_LENGTH * len(_IDENTIFIERS)
+    + SHORT_TEXT_MAX_LENGTH
+    + 2 * PLACE_NAME_MAX_LENGTH
+    + TWIN_TIMESTAMP_MAX_LENGTH
+)
 
 RawAt = Callable[[int], Any]
 """The request's ``index``-th event as parsed from its JSON (what the reference path and the
