@@ -7,8 +7,9 @@ The table is keyed bucket first, then content (``TOTAL`` rows together, each hou
 not content first. A request's about 490 (content, bucket) upserts then share pages: its ``TOTAL``
 rows fall in one run of the table, and its hour rows in the runs of the few hours its events happened
 in (one or two for live traffic), where content-first put each on a page of its own. Every page a
-commit touches is written to the WAL and checkpointed, so this is the commit's size: at 100,000
-events, 7-9 µs an event against 10-13 content-first (``bench.ingest.long_run`` shows the trend).
+commit touches is written to the WAL and checkpointed, so this is the commit's size: over 100,000
+events, 6.5-8.5 µs an event against 7-12 content-first, measured in one process on the same requests
+(``bench.ingest.long_run`` shows the trend).
 """
 
 from __future__ import annotations

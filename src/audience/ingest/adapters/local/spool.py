@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from itertools import groupby
+from operator import attrgetter
 from pathlib import Path
 
 import orjson
@@ -116,20 +118,14 @@ class LocalSpool:
 
     @staticmethod
     def _rows(records: Sequence[LakeRow], now: float) -> list[tuple[str, float, str, str, int]]:
-        """One row per partition: its lines joined, its ids as a JSON array, how many."""
-        unique = first_per_event_id(records)
+        """One row per partition: its lines joined, its ids as a JSON array, how many. A request's
+        records share their arrival time, so the partition is found once per run of them."""
         by_partition: dict[str, tuple[list[str], list[str]]] = {}
-        if unique and all(r.ingested_at is unique[0].ingested_at for r in unique):
-            # One request's records: they share their arrival time, so their partition.
-            by_partition[partition_of(unique[0])] = (
-                [r.to_json_line() for r in unique],
-                [r.event_id for r in unique],
-            )
-        else:
-            for r in unique:
-                lines, ids = by_partition.setdefault(partition_of(r), ([], []))
-                lines.append(r.to_json_line())
-                ids.append(r.event_id)
+        for _, run in groupby(first_per_event_id(records), key=attrgetter("ingested_at")):
+            same = list(run)
+            lines, ids = by_partition.setdefault(partition_of(same[0]), ([], []))
+            lines.extend(r.to_json_line() for r in same)
+            ids.extend(r.event_id for r in same)
         return [
             (partition, now, "".join(lines), orjson.dumps(ids).decode(), len(ids))
             for partition, (lines, ids) in by_partition.items()
